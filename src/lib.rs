@@ -1,0 +1,15 @@
+//! greatgame: an agent-based simulation of great-power competition in Central Asia.
+//!
+//! The library holds everything but the command line: scenario loading
+//! ([`scenario`]), the model ([`model`]), ensembles of seeded replicates
+//! ([`ensemble`]), statistics ([`stats`]) and output files and charts ([`output`]).
+//! See `ARCHITECTURE.md` for the map and `docs/MODEL.md` for the equations.
+
+pub mod ensemble;
+pub mod metrics;
+pub mod model;
+pub mod output;
+pub mod run;
+pub mod scenario;
+pub mod stats;
+pub mod time;

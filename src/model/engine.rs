@@ -1,0 +1,639 @@
+//! One replicate's state and its quarterly step.
+//!
+//! The step runs in a fixed order (docs/MODEL.md, "Process overview"): events, offers,
+//! host decisions, pledges and disbursement, economy, trade, security, leverage,
+//! alignment, patron adaptation. Every decision is computed from the state at the start
+//! of the quarter and applied afterwards, so the order of hosts and patrons in the file
+//! never changes the result.
+
+use std::collections::VecDeque;
+
+use rand::Rng;
+use rand_distr::{Binomial, Distribution, Normal};
+
+use super::events::EventClock;
+use super::{HostLevers, PatronLevers, Scenario, StrategyRule};
+use crate::time::Quarter;
+
+/// The contribution of each term to a host's utility for one patron's offer.
+///
+/// `utility` is the sum of the seven terms; `acceptance` is the logistic of
+/// `utility - acceptance_threshold`, the share of the offer the host takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DecisionTerms {
+    pub economic: f64,
+    pub security: f64,
+    /// Minus the multi-vector (concentration) cost: positive when the offer diversifies.
+    pub concentration: f64,
+    /// Minus the sovereignty cost of conditions and debt.
+    pub sovereignty: f64,
+    /// Minus the expected displeasure of the other patrons.
+    pub displeasure: f64,
+    pub goodwill: f64,
+    pub noise: f64,
+    pub utility: f64,
+    pub acceptance: f64,
+}
+
+impl DecisionTerms {
+    pub const NAMES: [&'static str; 9] = [
+        "economic",
+        "security",
+        "concentration",
+        "sovereignty",
+        "displeasure",
+        "goodwill",
+        "noise",
+        "utility",
+        "acceptance",
+    ];
+
+    pub fn values(&self) -> [f64; 9] {
+        [
+            self.economic,
+            self.security,
+            self.concentration,
+            self.sovereignty,
+            self.displeasure,
+            self.goodwill,
+            self.noise,
+            self.utility,
+            self.acceptance,
+        ]
+    }
+}
+
+/// A pledge waiting to be disbursed.
+#[derive(Debug, Clone, Copy)]
+struct Pledge {
+    host: usize,
+    due_step: u32,
+    amount_usd_bn: f64,
+}
+
+/// A quantity that became NaN or infinite: the engine stops rather than write it out.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("non-finite value at step {step} ({quarter}): {actor} {quantity} = {value}")]
+pub struct NonFinite {
+    pub step: u32,
+    pub quarter: Quarter,
+    pub actor: String,
+    pub quantity: &'static str,
+    pub value: f64,
+}
+
+/// What one step produced beyond the state: flows of the quarter and the decisions.
+#[derive(Debug, Clone)]
+pub struct StepReport {
+    pub step: u32,
+    pub quarter: Quarter,
+}
+
+/// The full state of one replicate. Per host-and-patron arrays are row-major by host:
+/// element `h * n_patrons + p`.
+#[derive(Debug, Clone)]
+pub struct Simulation<'s> {
+    pub(crate) scenario: &'s Scenario,
+    /// Steps completed; the next step simulates `start + step`.
+    pub(crate) step: u32,
+    pub(crate) clock: EventClock,
+    pub(crate) host_levers: Vec<HostLevers>,
+    pub(crate) patron_levers: Vec<PatronLevers>,
+
+    // Hosts
+    pub(crate) gdp_usd_bn: Vec<f64>,
+    pub(crate) other_trade_usd_bn: Vec<f64>,
+    pub(crate) other_security_stock: Vec<f64>,
+    pub(crate) other_debt_usd_bn: Vec<f64>,
+
+    // Host x patron
+    pub(crate) alignment: Vec<f64>,
+    pub(crate) previous_alignment: Vec<f64>,
+    initial_alignment: Vec<f64>,
+    trade_base_usd_bn: Vec<f64>,
+    initial_trade_factor: Vec<f64>,
+    pub(crate) trade_usd_bn: Vec<f64>,
+    pub(crate) trade_access: Vec<f64>,
+    pub(crate) fdi_stock_usd_bn: Vec<f64>,
+    pub(crate) security_stock: Vec<f64>,
+    pub(crate) debt_to_patron_usd_bn: Vec<f64>,
+    pub(crate) leverage: Vec<f64>,
+    pub(crate) decisions: Vec<DecisionTerms>,
+    pub(crate) pledged_usd_bn: Vec<f64>,
+    pub(crate) disbursed_usd_bn: Vec<f64>,
+    pub(crate) pledged_cumulative_usd_bn: Vec<f64>,
+    pub(crate) disbursed_cumulative_usd_bn: Vec<f64>,
+    offered_value: Vec<f64>,
+
+    // Patrons
+    pub(crate) credibility: Vec<f64>,
+    /// Patron x host, row-major by patron: share of the patron's budgets offered to the host.
+    pub(crate) allocation: Vec<f64>,
+    propensity: Vec<f64>,
+    pipelines: Vec<VecDeque<Pledge>>,
+}
+
+impl<'s> Simulation<'s> {
+    /// The state at the start of the scenario, before any quarter is simulated.
+    pub fn new(scenario: &'s Scenario) -> Simulation<'s> {
+        let nh = scenario.n_hosts();
+        let np = scenario.n_patrons();
+        let hp = nh * np;
+
+        let mut sim = Simulation {
+            scenario,
+            step: 0,
+            clock: EventClock::new(scenario.events.len()),
+            host_levers: scenario.hosts.iter().map(|h| h.levers).collect(),
+            patron_levers: scenario.patrons.iter().map(|p| p.levers).collect(),
+            gdp_usd_bn: scenario.hosts.iter().map(|h| h.gdp_usd_bn).collect(),
+            other_trade_usd_bn: scenario.hosts.iter().map(|h| h.other_trade_usd_bn).collect(),
+            other_security_stock: vec![0.0; nh],
+            other_debt_usd_bn: vec![0.0; nh],
+            alignment: vec![0.0; hp],
+            previous_alignment: vec![0.0; hp],
+            initial_alignment: vec![0.0; hp],
+            trade_base_usd_bn: vec![0.0; hp],
+            initial_trade_factor: vec![1.0; hp],
+            trade_usd_bn: vec![0.0; hp],
+            trade_access: vec![0.0; hp],
+            fdi_stock_usd_bn: vec![0.0; hp],
+            security_stock: vec![0.0; hp],
+            debt_to_patron_usd_bn: vec![0.0; hp],
+            leverage: vec![0.0; hp],
+            decisions: vec![DecisionTerms::default(); hp],
+            pledged_usd_bn: vec![0.0; hp],
+            disbursed_usd_bn: vec![0.0; hp],
+            pledged_cumulative_usd_bn: vec![0.0; hp],
+            disbursed_cumulative_usd_bn: vec![0.0; hp],
+            offered_value: vec![0.0; hp],
+            credibility: scenario.patrons.iter().map(|p| p.credibility).collect(),
+            allocation: scenario
+                .patrons
+                .iter()
+                .flat_map(|p| p.allocation.iter().copied())
+                .collect(),
+            propensity: scenario
+                .patrons
+                .iter()
+                .flat_map(|p| p.allocation.iter().copied())
+                .collect(),
+            pipelines: vec![VecDeque::new(); np],
+        };
+
+        for (h, host) in scenario.hosts.iter().enumerate() {
+            // Security stocks start as the arms shares of a stock worth two years of the
+            // host's defence budget (docs/MODEL.md, initialisation).
+            let reference_stock = 2.0 * host.defence_budget_usd_bn;
+            sim.other_security_stock[h] = host.other_security_share * reference_stock;
+            let debt_usd_bn = host.govt_debt_pct_gdp / 100.0 * host.gdp_usd_bn;
+            let patron_debt_share: f64 = host.ties.iter().map(|t| t.debt_share).sum();
+            sim.other_debt_usd_bn[h] = (1.0 - patron_debt_share).max(0.0) * debt_usd_bn;
+            for (p, tie) in host.ties.iter().enumerate() {
+                let i = h * np + p;
+                sim.trade_base_usd_bn[i] = tie.trade_usd_bn;
+                sim.trade_usd_bn[i] = tie.trade_usd_bn;
+                sim.fdi_stock_usd_bn[i] = tie.fdi_stock_usd_bn;
+                sim.security_stock[i] = tie.arms_share * reference_stock;
+                sim.debt_to_patron_usd_bn[i] = tie.debt_share * debt_usd_bn;
+            }
+        }
+        sim.update_leverage();
+        for h in 0..nh {
+            let target = match &scenario.hosts[h].initial_alignment {
+                Some(given) => given.clone(),
+                None => sim.alignment_target(h, 0.0),
+            };
+            sim.alignment[h * np..(h + 1) * np].copy_from_slice(&target);
+        }
+        sim.previous_alignment.clone_from(&sim.alignment);
+        sim.initial_alignment.clone_from(&sim.alignment);
+        for i in 0..hp {
+            sim.initial_trade_factor[i] = sim.trade_factor(i);
+        }
+        sim
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        self.scenario
+    }
+
+    /// Steps completed so far.
+    pub fn steps_done(&self) -> u32 {
+        self.step
+    }
+
+    /// The decisions of the last step, row-major by host.
+    pub fn decisions(&self) -> &[DecisionTerms] {
+        &self.decisions
+    }
+
+    /// Simulates one quarter.
+    pub fn step<R: Rng>(&mut self, rng: &mut R) -> Result<StepReport, NonFinite> {
+        let scenario = self.scenario;
+        let quarter = scenario.start.plus(i64::from(self.step));
+        self.step += 1;
+
+        self.clock.advance(&scenario.events, quarter, rng);
+        self.clock.apply(
+            &scenario.events,
+            scenario.hosts.iter().map(|h| h.levers),
+            scenario.patrons.iter().map(|p| p.levers),
+            &mut self.host_levers,
+            &mut self.patron_levers,
+        );
+
+        self.decide(rng);
+        self.disburse(rng);
+        self.grow_economy();
+        self.update_trade();
+        self.update_leverage();
+        self.update_alignment();
+        self.adapt_patrons();
+        self.check_finite(quarter)?;
+        Ok(StepReport {
+            step: self.step,
+            quarter,
+        })
+    }
+
+    /// Offers, host evaluations and acceptances; accepted pledges enter the pipelines and
+    /// accepted security aid the security stocks.
+    fn decide<R: Rng>(&mut self, rng: &mut R) {
+        let scenario = self.scenario;
+        let params = &scenario.params;
+        let np = scenario.n_patrons();
+        let noise = Normal::new(0.0, params.decision_noise_sd).expect("validated: sd is finite and >= 0");
+        let step = self.step;
+
+        for (h, host) in scenario.hosts.iter().enumerate() {
+            let levers = self.host_levers[h];
+            let quarterly_gdp = self.gdp_usd_bn[h] / 4.0;
+            let quarterly_defence = (host.defence_budget_usd_bn / 4.0).max(1e-6);
+            let row = &self.alignment[h * np..(h + 1) * np];
+            let alignment_hhi: f64 = row.iter().map(|a| a * a).sum();
+            let debt_pct = self.debt_pct_gdp(h);
+            let debt_stress = (debt_pct / levers.debt_tolerance_pct_gdp).powi(2);
+
+            for p in 0..np {
+                let i = h * np + p;
+                let patron = self.patron_levers[p];
+                let share = self.allocation[p * scenario.n_hosts() + h];
+                let investment_offer = patron.investment_budget_usd_bn / 4.0 * share;
+                let security_offer = patron.security_budget_usd_bn / 4.0 * share;
+                let trade_gain_usd_bn = params.trade_access_gain * patron.trade_offer * self.trade_usd_bn[i] / 4.0;
+
+                let economic = params.economic_weight
+                    * levers.absorptive_capacity
+                    * (self.credibility[p] * investment_offer + trade_gain_usd_bn)
+                    / quarterly_gdp
+                    * 100.0;
+                let security = params.security_weight * levers.threat_level * levers.security_openness * security_offer
+                    / quarterly_defence;
+                // Directional derivative of the Herfindahl index of alignment when the
+                // host tilts toward p: 2 (a_p - HHI). Negative (a bonus) for an
+                // under-weight partner.
+                let concentration = -levers.concentration_aversion * 2.0 * (self.alignment[i] - alignment_hhi);
+                let sovereignty = -levers.sovereignty_sensitivity
+                    * (patron.conditionality + patron.loan_share * debt_stress)
+                    * investment_offer
+                    / quarterly_gdp
+                    * 100.0;
+                let rival_pressure: f64 = (0..np)
+                    .filter(|&q| q != p)
+                    .map(|q| self.patron_levers[q].assertiveness * self.leverage[h * np + q])
+                    .sum();
+                let displeasure = -params.displeasure_weight * rival_pressure;
+                let goodwill = patron.goodwill;
+                let noise_draw = noise.sample(rng);
+                let utility = economic + security + concentration + sovereignty + displeasure + goodwill + noise_draw;
+                let acceptance = logistic(utility - params.acceptance_threshold);
+                self.decisions[i] = DecisionTerms {
+                    economic,
+                    security,
+                    concentration,
+                    sovereignty,
+                    displeasure,
+                    goodwill,
+                    noise: noise_draw,
+                    utility,
+                    acceptance,
+                };
+
+                let pledge = acceptance * investment_offer;
+                self.pledged_usd_bn[i] = pledge;
+                self.pledged_cumulative_usd_bn[i] += pledge;
+                if pledge > 0.0 {
+                    self.pipelines[p].push_back(Pledge {
+                        host: h,
+                        due_step: step + scenario.patrons[p].pledge_lag_quarters,
+                        amount_usd_bn: pledge,
+                    });
+                }
+                let security_taken = acceptance * levers.security_openness * security_offer;
+                self.security_stock[i] = self.security_stock[i] * (1.0 - params.security_decay) + security_taken;
+                self.trade_access[i] =
+                    self.trade_access[i] * (1.0 - params.trade_access_decay) + acceptance * patron.trade_offer;
+                self.offered_value[i] =
+                    acceptance * (investment_offer + security_offer * levers.security_openness + trade_gain_usd_bn);
+            }
+            // Suppliers outside the scenario keep their stock steady.
+        }
+    }
+
+    /// Pledges that come due become projects with probability credibility x absorptive
+    /// capacity, project by project; credibility follows the delivery rate.
+    fn disburse<R: Rng>(&mut self, rng: &mut R) {
+        let scenario = self.scenario;
+        let params = &scenario.params;
+        let np = scenario.n_patrons();
+        self.disbursed_usd_bn.iter_mut().for_each(|d| *d = 0.0);
+        for p in 0..np {
+            let mut due_capacity_weighted = 0.0;
+            let mut delivered = 0.0;
+            while let Some(pledge) = self.pipelines[p].front().copied() {
+                if pledge.due_step > self.step {
+                    break;
+                }
+                self.pipelines[p].pop_front();
+                let h = pledge.host;
+                let capacity = self.host_levers[h].absorptive_capacity;
+                let chance = (self.credibility[p] * capacity).clamp(0.0, 1.0);
+                let n_projects = (pledge.amount_usd_bn / params.project_size_usd_bn).ceil().max(1.0);
+                let done = Binomial::new(n_projects as u64, chance)
+                    .expect("validated: chance in [0,1]")
+                    .sample(rng) as f64;
+                let amount = pledge.amount_usd_bn * done / n_projects;
+                let i = h * np + p;
+                self.disbursed_usd_bn[i] += amount;
+                self.disbursed_cumulative_usd_bn[i] += amount;
+                let loan_share = self.patron_levers[p].loan_share;
+                self.fdi_stock_usd_bn[i] += (1.0 - loan_share) * amount;
+                self.debt_to_patron_usd_bn[i] += loan_share * amount;
+                due_capacity_weighted += pledge.amount_usd_bn * capacity;
+                delivered += amount;
+            }
+            if due_capacity_weighted > 0.0 {
+                let rate = (delivered / due_capacity_weighted).clamp(0.0, 1.0);
+                let learning = scenario.patrons[p].credibility_learning;
+                self.credibility[p] = (1.0 - learning) * self.credibility[p] + learning * rate;
+            }
+        }
+    }
+
+    /// GDP grows at trend plus the growth effect of disbursed projects; FDI depreciates
+    /// and patron loans are repaid.
+    fn grow_economy(&mut self) {
+        let scenario = self.scenario;
+        let params = &scenario.params;
+        let np = scenario.n_patrons();
+        for h in 0..scenario.n_hosts() {
+            let disbursed: f64 = self.disbursed_usd_bn[h * np..(h + 1) * np].iter().sum();
+            let growth = self.host_levers[h].trend_growth_pct / 400.0
+                + params.investment_growth_multiplier * disbursed / self.gdp_usd_bn[h];
+            let factor = (1.0 + growth).max(0.01);
+            self.gdp_usd_bn[h] *= factor;
+            self.other_trade_usd_bn[h] *= factor * (1.0 + params.other_partners_growth_per_quarter);
+            self.other_debt_usd_bn[h] *= factor;
+            for p in 0..np {
+                let i = h * np + p;
+                self.fdi_stock_usd_bn[i] *= 1.0 - params.fdi_depreciation_per_quarter;
+                self.debt_to_patron_usd_bn[i] *= 1.0 - params.debt_amortization_per_quarter;
+                let patron_growth = self.patron_levers[p].economy_growth_pct / 400.0;
+                self.trade_base_usd_bn[i] *= factor * (1.0 + patron_growth).max(0.01);
+            }
+        }
+    }
+
+    /// log of the relationship factor of trade: market access, alignment and sanctions.
+    fn trade_factor(&self, i: usize) -> f64 {
+        let params = &self.scenario.params;
+        let p = i % self.scenario.n_patrons();
+        params.trade_access_gain * self.trade_access[i]
+            + params.trade_alignment_elasticity * (self.alignment[i] - self.initial_alignment[i])
+            - params.sanctions_trade_elasticity * self.patron_levers[p].sanctions
+    }
+
+    fn update_trade(&mut self) {
+        for i in 0..self.trade_usd_bn.len() {
+            self.trade_usd_bn[i] =
+                self.trade_base_usd_bn[i] * (self.trade_factor(i) - self.initial_trade_factor[i]).exp();
+        }
+    }
+
+    /// Leverage of each patron over each host, in 0..=1: a weighted mean of its trade
+    /// share, security dependence, remittance dependence and debt dependence.
+    fn update_leverage(&mut self) {
+        let scenario = self.scenario;
+        let w = scenario.params.leverage_weights;
+        let np = scenario.n_patrons();
+        let weight_sum = (w.trade + w.security + w.remittances + w.debt).max(1e-12);
+        for (h, host) in scenario.hosts.iter().enumerate() {
+            let levers = self.host_levers[h];
+            let total_trade = self.total_trade(h);
+            let total_security = self.total_security(h);
+            let total_debt = self.total_debt(h);
+            let remittance_weight = (levers.remittances_pct_gdp / 20.0).min(1.0);
+            let debt_weight = (self.debt_pct_gdp(h) / 60.0).min(1.0);
+            for p in 0..np {
+                let i = h * np + p;
+                let trade_share = ratio(self.trade_usd_bn[i], total_trade);
+                let security_share = ratio(self.security_stock[i], total_security);
+                let debt_share = ratio(self.debt_to_patron_usd_bn[i], total_debt);
+                let remittance_share = host.ties[p].remittance_share;
+                self.leverage[i] = (w.trade * trade_share
+                    + w.security * security_share
+                    + w.remittances * remittance_share * remittance_weight
+                    + w.debt * debt_share * debt_weight)
+                    / weight_sum;
+            }
+        }
+    }
+
+    /// The alignment a host's ties pull it toward: each channel's shares among patrons,
+    /// weighted, plus the share of this quarter's accepted offers.
+    fn alignment_target(&self, h: usize, offers_weight: f64) -> Vec<f64> {
+        let scenario = self.scenario;
+        let w = scenario.params.attraction_weights;
+        let np = scenario.n_patrons();
+        let range = h * np..(h + 1) * np;
+        let host = &scenario.hosts[h];
+        let openness = self.host_levers[h].security_openness;
+        let remittance_shares: Vec<f64> = host.ties.iter().map(|t| t.remittance_share).collect();
+        let channels: [(f64, &[f64]); 5] = [
+            (w.trade, &self.trade_usd_bn[range.clone()]),
+            (w.fdi, &self.fdi_stock_usd_bn[range.clone()]),
+            (w.security * openness, &self.security_stock[range.clone()]),
+            (w.remittances, &remittance_shares),
+            (offers_weight, &self.offered_value[range.clone()]),
+        ];
+        let mut attraction = vec![0.0; np];
+        let mut used_weight = 0.0;
+        for (weight, values) in channels {
+            let total: f64 = values.iter().sum();
+            if weight <= 0.0 || total <= 0.0 {
+                continue;
+            }
+            used_weight += weight;
+            for p in 0..np {
+                attraction[p] += weight * values[p] / total;
+            }
+        }
+        if used_weight <= 0.0 {
+            return vec![1.0 / np as f64; np];
+        }
+        attraction.iter().map(|a| a / used_weight).collect()
+    }
+
+    fn update_alignment(&mut self) {
+        let scenario = self.scenario;
+        let np = scenario.n_patrons();
+        let inertia = scenario.params.alignment_inertia;
+        self.previous_alignment.clone_from(&self.alignment);
+        for h in 0..scenario.n_hosts() {
+            let target = self.alignment_target(h, scenario.params.attraction_weights.offers);
+            let row = &mut self.alignment[h * np..(h + 1) * np];
+            for (a, t) in row.iter_mut().zip(&target) {
+                *a = (1.0 - inertia) * *a + inertia * t;
+            }
+            // Renormalise away rounding drift so shares sum to one exactly enough.
+            let sum: f64 = row.iter().sum();
+            row.iter_mut().for_each(|a| *a /= sum);
+        }
+    }
+
+    /// Each patron moves its allocation over hosts by the rule its scenario picks.
+    fn adapt_patrons(&mut self) {
+        let scenario = self.scenario;
+        let nh = scenario.n_hosts();
+        let np = scenario.n_patrons();
+        for (p, patron) in scenario.patrons.iter().enumerate() {
+            let strategy = patron.strategy;
+            if strategy.rule == StrategyRule::Fixed || strategy.adaptation_rate == 0.0 {
+                continue;
+            }
+            let objectives = strategy.objectives;
+            // What the patron got from each host this quarter, per unit of allocation.
+            let returns: Vec<f64> = (0..nh)
+                .map(|h| {
+                    let i = h * np + p;
+                    let security_share = ratio(self.security_stock[i], self.total_security(h));
+                    let trade_share = ratio(self.trade_usd_bn[i], self.total_trade(h));
+                    self.decisions[i].acceptance
+                        * (objectives.influence * self.alignment[i]
+                            + objectives.security * security_share
+                            + objectives.trade * trade_share)
+                })
+                .collect();
+            let rate = strategy.adaptation_rate;
+            let row = &mut self.allocation[p * nh..(p + 1) * nh];
+            let target: Vec<f64> = match strategy.rule {
+                StrategyRule::Fixed => continue,
+                StrategyRule::BestResponse => returns.clone(),
+                StrategyRule::Learning => {
+                    let propensity = &mut self.propensity[p * nh..(p + 1) * nh];
+                    for h in 0..nh {
+                        propensity[h] = (1.0 - rate) * propensity[h] + returns[h] * row[h];
+                    }
+                    propensity.to_vec()
+                }
+                StrategyRule::RivalResponse => (0..nh)
+                    .map(|h| {
+                        let rival_gain: f64 = (0..np)
+                            .filter(|&q| q != p)
+                            .map(|q| {
+                                let i = h * np + q;
+                                (self.alignment[i] - self.previous_alignment[i]).max(0.0)
+                            })
+                            .sum();
+                        row[h] * (1.0 + 100.0 * rival_gain)
+                    })
+                    .collect(),
+            };
+            let total: f64 = target.iter().sum();
+            if total <= 0.0 || !total.is_finite() {
+                continue;
+            }
+            if strategy.rule == StrategyRule::Learning {
+                for h in 0..nh {
+                    row[h] = target[h] / total;
+                }
+            } else {
+                for h in 0..nh {
+                    row[h] = (1.0 - rate) * row[h] + rate * target[h] / total;
+                }
+            }
+        }
+    }
+
+    pub(crate) fn total_trade(&self, h: usize) -> f64 {
+        let np = self.scenario.n_patrons();
+        self.trade_usd_bn[h * np..(h + 1) * np].iter().sum::<f64>() + self.other_trade_usd_bn[h]
+    }
+
+    pub(crate) fn total_security(&self, h: usize) -> f64 {
+        let np = self.scenario.n_patrons();
+        self.security_stock[h * np..(h + 1) * np].iter().sum::<f64>() + self.other_security_stock[h]
+    }
+
+    pub(crate) fn total_debt(&self, h: usize) -> f64 {
+        let np = self.scenario.n_patrons();
+        self.debt_to_patron_usd_bn[h * np..(h + 1) * np].iter().sum::<f64>() + self.other_debt_usd_bn[h]
+    }
+
+    pub(crate) fn debt_pct_gdp(&self, h: usize) -> f64 {
+        100.0 * self.total_debt(h) / self.gdp_usd_bn[h]
+    }
+
+    fn check_finite(&self, quarter: Quarter) -> Result<(), NonFinite> {
+        let scenario = self.scenario;
+        let np = scenario.n_patrons();
+        let fail = |actor: String, quantity: &'static str, value: f64| NonFinite {
+            step: self.step,
+            quarter,
+            actor,
+            quantity,
+            value,
+        };
+        for (h, host) in scenario.hosts.iter().enumerate() {
+            for (name, value) in [
+                ("gdp_usd_bn", self.gdp_usd_bn[h]),
+                ("other_trade_usd_bn", self.other_trade_usd_bn[h]),
+                ("other_debt_usd_bn", self.other_debt_usd_bn[h]),
+            ] {
+                if !value.is_finite() {
+                    return Err(fail(host.id.clone(), name, value));
+                }
+            }
+            for (p, patron) in scenario.patrons.iter().enumerate() {
+                let i = h * np + p;
+                for (name, value) in [
+                    ("alignment", self.alignment[i]),
+                    ("trade_usd_bn", self.trade_usd_bn[i]),
+                    ("fdi_stock_usd_bn", self.fdi_stock_usd_bn[i]),
+                    ("security_stock", self.security_stock[i]),
+                    ("debt_to_patron_usd_bn", self.debt_to_patron_usd_bn[i]),
+                    ("utility", self.decisions[i].utility),
+                ] {
+                    if !value.is_finite() {
+                        return Err(fail(format!("{}/{}", host.id, patron.id), name, value));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// `a / b`, or 0 when `b` is 0.
+pub(crate) fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        0.0
+    }
+}

@@ -1,0 +1,204 @@
+//! The model: actors as plain data, the quantities events can change, and the step.
+//!
+//! Everything here is validated input or simulation state. Nothing in this module reads
+//! files, the clock or the environment; randomness comes only from the generator the
+//! caller passes in.
+
+pub mod engine;
+pub mod events;
+pub mod quantities;
+
+use serde::Serialize;
+
+use crate::time::Quarter;
+
+pub use engine::{DecisionTerms, Simulation, StepReport};
+
+/// Index of a host in [`Scenario::hosts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct HostIdx(pub usize);
+
+/// Index of a patron in [`Scenario::patrons`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct PatronIdx(pub usize);
+
+/// A validated scenario: everything a run needs, in the model's own types.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub start: Quarter,
+    pub horizon_quarters: u32,
+    pub replicates: u64,
+    pub seed: u64,
+    pub params: ModelParams,
+    pub hosts: Vec<Host>,
+    pub patrons: Vec<Patron>,
+    pub events: Vec<events::Event>,
+}
+
+impl Scenario {
+    pub fn n_hosts(&self) -> usize {
+        self.hosts.len()
+    }
+
+    pub fn n_patrons(&self) -> usize {
+        self.patrons.len()
+    }
+
+    /// The quarter of step `step` (step 0 is the start state).
+    pub fn quarter_of_step(&self, step: u32) -> Quarter {
+        self.start.plus(i64::from(step))
+    }
+}
+
+/// Behavioural parameters shared by all actors; see `docs/MODEL.md` for each.
+#[derive(Debug, Clone)]
+pub struct ModelParams {
+    pub alignment_inertia: f64,
+    pub decision_noise_sd: f64,
+    pub acceptance_threshold: f64,
+    pub economic_weight: f64,
+    pub security_weight: f64,
+    pub displeasure_weight: f64,
+    pub leverage_weights: Channels,
+    pub attraction_weights: Attraction,
+    pub trade_access_gain: f64,
+    pub trade_access_decay: f64,
+    pub trade_alignment_elasticity: f64,
+    pub security_decay: f64,
+    pub fdi_depreciation_per_quarter: f64,
+    pub debt_amortization_per_quarter: f64,
+    pub investment_growth_multiplier: f64,
+    pub project_size_usd_bn: f64,
+    pub other_partners_growth_per_quarter: f64,
+    pub sanctions_trade_elasticity: f64,
+}
+
+/// Weights of the channels through which a patron holds leverage over a host.
+#[derive(Debug, Clone, Copy)]
+pub struct Channels {
+    pub trade: f64,
+    pub security: f64,
+    pub remittances: f64,
+    pub debt: f64,
+}
+
+/// Weights of what draws a host's alignment toward a patron.
+#[derive(Debug, Clone, Copy)]
+pub struct Attraction {
+    pub trade: f64,
+    pub fdi: f64,
+    pub security: f64,
+    pub remittances: f64,
+    pub offers: f64,
+}
+
+/// Parameters of a host that events may change (see [`quantities`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HostLevers {
+    pub trend_growth_pct: f64,
+    pub absorptive_capacity: f64,
+    pub threat_level: f64,
+    pub security_openness: f64,
+    pub concentration_aversion: f64,
+    pub sovereignty_sensitivity: f64,
+    pub remittances_pct_gdp: f64,
+    pub debt_tolerance_pct_gdp: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub id: String,
+    pub name: String,
+    pub gdp_usd_bn: f64,
+    pub population_m: f64,
+    pub defence_budget_usd_bn: f64,
+    pub govt_debt_pct_gdp: f64,
+    pub other_trade_usd_bn: f64,
+    pub other_security_share: f64,
+    pub levers: HostLevers,
+    /// One tie per patron, in patron order.
+    pub ties: Vec<Tie>,
+    /// Starting alignment per patron if the file set it (sums to one).
+    pub initial_alignment: Option<Vec<f64>>,
+}
+
+/// A host's starting ties with one patron.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tie {
+    pub trade_usd_bn: f64,
+    pub fdi_stock_usd_bn: f64,
+    pub arms_share: f64,
+    pub remittance_share: f64,
+    pub debt_share: f64,
+}
+
+/// Parameters of a patron that events may change (see [`quantities`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PatronLevers {
+    pub investment_budget_usd_bn: f64,
+    pub security_budget_usd_bn: f64,
+    pub trade_offer: f64,
+    pub conditionality: f64,
+    pub assertiveness: f64,
+    pub goodwill: f64,
+    pub economy_growth_pct: f64,
+    pub sanctions: f64,
+    pub loan_share: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Patron {
+    pub id: String,
+    pub name: String,
+    pub credibility: f64,
+    pub credibility_learning: f64,
+    pub pledge_lag_quarters: u32,
+    pub levers: PatronLevers,
+    pub strategy: Strategy,
+    /// Starting share of budgets per host, in host order (sums to one).
+    pub allocation: Vec<f64>,
+}
+
+/// How a patron adapts its allocation over hosts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Strategy {
+    pub rule: StrategyRule,
+    pub adaptation_rate: f64,
+    pub objectives: Objectives,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyRule {
+    /// Keep the scenario's allocation.
+    Fixed,
+    /// Move toward hosts in proportion to last quarter's return per dollar.
+    BestResponse,
+    /// Roth–Erev reinforcement: propensities accumulate returns and slowly forget.
+    Learning,
+    /// Move toward hosts where rivals gained alignment last quarter.
+    RivalResponse,
+}
+
+impl StrategyRule {
+    pub const NAMES: [&'static str; 4] = ["fixed", "best_response", "learning", "rival_response"];
+
+    pub fn parse(name: &str) -> Option<StrategyRule> {
+        match name {
+            "fixed" => Some(StrategyRule::Fixed),
+            "best_response" => Some(StrategyRule::BestResponse),
+            "learning" => Some(StrategyRule::Learning),
+            "rival_response" => Some(StrategyRule::RivalResponse),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Objectives {
+    pub influence: f64,
+    pub security: f64,
+    pub trade: f64,
+}

@@ -1,0 +1,334 @@
+//! Reading scenario files: text, `extends`, the file format, validation.
+//!
+//! [`load`] is the one entry point: it reads a file and its parents, merges them,
+//! deserialises the result into [`file::ScenarioFile`] and validates that into a
+//! [`crate::model::Scenario`]. Every problem found on the way is reported with the file,
+//! line, column and key path where it sits, all of them at once where possible.
+
+pub mod file;
+pub mod source;
+pub mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use self::file::ScenarioFile;
+use self::source::{KeyPath, Location, Node, Origin, Segment, Sources};
+use crate::model::Scenario;
+
+/// Largest scenario file read, in bytes.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// Longest chain of `extends`.
+pub const MAX_EXTENDS_DEPTH: usize = 16;
+
+/// The built-in default scenario: the shipped baseline, compiled into the binary.
+pub const BUILTIN_BASELINE: &str = include_str!("../../scenarios/baseline.toml");
+/// How the built-in baseline is named in messages and manifests.
+pub const BUILTIN_BASELINE_PATH: &str = "<built-in baseline>";
+
+/// One thing wrong with a scenario, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub location: Location,
+    /// Key path such as `patrons[1].security_budget_usd_bn`; empty for whole-file problems.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.location, self.message)
+        } else {
+            write!(f, "{}: {} {}", self.location, self.key, self.message)
+        }
+    }
+}
+
+/// Everything wrong with a scenario.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ScenarioError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(f, "{n} problem{} in the scenario:", if n == 1 { "" } else { "s" })?;
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i + 1 < n {
+                writeln!(f, "  {problem}")?;
+            } else {
+                write!(f, "  {problem}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ScenarioError {
+    fn whole_file(path: &Path, message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            problems: vec![Problem {
+                location: Location {
+                    path: path.to_path_buf(),
+                    line: None,
+                    column: None,
+                },
+                key: String::new(),
+                message: message.into(),
+            }],
+        }
+    }
+}
+
+/// A validated scenario with what produced it.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    pub scenario: Scenario,
+    /// The file after `extends` and defaults: what the manifest records.
+    pub resolved: ScenarioFile,
+    /// Files read, the scenario's own first.
+    pub files: Vec<PathBuf>,
+}
+
+/// Reads, merges and validates the scenario at `path`.
+pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
+    let mut sources = Sources::default();
+    let mut chain = Vec::new();
+    let tree = read_chain(path, &mut sources, &mut chain)?;
+    let default_name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".to_string());
+    finish(tree, &sources, &default_name)
+}
+
+/// Validates the built-in baseline (which has no `extends`).
+pub fn load_builtin_baseline() -> Result<LoadedScenario, ScenarioError> {
+    load_text(Path::new(BUILTIN_BASELINE_PATH), BUILTIN_BASELINE, "baseline")
+}
+
+/// Validates scenario text that is not read from disk; `extends` is resolved relative to
+/// the current directory.
+pub fn load_text(path: &Path, text: &str, default_name: &str) -> Result<LoadedScenario, ScenarioError> {
+    let mut sources = Sources::default();
+    let file = sources.add(path, text.to_string());
+    let mut tree = parse_file(&sources, file)?;
+    let mut chain = vec![path.to_path_buf()];
+    if let Some(parent) = take_extends(&mut tree, &sources, Path::new("."))? {
+        let mut base = read_chain(&parent, &mut sources, &mut chain)?;
+        base.merge(tree);
+        tree = base;
+    }
+    finish(tree, &sources, default_name)
+}
+
+fn finish(tree: Node, sources: &Sources, default_name: &str) -> Result<LoadedScenario, ScenarioError> {
+    let locate = |path: &KeyPath| sources.locate(&tree.origin_of(path));
+    let problem = |path: &KeyPath, message: String| Problem {
+        location: locate(path),
+        key: path.to_string(),
+        message,
+    };
+
+    let mut unknown = Vec::new();
+    let value = tree.to_value();
+    let mut on_ignored = |ignored: serde_ignored::Path<'_>| unknown.push(ignored_path(&ignored));
+    let deserializer = serde_ignored::Deserializer::new(value, &mut on_ignored);
+    let parsed: Result<ScenarioFile, _> = serde_path_to_error::deserialize(deserializer);
+    let mut problems: Vec<Problem> = unknown
+        .iter()
+        .map(|path| problem(path, "is not a known key (see docs/scenario-format.md)".to_string()))
+        .collect();
+    let file = match parsed {
+        Ok(file) => file,
+        Err(error) => {
+            let path = tracked_path(error.path());
+            let message = error.inner().to_string();
+            problems.push(problem(&path, tidy_serde_message(&message)));
+            return Err(ScenarioError { problems });
+        }
+    };
+    match validate::validate(&file, default_name) {
+        Ok(scenario) if problems.is_empty() => Ok(LoadedScenario {
+            scenario,
+            resolved: file,
+            files: sources.files.iter().map(|f| f.path.clone()).collect(),
+        }),
+        Ok(_) => Err(ScenarioError { problems }),
+        Err(found) => {
+            problems.extend(found.0.into_iter().map(|(path, message)| problem(&path, message)));
+            Err(ScenarioError { problems })
+        }
+    }
+}
+
+/// Reads `path` and, recursively, the files it extends; returns the merged tree.
+fn read_chain(path: &Path, sources: &mut Sources, chain: &mut Vec<PathBuf>) -> Result<Node, ScenarioError> {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if chain.contains(&canonical) {
+        let cycle: Vec<String> = chain
+            .iter()
+            .chain([&canonical])
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(ScenarioError::whole_file(
+            path,
+            format!("`extends` forms a loop: {}", cycle.join(" -> ")),
+        ));
+    }
+    if chain.len() >= MAX_EXTENDS_DEPTH {
+        return Err(ScenarioError::whole_file(
+            path,
+            format!("`extends` chain is deeper than {MAX_EXTENDS_DEPTH} files"),
+        ));
+    }
+    chain.push(canonical);
+    let text = read_text(path)?;
+    let file = sources.add(path, text);
+    let mut tree = parse_file(sources, file)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if let Some(parent) = take_extends(&mut tree, sources, dir)? {
+        let mut base = read_chain(&parent, sources, chain)?;
+        base.merge(tree);
+        tree = base;
+    }
+    chain.pop();
+    Ok(tree)
+}
+
+/// Removes `extends` from a tree and resolves it against `dir`.
+fn take_extends(tree: &mut Node, sources: &Sources, dir: &Path) -> Result<Option<PathBuf>, ScenarioError> {
+    let Some(node) = tree.remove("extends") else {
+        return Ok(None);
+    };
+    let fail = |message: String| ScenarioError {
+        problems: vec![Problem {
+            location: sources.locate(&node.origin),
+            key: "extends".to_string(),
+            message,
+        }],
+    };
+    let Some(target) = node.as_str() else {
+        return Err(fail(
+            "must be a string: the path of the scenario this one extends".to_string(),
+        ));
+    };
+    let parent = dir.join(target);
+    if !parent.is_file() {
+        return Err(fail(format!(
+            "points to {}, which is not a readable file",
+            parent.display()
+        )));
+    }
+    Ok(Some(parent))
+}
+
+fn read_text(path: &Path) -> Result<String, ScenarioError> {
+    let fail = |message: String| ScenarioError::whole_file(path, message);
+    let metadata = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if metadata.is_dir() {
+        return Err(fail("is a directory, not a scenario file".to_string()));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(fail(format!(
+            "is {:.1} MiB; scenario files are limited to {} MiB",
+            metadata.len() as f64 / (1024.0 * 1024.0),
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if bytes.contains(&0) {
+        return Err(fail(
+            "contains NUL bytes: it looks like a binary file, not TOML text".to_string(),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.into_bytes()[..offset]).into_owned();
+        let file = source::SourceFile {
+            path: path.to_path_buf(),
+            text,
+        };
+        let (line, column) = file.line_col(offset);
+        ScenarioError {
+            problems: vec![Problem {
+                location: Location {
+                    path: path.to_path_buf(),
+                    line: Some(line),
+                    column: Some(column),
+                },
+                key: String::new(),
+                message: format!("is not valid UTF-8 (bad byte at offset {offset}); save the file as UTF-8"),
+            }],
+        }
+    })
+}
+
+fn parse_file(sources: &Sources, file: usize) -> Result<Node, ScenarioError> {
+    let text = &sources.files[file].text;
+    if text.trim().is_empty() {
+        return Err(ScenarioError::whole_file(
+            &sources.files[file].path,
+            "is empty; a scenario needs at least [[hosts]] and [[patrons]] (or `extends`)",
+        ));
+    }
+    source::parse(file, text).map_err(|e| ScenarioError {
+        problems: vec![Problem {
+            location: sources.locate(&Origin { file, span: e.span }),
+            key: String::new(),
+            message: format!("invalid TOML: {}", e.message.replace('\n', " ")),
+        }],
+    })
+}
+
+fn ignored_path(path: &serde_ignored::Path<'_>) -> KeyPath {
+    let mut segments = Vec::new();
+    let mut current = Some(path);
+    while let Some(p) = current {
+        current = match p {
+            serde_ignored::Path::Root => None,
+            serde_ignored::Path::Seq { parent, index } => {
+                segments.push(Segment::Index(*index));
+                Some(*parent)
+            }
+            serde_ignored::Path::Map { parent, key } => {
+                segments.push(Segment::Key(key.clone()));
+                Some(*parent)
+            }
+            serde_ignored::Path::Some { parent }
+            | serde_ignored::Path::NewtypeStruct { parent }
+            | serde_ignored::Path::NewtypeVariant { parent } => Some(*parent),
+        };
+    }
+    segments.reverse();
+    KeyPath(segments)
+}
+
+fn tracked_path(path: &serde_path_to_error::Path) -> KeyPath {
+    KeyPath(
+        path.iter()
+            .filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
+                serde_path_to_error::Segment::Map { key } => Some(Segment::Key(key.clone())),
+                serde_path_to_error::Segment::Enum { variant } => Some(Segment::Key(variant.clone())),
+                serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect(),
+    )
+}
+
+/// serde's messages name Rust types; say it in the file's terms.
+fn tidy_serde_message(message: &str) -> String {
+    let message = message.trim();
+    let replaced = message
+        .replace("expected f64", "expected a number")
+        .replace("expected u64", "expected a whole number >= 0")
+        .replace("expected u32", "expected a whole number >= 0")
+        .replace("expected a string", "expected a string")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected struct", "expected a table for")
+        .replace("expected a map", "expected a table");
+    format!("has the wrong type: {replaced}")
+}

@@ -1,0 +1,662 @@
+//! From the file format to the model's types, collecting every problem on the way.
+
+use std::collections::BTreeSet;
+
+use super::file::{HostFile, ModelFile, PatronFile, ScenarioFile};
+use super::source::KeyPath;
+use crate::model::events::{Effect, Event, Op, Target, Trigger};
+use crate::model::quantities::Quantity;
+use crate::model::{
+    Attraction, Channels, Host, HostIdx, HostLevers, ModelParams, Objectives, Patron, PatronIdx, PatronLevers,
+    Scenario, Strategy, StrategyRule, Tie,
+};
+
+/// Hard limits on sizes, beyond which a request is refused whatever the flags.
+pub const MAX_HORIZON_QUARTERS: u32 = 400;
+pub const MAX_REPLICATES: u64 = 10_000_000;
+pub const MAX_ACTORS: usize = 1_000;
+pub const MAX_EVENTS: usize = 10_000;
+/// Largest budget or GDP accepted, USD bn a year: far above any real economy.
+const MAX_USD_BN: f64 = 1.0e6;
+
+/// Ids that mean something else in outputs and events.
+const RESERVED_IDS: [&str; 3] = ["C5", "all_hosts", "all_patrons"];
+
+/// Collected problems: a key path and what is wrong there.
+#[derive(Debug, Default)]
+pub struct Problems(pub Vec<(KeyPath, String)>);
+
+impl Problems {
+    fn fail(&mut self, path: &KeyPath, message: impl Into<String>) {
+        self.0.push((path.clone(), message.into()));
+    }
+
+    /// Checks a number is finite and in `lo..=hi`; returns it, or a safe value in range.
+    fn number(&mut self, path: &KeyPath, value: f64, lo: f64, hi: f64) -> f64 {
+        if !value.is_finite() {
+            self.fail(path, format!("must be a finite number, got {value}"));
+            return lo.max(0.0).min(hi);
+        }
+        if value < lo || value > hi {
+            // Bounds far beyond any real value are sanity limits: name the side crossed.
+            let open_above = hi >= MAX_USD_BN;
+            let message = match (value < lo, open_above) {
+                (true, true) => format!("must be >= {lo}, got {value}"),
+                (false, true) => format!("must be <= {hi}, got {value}"),
+                _ => format!("must be between {lo} and {hi}, got {value}"),
+            };
+            self.fail(path, message);
+            return value.clamp(lo, hi);
+        }
+        value
+    }
+
+    fn share(&mut self, path: &KeyPath, value: f64) -> f64 {
+        self.number(path, value, 0.0, 1.0)
+    }
+
+    fn non_negative(&mut self, path: &KeyPath, value: f64, max: f64) -> f64 {
+        self.number(path, value, 0.0, max)
+    }
+}
+
+/// Turns a deserialised file into a scenario, or lists every problem found.
+pub fn validate(file: &ScenarioFile, default_name: &str) -> Result<Scenario, Problems> {
+    let mut problems = Problems::default();
+    let root = KeyPath::root();
+
+    let name = file.name.clone().unwrap_or_else(|| default_name.to_string());
+    if name.is_empty()
+        || name.len() > 64
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        || name.starts_with('.')
+    {
+        problems.fail(
+            &root.key("name"),
+            format!("must be 1-64 letters, digits, '_', '-' or '.' (it names the output folder), got {name:?}"),
+        );
+    }
+
+    let time = root.key("time");
+    let horizon = file.time.horizon_quarters;
+    if horizon == 0 || horizon > MAX_HORIZON_QUARTERS {
+        problems.fail(
+            &time.key("horizon_quarters"),
+            format!("must be between 1 and {MAX_HORIZON_QUARTERS} (100 years), got {horizon}"),
+        );
+    }
+    let run = root.key("run");
+    if file.run.replicates == 0 || file.run.replicates > MAX_REPLICATES {
+        problems.fail(
+            &run.key("replicates"),
+            format!("must be between 1 and {MAX_REPLICATES}, got {}", file.run.replicates),
+        );
+    }
+
+    let params = model_params(&file.model, &root.key("model"), &mut problems);
+
+    let host_ids = check_ids(
+        file.hosts.iter().map(|h| h.id.as_str()),
+        &root.key("hosts"),
+        "host",
+        &mut problems,
+    );
+    let patron_ids = check_ids(
+        file.patrons.iter().map(|p| p.id.as_str()),
+        &root.key("patrons"),
+        "patron",
+        &mut problems,
+    );
+    for (i, id) in file.hosts.iter().map(|h| &h.id).enumerate() {
+        if !id.is_empty() && patron_ids.contains(id.as_str()) {
+            problems.fail(
+                &root.key("hosts").index(i).key("id"),
+                format!("{id:?} is also a patron id; ids must be unique across hosts and patrons"),
+            );
+        }
+    }
+
+    let patron_order: Vec<&str> = file.patrons.iter().map(|p| p.id.as_str()).collect();
+    let host_order: Vec<&str> = file.hosts.iter().map(|h| h.id.as_str()).collect();
+    let hosts: Vec<Host> = file
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            host(
+                h,
+                &root.key("hosts").index(i),
+                &patron_order,
+                &patron_ids,
+                &mut problems,
+            )
+        })
+        .collect();
+    let gdp: Vec<f64> = hosts.iter().map(|h| h.gdp_usd_bn).collect();
+    let patrons: Vec<Patron> = file
+        .patrons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            patron(
+                p,
+                &root.key("patrons").index(i),
+                &host_order,
+                &host_ids,
+                &gdp,
+                &mut problems,
+            )
+        })
+        .collect();
+
+    let events = file
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            event(
+                e,
+                i,
+                &root.key("events").index(i),
+                &host_order,
+                &patron_order,
+                &mut problems,
+            )
+        })
+        .collect();
+    if file.events.len() > MAX_EVENTS {
+        problems.fail(
+            &root.key("events"),
+            format!("at most {MAX_EVENTS} events, got {}", file.events.len()),
+        );
+    }
+
+    if problems.0.is_empty() {
+        Ok(Scenario {
+            name,
+            description: file.description.clone(),
+            start: file.time.start,
+            horizon_quarters: horizon,
+            replicates: file.run.replicates,
+            seed: file.run.seed,
+            params,
+            hosts,
+            patrons,
+            events,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+fn check_ids<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    path: &KeyPath,
+    kind: &str,
+    problems: &mut Problems,
+) -> BTreeSet<&'a str> {
+    let mut seen = BTreeSet::new();
+    let mut count = 0;
+    for (i, id) in ids.enumerate() {
+        count += 1;
+        let id_path = path.index(i).key("id");
+        if id.is_empty() {
+            problems.fail(&id_path, format!("every {kind} needs an id"));
+        } else if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || id.len() > 32 {
+            problems.fail(&id_path, format!("must be 1-32 letters, digits or '_', got {id:?}"));
+        } else if RESERVED_IDS.contains(&id) {
+            problems.fail(&id_path, format!("{id:?} is reserved; choose another id"));
+        } else if !seen.insert(id) {
+            problems.fail(&id_path, format!("duplicate {kind} id {id:?}"));
+        }
+    }
+    if count == 0 {
+        problems.fail(path, format!("the scenario needs at least one {kind} ([[{}]])", path));
+    }
+    if count > MAX_ACTORS {
+        problems.fail(path, format!("at most {MAX_ACTORS} {kind}s, got {count}"));
+    }
+    seen
+}
+
+fn model_params(m: &ModelFile, path: &KeyPath, problems: &mut Problems) -> ModelParams {
+    let weight = |problems: &mut Problems, key: &str, value: f64| problems.non_negative(&path.key(key), value, 1e3);
+    let lw = path.key("leverage_weights");
+    let aw = path.key("attraction_weights");
+    let leverage_weights = Channels {
+        trade: problems.non_negative(&lw.key("trade"), m.leverage_weights.trade, 1e3),
+        security: problems.non_negative(&lw.key("security"), m.leverage_weights.security, 1e3),
+        remittances: problems.non_negative(&lw.key("remittances"), m.leverage_weights.remittances, 1e3),
+        debt: problems.non_negative(&lw.key("debt"), m.leverage_weights.debt, 1e3),
+    };
+    if leverage_weights.trade + leverage_weights.security + leverage_weights.remittances + leverage_weights.debt <= 0.0
+    {
+        problems.fail(&lw, "at least one leverage weight must be positive");
+    }
+    let attraction_weights = Attraction {
+        trade: problems.non_negative(&aw.key("trade"), m.attraction_weights.trade, 1e3),
+        fdi: problems.non_negative(&aw.key("fdi"), m.attraction_weights.fdi, 1e3),
+        security: problems.non_negative(&aw.key("security"), m.attraction_weights.security, 1e3),
+        remittances: problems.non_negative(&aw.key("remittances"), m.attraction_weights.remittances, 1e3),
+        offers: problems.non_negative(&aw.key("offers"), m.attraction_weights.offers, 1e3),
+    };
+    ModelParams {
+        alignment_inertia: problems.share(&path.key("alignment_inertia"), m.alignment_inertia),
+        decision_noise_sd: weight(problems, "decision_noise_sd", m.decision_noise_sd),
+        acceptance_threshold: problems.number(&path.key("acceptance_threshold"), m.acceptance_threshold, -1e3, 1e3),
+        economic_weight: weight(problems, "economic_weight", m.economic_weight),
+        security_weight: weight(problems, "security_weight", m.security_weight),
+        displeasure_weight: weight(problems, "displeasure_weight", m.displeasure_weight),
+        leverage_weights,
+        attraction_weights,
+        trade_access_gain: weight(problems, "trade_access_gain", m.trade_access_gain),
+        trade_access_decay: problems.share(&path.key("trade_access_decay"), m.trade_access_decay),
+        trade_alignment_elasticity: weight(problems, "trade_alignment_elasticity", m.trade_alignment_elasticity),
+        security_decay: problems.share(&path.key("security_decay"), m.security_decay),
+        fdi_depreciation_per_quarter: problems.number(
+            &path.key("fdi_depreciation_pct_per_year"),
+            m.fdi_depreciation_pct_per_year,
+            0.0,
+            100.0,
+        ) / 400.0,
+        debt_amortization_per_quarter: problems.number(
+            &path.key("debt_amortization_pct_per_year"),
+            m.debt_amortization_pct_per_year,
+            0.0,
+            100.0,
+        ) / 400.0,
+        investment_growth_multiplier: weight(problems, "investment_growth_multiplier", m.investment_growth_multiplier),
+        project_size_usd_bn: {
+            let p = path.key("project_size_usd_bn");
+            let v = problems.number(&p, m.project_size_usd_bn, 0.0, 100.0);
+            if v < 1e-4 {
+                problems.fail(&p, format!("must be at least 0.0001 (USD 100,000), got {v}"));
+                1e-4
+            } else {
+                v
+            }
+        },
+        other_partners_growth_per_quarter: problems.number(
+            &path.key("other_partners_growth_pct"),
+            m.other_partners_growth_pct,
+            -50.0,
+            50.0,
+        ) / 400.0,
+        sanctions_trade_elasticity: weight(problems, "sanctions_trade_elasticity", m.sanctions_trade_elasticity),
+    }
+}
+
+fn host(
+    h: &HostFile,
+    path: &KeyPath,
+    patron_order: &[&str],
+    patron_ids: &BTreeSet<&str>,
+    problems: &mut Problems,
+) -> Host {
+    let gdp_path = path.key("gdp_usd_bn");
+    let gdp = problems.number(&gdp_path, h.gdp_usd_bn, 0.0, MAX_USD_BN);
+    if gdp <= 0.0 && h.gdp_usd_bn.is_finite() && h.gdp_usd_bn >= 0.0 {
+        problems.fail(
+            &gdp_path,
+            "is required and must be > 0 (GDP at the start, USD bn a year)",
+        );
+    }
+    let defence_path = path.key("defence_budget_usd_bn");
+    let defence = problems.number(&defence_path, h.defence_budget_usd_bn, 0.0, MAX_USD_BN);
+    let levers = HostLevers {
+        trend_growth_pct: problems.number(&path.key("trend_growth_pct"), h.trend_growth_pct, -50.0, 50.0),
+        absorptive_capacity: problems.share(&path.key("absorptive_capacity"), h.absorptive_capacity),
+        threat_level: problems.share(&path.key("threat_level"), h.threat_level),
+        security_openness: problems.share(&path.key("security_openness"), h.security_openness),
+        concentration_aversion: problems.non_negative(
+            &path.key("concentration_aversion"),
+            h.concentration_aversion,
+            100.0,
+        ),
+        sovereignty_sensitivity: problems.non_negative(
+            &path.key("sovereignty_sensitivity"),
+            h.sovereignty_sensitivity,
+            100.0,
+        ),
+        remittances_pct_gdp: problems.number(&path.key("remittances_pct_gdp"), h.remittances_pct_gdp, 0.0, 100.0),
+        debt_tolerance_pct_gdp: problems.number(
+            &path.key("debt_tolerance_pct_gdp"),
+            h.debt_tolerance_pct_gdp,
+            1.0,
+            1000.0,
+        ),
+    };
+    let ties_path = path.key("ties");
+    for key in h.ties.keys() {
+        if !patron_ids.contains(key.as_str()) {
+            problems.fail(
+                &ties_path.key(key),
+                format!(
+                    "refers to patron {key:?}, which the scenario does not define (patrons: {})",
+                    join(patron_order)
+                ),
+            );
+        }
+    }
+    let mut ties = Vec::with_capacity(patron_order.len());
+    let mut given_alignment = Vec::with_capacity(patron_order.len());
+    for id in patron_order {
+        let tie_path = ties_path.key(id);
+        let tie = h.ties.get(*id).cloned().unwrap_or_default();
+        ties.push(Tie {
+            trade_usd_bn: problems.non_negative(&tie_path.key("trade_usd_bn"), tie.trade_usd_bn, MAX_USD_BN),
+            fdi_stock_usd_bn: problems.non_negative(
+                &tie_path.key("fdi_stock_usd_bn"),
+                tie.fdi_stock_usd_bn,
+                MAX_USD_BN,
+            ),
+            arms_share: problems.share(&tie_path.key("arms_share"), tie.arms_share),
+            remittance_share: problems.share(&tie_path.key("remittance_share"), tie.remittance_share),
+            debt_share: problems.share(&tie_path.key("debt_share"), tie.debt_share),
+        });
+        given_alignment.push(tie.alignment.map(|a| problems.share(&tie_path.key("alignment"), a)));
+    }
+    let other_security_share = problems.share(&path.key("other_security_share"), h.other_security_share);
+    let sums = [
+        (
+            "arms_share",
+            ties.iter().map(|t| t.arms_share).sum::<f64>() + other_security_share,
+            " plus other_security_share",
+        ),
+        (
+            "remittance_share",
+            ties.iter().map(|t| t.remittance_share).sum::<f64>(),
+            "",
+        ),
+        ("debt_share", ties.iter().map(|t| t.debt_share).sum::<f64>(), ""),
+    ];
+    for (key, sum, extra) in sums {
+        if sum > 1.0 + 1e-6 {
+            problems.fail(
+                &ties_path,
+                format!("the {key} of all ties{extra} must not exceed 1, got {sum:.4}"),
+            );
+        }
+    }
+    let initial_alignment = if given_alignment.iter().any(Option::is_some) {
+        let values: Vec<f64> = given_alignment.iter().map(|a| a.unwrap_or(0.0)).collect();
+        let sum: f64 = values.iter().sum();
+        if (sum - 1.0).abs() > 0.01 {
+            problems.fail(
+                &ties_path,
+                format!("the alignment of all ties must sum to 1, got {sum:.4}"),
+            );
+            None
+        } else {
+            Some(values.iter().map(|a| a / sum).collect())
+        }
+    } else {
+        None
+    };
+    Host {
+        id: h.id.clone(),
+        name: if h.name.is_empty() {
+            h.id.clone()
+        } else {
+            h.name.clone()
+        },
+        gdp_usd_bn: gdp.max(1e-3),
+        population_m: problems.non_negative(&path.key("population_m"), h.population_m, 1e5),
+        defence_budget_usd_bn: if defence > 0.0 { defence } else { 0.01 * gdp.max(1e-3) },
+        govt_debt_pct_gdp: problems.number(&path.key("govt_debt_pct_gdp"), h.govt_debt_pct_gdp, 0.0, 1000.0),
+        other_trade_usd_bn: problems.non_negative(&path.key("other_trade_usd_bn"), h.other_trade_usd_bn, MAX_USD_BN),
+        other_security_share,
+        levers,
+        ties,
+        initial_alignment,
+    }
+}
+
+fn patron(
+    p: &PatronFile,
+    path: &KeyPath,
+    host_order: &[&str],
+    host_ids: &BTreeSet<&str>,
+    gdp: &[f64],
+    problems: &mut Problems,
+) -> Patron {
+    let levers = PatronLevers {
+        investment_budget_usd_bn: problems.non_negative(
+            &path.key("investment_budget_usd_bn"),
+            p.investment_budget_usd_bn,
+            MAX_USD_BN,
+        ),
+        security_budget_usd_bn: problems.non_negative(
+            &path.key("security_budget_usd_bn"),
+            p.security_budget_usd_bn,
+            MAX_USD_BN,
+        ),
+        trade_offer: problems.share(&path.key("trade_offer"), p.trade_offer),
+        conditionality: problems.share(&path.key("conditionality"), p.conditionality),
+        assertiveness: problems.share(&path.key("assertiveness"), p.assertiveness),
+        goodwill: problems.number(&path.key("goodwill"), p.goodwill, -100.0, 100.0),
+        economy_growth_pct: problems.number(&path.key("economy_growth_pct"), p.economy_growth_pct, -50.0, 50.0),
+        sanctions: problems.share(&path.key("sanctions"), p.sanctions),
+        loan_share: problems.share(&path.key("loan_share"), p.loan_share),
+    };
+    let strategy_path = path.key("strategy");
+    let rule = StrategyRule::parse(&p.strategy.rule).unwrap_or_else(|| {
+        problems.fail(
+            &strategy_path.key("rule"),
+            format!(
+                "unknown rule {:?}; expected one of {}",
+                p.strategy.rule,
+                join(&StrategyRule::NAMES)
+            ),
+        );
+        StrategyRule::Fixed
+    });
+    let objectives_path = strategy_path.key("objectives");
+    let strategy = Strategy {
+        rule,
+        adaptation_rate: problems.share(&strategy_path.key("adaptation_rate"), p.strategy.adaptation_rate),
+        objectives: Objectives {
+            influence: problems.non_negative(&objectives_path.key("influence"), p.strategy.objectives.influence, 1e3),
+            security: problems.non_negative(&objectives_path.key("security"), p.strategy.objectives.security, 1e3),
+            trade: problems.non_negative(&objectives_path.key("trade"), p.strategy.objectives.trade, 1e3),
+        },
+    };
+    let objective_sum = strategy.objectives.influence + strategy.objectives.security + strategy.objectives.trade;
+    if rule != StrategyRule::Fixed && objective_sum <= 0.0 {
+        problems.fail(
+            &objectives_path,
+            "an adaptive rule needs at least one positive objective weight",
+        );
+    }
+
+    let allocation_path = path.key("allocation");
+    for key in p.allocation.keys() {
+        if !host_ids.contains(key.as_str()) {
+            problems.fail(
+                &allocation_path.key(key),
+                format!(
+                    "refers to host {key:?}, which the scenario does not define (hosts: {})",
+                    join(host_order)
+                ),
+            );
+        }
+    }
+    let mut allocation: Vec<f64> = if p.allocation.is_empty() {
+        gdp.to_vec()
+    } else {
+        host_order
+            .iter()
+            .map(|id| match p.allocation.get(*id) {
+                Some(v) => problems.non_negative(&allocation_path.key(id), *v, 1e6),
+                None => 0.0,
+            })
+            .collect()
+    };
+    let total: f64 = allocation.iter().sum();
+    if total > 0.0 {
+        allocation.iter_mut().for_each(|a| *a /= total);
+    } else {
+        if !p.allocation.is_empty() {
+            problems.fail(&allocation_path, "at least one host must get a positive share");
+        }
+        let n = host_order.len().max(1) as f64;
+        allocation = vec![1.0 / n; host_order.len()];
+    }
+
+    let lag = p.pledge_lag_quarters;
+    if lag > MAX_HORIZON_QUARTERS {
+        problems.fail(
+            &path.key("pledge_lag_quarters"),
+            format!("must be at most {MAX_HORIZON_QUARTERS}, got {lag}"),
+        );
+    }
+    Patron {
+        id: p.id.clone(),
+        name: if p.name.is_empty() {
+            p.id.clone()
+        } else {
+            p.name.clone()
+        },
+        credibility: problems.share(&path.key("credibility"), p.credibility),
+        credibility_learning: problems.share(&path.key("credibility_learning"), p.credibility_learning),
+        pledge_lag_quarters: lag.min(MAX_HORIZON_QUARTERS),
+        levers,
+        strategy,
+        allocation,
+    }
+}
+
+fn event(
+    e: &super::file::EventFile,
+    index: usize,
+    path: &KeyPath,
+    host_order: &[&str],
+    patron_order: &[&str],
+    problems: &mut Problems,
+) -> Event {
+    let name = if e.name.is_empty() {
+        format!("event {}", index + 1)
+    } else {
+        e.name.clone()
+    };
+    let trigger = match (e.at, e.hazard_per_quarter) {
+        (Some(at), None) => {
+            if e.from.is_some() || e.until.is_some() {
+                problems.fail(
+                    path,
+                    "`from` and `until` apply to hazard events only; a dated event uses `at`",
+                );
+            }
+            Trigger::At(at)
+        }
+        (None, Some(h)) => {
+            let per_quarter = problems.share(&path.key("hazard_per_quarter"), h);
+            if let (Some(from), Some(until)) = (e.from, e.until) {
+                if from > until {
+                    problems.fail(
+                        &path.key("until"),
+                        format!("must not be before `from` ({from}), got {until}"),
+                    );
+                }
+            }
+            Trigger::Hazard {
+                per_quarter,
+                from: e.from,
+                until: e.until,
+            }
+        }
+        (Some(_), Some(_)) => {
+            problems.fail(path, "give either `at` or `hazard_per_quarter`, not both");
+            Trigger::At(crate::time::Quarter::new(2000, 1).expect("valid"))
+        }
+        (None, None) => {
+            problems.fail(path, "needs `at = \"YYYYQn\"` or `hazard_per_quarter = p`");
+            Trigger::At(crate::time::Quarter::new(2000, 1).expect("valid"))
+        }
+    };
+    if let Some(0) = e.duration_quarters {
+        problems.fail(
+            &path.key("duration_quarters"),
+            "must be at least 1 (omit it to last to the end of the run)",
+        );
+    }
+    if e.effects.is_empty() {
+        problems.fail(path, "has no effects ([[events.effects]])");
+    }
+    let effects = e
+        .effects
+        .iter()
+        .enumerate()
+        .filter_map(|(j, effect)| {
+            let effect_path = path.key("effects").index(j);
+            let quantity = Quantity::parse(&effect.quantity);
+            if quantity.is_none() {
+                problems.fail(
+                    &effect_path.key("quantity"),
+                    format!("unknown quantity {:?}; expected one of {}", effect.quantity, join(&Quantity::all_names())),
+                );
+            }
+            let op = Op::parse(&effect.op);
+            if op.is_none() {
+                problems.fail(
+                    &effect_path.key("op"),
+                    format!("unknown op {:?}; expected set, add or multiply", effect.op),
+                );
+            }
+            let value = problems.number(&effect_path.key("value"), effect.value, -1e6, 1e6);
+            let target = match effect.actor.as_str() {
+                "all_hosts" => Some(Target::AllHosts),
+                "all_patrons" => Some(Target::AllPatrons),
+                id => {
+                    if let Some(h) = host_order.iter().position(|x| *x == id) {
+                        Some(Target::Host(HostIdx(h)))
+                    } else if let Some(p) = patron_order.iter().position(|x| *x == id) {
+                        Some(Target::Patron(PatronIdx(p)))
+                    } else {
+                        problems.fail(
+                            &effect_path.key("actor"),
+                            format!(
+                                "refers to actor {id:?}, which the scenario does not define (hosts: {}; patrons: {}; or all_hosts, all_patrons)",
+                                join(host_order),
+                                join(patron_order)
+                            ),
+                        );
+                        None
+                    }
+                }
+            };
+            let (quantity, op, target) = (quantity?, op?, target?);
+            let host_quantity = matches!(quantity, Quantity::Host(_));
+            let host_target = matches!(target, Target::Host(_) | Target::AllHosts);
+            if host_quantity != host_target {
+                problems.fail(
+                    &effect_path.key("quantity"),
+                    format!(
+                        "{:?} is a {} quantity but actor {:?} is a {}",
+                        effect.quantity,
+                        if host_quantity { "host" } else { "patron" },
+                        effect.actor,
+                        if host_target { "host" } else { "patron" }
+                    ),
+                );
+                return None;
+            }
+            Some(Effect {
+                target,
+                quantity,
+                op,
+                value,
+            })
+        })
+        .collect();
+    Event {
+        name,
+        trigger,
+        duration_quarters: e.duration_quarters,
+        effects,
+    }
+}
+
+fn join(items: &[&str]) -> String {
+    items.join(", ")
+}
