@@ -264,9 +264,9 @@ impl Node {
         }
     }
 
-    /// Lays `overlay` over `self`: tables merge key by key, arrays of tables that all
-    /// carry an `id` merge element by id (new ids are appended), anything else is
-    /// replaced.
+    /// Lays `overlay` over `self`: tables merge key by key; arrays of tables whose
+    /// elements all carry an `id` (actors) or a `name` (events) merge element by element,
+    /// new ones appended; anything else is replaced.
     pub fn merge(&mut self, overlay: Node) {
         match (&mut self.kind, overlay.kind) {
             (NodeKind::Table(base), NodeKind::Table(over)) => {
@@ -280,12 +280,13 @@ impl Node {
                     }
                 }
             }
-            (NodeKind::Array(base), NodeKind::Array(over)) if all_have_ids(base) && all_have_ids(&over) => {
+            (NodeKind::Array(base), NodeKind::Array(over)) if matching_key(base, &over).is_some() => {
+                let key = matching_key(base, &over).expect("checked by the guard");
                 for element in over {
-                    let id = element.get("id").and_then(Node::as_str).map(str::to_string);
+                    let label = element.get(key).and_then(Node::as_str).map(str::to_string);
                     match base
                         .iter_mut()
-                        .find(|b| b.get("id").and_then(Node::as_str) == id.as_deref())
+                        .find(|b| b.get(key).and_then(Node::as_str) == label.as_deref())
                     {
                         Some(existing) => existing.merge(element),
                         None => base.push(element),
@@ -346,8 +347,13 @@ impl Node {
     }
 }
 
-fn all_have_ids(items: &[Node]) -> bool {
-    !items.is_empty() && items.iter().all(|n| n.get("id").and_then(Node::as_str).is_some())
+/// The key that identifies elements of two arrays of tables for merging: `id` (actors)
+/// or `name` (events), when every element of both arrays has it as a string.
+fn matching_key(base: &[Node], over: &[Node]) -> Option<&'static str> {
+    ["id", "name"].into_iter().find(|key| {
+        let labelled = |items: &[Node]| items.iter().all(|n| n.get(key).and_then(Node::as_str).is_some());
+        !base.is_empty() && !over.is_empty() && labelled(base) && labelled(over)
+    })
 }
 
 #[cfg(test)]
