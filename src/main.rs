@@ -54,7 +54,7 @@ struct RunArgs {
     /// Scenario file (TOML). Without it, the built-in baseline runs.
     scenario: Option<PathBuf>,
     /// Number of replicates [default: the scenario's run.replicates].
-    #[arg(long, short = 'n')]
+    #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..))]
     replicates: Option<u64>,
     /// Master seed [default: the scenario's run.seed].
     #[arg(long)]
@@ -129,13 +129,20 @@ fn print_scenario_error(error: &ScenarioError) {
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    match run_loaded(args) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn run_loaded(args: RunArgs) -> Result<ExitCode, ExitCode> {
     let loaded: LoadedScenario = match &args.scenario {
         Some(path) => scenario::load(path),
         None => scenario::load_builtin_baseline(),
     }
-    .map_err(|e| print_scenario_error(&e))
-    .map_or_else(|()| None, Some)
-    .unwrap_or_else(|| std::process::exit(i32::from(exit::INVALID_SCENARIO)));
+    .map_err(|e| {
+        print_scenario_error(&e);
+        ExitCode::from(exit::INVALID_SCENARIO)
+    })?;
 
     let cancel = Arc::new(AtomicBool::new(false));
     {
@@ -163,7 +170,7 @@ fn run(args: RunArgs) -> ExitCode {
     bar.finish_and_clear();
 
     let destination = args.out.join(&loaded.scenario.name);
-    match result {
+    Ok(match result {
         Ok(outcome) => {
             if !args.quiet {
                 eprintln!(
@@ -208,7 +215,7 @@ fn run(args: RunArgs) -> ExitCode {
             eprintln!("error: {e}; {}", kept(&destination));
             ExitCode::from(exit::RUN_FAILED)
         }
-    }
+    })
 }
 
 /// Says what happened to the previous output of the scenario.

@@ -637,3 +637,204 @@ pub(crate) fn ratio(a: f64, b: f64) -> f64 {
         0.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ensemble::replicate_rng;
+    use crate::model::StrategyRule;
+    use crate::scenario::load_text;
+    use std::path::Path;
+
+    /// Two patrons and two hosts; `overrides` is a variant laid over them with `extends`.
+    fn scenario(overrides: &str) -> Scenario {
+        let base = r#"
+[model]
+decision_noise_sd = 0.0
+[[patrons]]
+id = "P1"
+investment_budget_usd_bn = 4.0
+security_budget_usd_bn = 1.0
+credibility = 0.5
+pledge_lag_quarters = 2
+allocation = { H1 = 0.5, H2 = 0.5 }
+[[patrons]]
+id = "P2"
+investment_budget_usd_bn = 1.0
+security_budget_usd_bn = 1.0
+credibility = 0.5
+pledge_lag_quarters = 2
+allocation = { H1 = 0.5, H2 = 0.5 }
+[[hosts]]
+id = "H1"
+gdp_usd_bn = 20.0
+defence_budget_usd_bn = 0.5
+ties.P1 = { trade_usd_bn = 2.0, arms_share = 0.3 }
+ties.P2 = { trade_usd_bn = 2.0, arms_share = 0.3 }
+[[hosts]]
+id = "H2"
+gdp_usd_bn = 20.0
+defence_budget_usd_bn = 0.5
+security_openness = 0.0
+ties.P1 = { trade_usd_bn = 2.0, arms_share = 0.3 }
+ties.P2 = { trade_usd_bn = 2.0, arms_share = 0.3 }
+"#;
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let base_path = dir.path().join("base.toml");
+        std::fs::write(&base_path, base).expect("write base scenario");
+        let text = format!("extends = {:?}\n{overrides}", base_path.display().to_string());
+        load_text(Path::new("test.toml"), &text, "test")
+            .expect("test scenario is valid")
+            .scenario
+    }
+
+    fn run(sim: &mut Simulation<'_>, steps: u32) {
+        let mut rng = replicate_rng(7, 0);
+        for _ in 0..steps {
+            sim.step(&mut rng).expect("finite");
+        }
+    }
+
+    #[test]
+    fn alignment_sums_to_one_and_moves_with_inertia() {
+        let s = scenario("");
+        let mut sim = Simulation::new(&s);
+        let before = sim.alignment.clone();
+        run(&mut sim, 1);
+        for h in 0..2 {
+            let row = &sim.alignment[h * 2..h * 2 + 2];
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+            for p in 0..2 {
+                // One step closes at most `inertia` of the gap to a target in [0, 1].
+                assert!((row[p] - before[h * 2 + p]).abs() <= s.params.alignment_inertia + 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn a_bigger_offer_is_worth_more_and_accepted_more() {
+        let s = scenario("");
+        let mut sim = Simulation::new(&s);
+        run(&mut sim, 1);
+        let (p1, p2) = (sim.decisions[0], sim.decisions[1]);
+        assert!(p1.economic > p2.economic, "P1 offers four times P2's investment");
+        // Both patrons start balanced in H1, so the other terms are equal or favour P2 only slightly.
+        assert!(p1.acceptance > p2.acceptance);
+        let sum =
+            p1.economic + p1.security + p1.concentration + p1.sovereignty + p1.displeasure + p1.goodwill + p1.noise;
+        assert!((sum - p1.utility).abs() < 1e-12, "the terms add up to the utility");
+    }
+
+    #[test]
+    fn concentration_cost_penalises_the_dominant_partner_and_rewards_the_other() {
+        let s = scenario("[[hosts]]\nid = \"H1\"\nties.P1 = { alignment = 0.8 }\nties.P2 = { alignment = 0.2 }\n");
+        let mut sim = Simulation::new(&s);
+        run(&mut sim, 1);
+        assert!(sim.decisions[0].concentration < 0.0, "over-weight P1 costs");
+        assert!(sim.decisions[1].concentration > 0.0, "under-weight P2 is a bonus");
+    }
+
+    #[test]
+    fn rival_leverage_and_assertiveness_raise_expected_displeasure() {
+        let calm = scenario("");
+        let angry = scenario("[[patrons]]\nid = \"P2\"\nassertiveness = 1.0\n");
+        let (mut a, mut b) = (Simulation::new(&calm), Simulation::new(&angry));
+        run(&mut a, 1);
+        run(&mut b, 1);
+        // P2's assertiveness makes P1's offers to H1 costlier.
+        assert!(b.decisions[0].displeasure < a.decisions[0].displeasure);
+    }
+
+    #[test]
+    fn a_neutral_host_takes_no_security_aid() {
+        let s = scenario("");
+        let mut sim = Simulation::new(&s);
+        let start = sim.security_stock.clone();
+        run(&mut sim, 8);
+        // H2 (openness 0): stocks only decay. H1: stocks grow with accepted aid.
+        for p in 0..2 {
+            assert!(sim.security_stock[2 + p] < start[2 + p]);
+            assert_eq!(sim.decisions[2 + p].security, 0.0);
+        }
+        assert!(sim.security_stock[0] > start[0] * (1.0 - s.params.security_decay).powi(8));
+    }
+
+    #[test]
+    fn pledges_disburse_after_the_lag_and_with_credibility_times_capacity() {
+        let s = scenario(
+            "[[patrons]]\nid = \"P1\"\ncredibility = 1.0\n[[hosts]]\nid = \"H1\"\nabsorptive_capacity = 1.0\n",
+        );
+        let mut sim = Simulation::new(&s);
+        run(&mut sim, 2);
+        assert_eq!(
+            sim.disbursed_cumulative_usd_bn[0], 0.0,
+            "nothing before the lag of two quarters"
+        );
+        let pledged_first = sim.pledged_cumulative_usd_bn[0] - sim.pledged_usd_bn[0];
+        run(&mut sim, 1);
+        // With credibility and capacity 1, the first quarter's pledge is delivered in full.
+        assert!((sim.disbursed_cumulative_usd_bn[0] - pledged_first).abs() < 1e-12);
+    }
+
+    #[test]
+    fn delivery_rate_averages_credibility_times_capacity() {
+        let s = scenario(
+            "[[hosts]]\nid = \"H1\"\nabsorptive_capacity = 0.6\n[[patrons]]\nid = \"P1\"\ncredibility_learning = 0.0\n",
+        );
+        let mut sim = Simulation::new(&s);
+        run(&mut sim, 200);
+        let due = sim.pledged_cumulative_usd_bn[0] - sim.pledged_usd_bn[0] - {
+            // pledges of the last two quarters are not due yet
+            let mut pending = 0.0;
+            for pledge in &sim.pipelines[0] {
+                if pledge.host == 0 {
+                    pending += pledge.amount_usd_bn;
+                }
+            }
+            pending - sim.pledged_usd_bn[0]
+        };
+        let rate = sim.disbursed_cumulative_usd_bn[0] / due;
+        assert!((rate - 0.5 * 0.6).abs() < 0.03, "delivery rate {rate}");
+    }
+
+    #[test]
+    fn sanctions_cut_trade_with_the_sanctioned_patron() {
+        let s = scenario(
+            "[[events]]\nname = \"sanctions\"\nat = \"2024Q3\"\neffects = [{ actor = \"P2\", quantity = \"sanctions\", op = \"set\", value = 1.0 }]\n",
+        );
+        let mut sim = Simulation::new(&s);
+        run(&mut sim, 2);
+        let before = sim.trade_usd_bn[1] / sim.trade_usd_bn[0];
+        run(&mut sim, 1);
+        let after = sim.trade_usd_bn[1] / sim.trade_usd_bn[0];
+        assert!(
+            after < before * 0.7,
+            "P2's trade relative to P1's fell from {before} to {after}"
+        );
+    }
+
+    #[test]
+    fn best_response_moves_allocation_toward_rewarding_hosts_and_fixed_does_not() {
+        let s = scenario("[[patrons]]\nid = \"P1\"\nstrategy = { rule = \"best_response\", adaptation_rate = 0.5, objectives = { influence = 0.0, security = 1.0 } }\n");
+        assert_eq!(s.patrons[0].strategy.rule, StrategyRule::BestResponse);
+        let mut sim = Simulation::new(&s);
+        run(&mut sim, 20);
+        // H2 is neutral and takes no security aid, so a security-minded patron shifts to H1.
+        assert!(sim.allocation[0] > 0.6, "P1 allocation to H1 {}", sim.allocation[0]);
+        assert_eq!(&sim.allocation[2..4], &[0.5, 0.5], "P2 keeps its fixed allocation");
+        assert!((sim.allocation[0] + sim.allocation[1] - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_non_finite_state_is_reported_with_step_actor_and_quantity() {
+        let s = scenario("");
+        let mut sim = Simulation::new(&s);
+        sim.gdp_usd_bn[1] = f64::NAN;
+        let mut rng = replicate_rng(1, 0);
+        let error = sim.step(&mut rng).expect_err("NaN GDP must be caught");
+        assert_eq!(error.step, 1);
+        assert_eq!(error.actor, "H2");
+        assert_eq!(error.quantity, "gdp_usd_bn");
+        assert_eq!(error.quarter.to_string(), "2024Q1");
+    }
+}

@@ -139,7 +139,11 @@ fn finish(tree: Node, sources: &Sources, default_name: &str) -> Result<LoadedSce
     let parsed: Result<ScenarioFile, _> = serde_path_to_error::deserialize(deserializer);
     let mut problems: Vec<Problem> = unknown
         .iter()
-        .map(|path| problem(path, "is not a known key (see docs/scenario-format.md)".to_string()))
+        .map(|path| Problem {
+            location: sources.locate(&tree.key_origin_of(path)),
+            key: path.to_string(),
+            message: "is not a known key (see docs/scenario-format.md)".to_string(),
+        })
         .collect();
     let file = match parsed {
         Ok(file) => file,
@@ -162,6 +166,13 @@ fn finish(tree: Node, sources: &Sources, default_name: &str) -> Result<LoadedSce
             Err(ScenarioError { problems })
         }
     }
+    .map_err(|mut error: ScenarioError| {
+        // Report in reading order: by file, then line and column.
+        error
+            .problems
+            .sort_by_key(|p| (p.location.path.clone(), p.location.line, p.location.column));
+        error
+    })
 }
 
 /// Reads `path` and, recursively, the files it extends; returns the merged tree.
@@ -215,7 +226,7 @@ fn take_extends(tree: &mut Node, sources: &Sources, dir: &Path) -> Result<Option
             "must be a string: the path of the scenario this one extends".to_string(),
         ));
     };
-    let parent = dir.join(target);
+    let parent = clean_path(&dir.join(target));
     if !parent.is_file() {
         return Err(fail(format!(
             "points to {}, which is not a readable file",
@@ -223,6 +234,32 @@ fn take_extends(tree: &mut Node, sources: &Sources, dir: &Path) -> Result<Option
         )));
     }
     Ok(Some(parent))
+}
+
+/// Removes `.` and `dir/..` from a path without touching the file system, so messages
+/// name `scenarios/baseline.toml` rather than `tests/../scenarios/baseline.toml`.
+fn clean_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut cleaned = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last_is_normal = matches!(cleaned.components().next_back(), Some(Component::Normal(_)));
+                if last_is_normal {
+                    cleaned.pop();
+                } else {
+                    cleaned.push("..");
+                }
+            }
+            other => cleaned.push(other.as_os_str()),
+        }
+    }
+    if cleaned.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        cleaned
+    }
 }
 
 fn read_text(path: &Path) -> Result<String, ScenarioError> {
@@ -267,6 +304,25 @@ fn read_text(path: &Path) -> Result<String, ScenarioError> {
 }
 
 fn parse_file(sources: &Sources, file: usize) -> Result<Node, ScenarioError> {
+    let tree = parse_toml(sources, file)?;
+    let duplicates = source::duplicate_labels(&tree);
+    if duplicates.is_empty() {
+        Ok(tree)
+    } else {
+        Err(ScenarioError {
+            problems: duplicates
+                .into_iter()
+                .map(|(path, message)| Problem {
+                    location: sources.locate(&tree.origin_of(&path)),
+                    key: path.to_string(),
+                    message,
+                })
+                .collect(),
+        })
+    }
+}
+
+fn parse_toml(sources: &Sources, file: usize) -> Result<Node, ScenarioError> {
     let text = &sources.files[file].text;
     if text.trim().is_empty() {
         return Err(ScenarioError::whole_file(
@@ -319,9 +375,10 @@ fn tracked_path(path: &serde_path_to_error::Path) -> KeyPath {
     )
 }
 
-/// serde's messages name Rust types; say it in the file's terms.
+/// serde's messages name Rust types and repeat the key; say it in the file's terms.
 fn tidy_serde_message(message: &str) -> String {
-    let message = message.trim();
+    let message = message.lines().next().unwrap_or("").trim();
+    let message = message.strip_prefix("invalid type: ").unwrap_or(message);
     let replaced = message
         .replace("expected f64", "expected a number")
         .replace("expected u64", "expected a whole number >= 0")

@@ -270,6 +270,10 @@ impl Node {
     pub fn merge(&mut self, overlay: Node) {
         match (&mut self.kind, overlay.kind) {
             (NodeKind::Table(base), NodeKind::Table(over)) => {
+                // A table the overlay touches is reported where the overlay wrote it.
+                if overlay.origin.span.is_some() {
+                    self.origin = overlay.origin;
+                }
                 for (key, key_origin, value) in over {
                     match base.iter_mut().find(|(k, ..)| *k == key) {
                         Some((_, existing_origin, existing)) => {
@@ -303,6 +307,16 @@ impl Node {
     /// The origin of the deepest node along `path`: the value itself when it exists,
     /// otherwise the closest enclosing table (where a missing key belongs).
     pub fn origin_of(&self, path: &KeyPath) -> Origin {
+        self.locate_path(path, false)
+    }
+
+    /// Like [`Node::origin_of`], but for a key that exists, the key itself rather than
+    /// its value (where an unknown key is reported).
+    pub fn key_origin_of(&self, path: &KeyPath) -> Origin {
+        self.locate_path(path, true)
+    }
+
+    fn locate_path(&self, path: &KeyPath, prefer_key: bool) -> Origin {
         let mut node = self;
         let mut best = self.origin.clone();
         for segment in &path.0 {
@@ -318,7 +332,9 @@ impl Node {
             };
             match next {
                 Some((child, fallback)) => {
-                    best = if child.origin.span.is_some() {
+                    best = if prefer_key && fallback.span.is_some() {
+                        fallback.clone()
+                    } else if child.origin.span.is_some() {
                         child.origin.clone()
                     } else {
                         fallback.clone()
@@ -345,6 +361,37 @@ impl Node {
             NodeKind::Scalar(value) => value.clone(),
         }
     }
+}
+
+/// Arrays of tables whose elements must carry unique labels within one file, because
+/// `extends` matches elements by those labels: the array's key and the label key.
+pub const LABELLED_ARRAYS: [(&str, &str); 3] = [("hosts", "id"), ("patrons", "id"), ("events", "name")];
+
+/// Labels used twice in one file's actor or event arrays, with the path of the second use.
+pub fn duplicate_labels(tree: &Node) -> Vec<(KeyPath, String)> {
+    let mut found = Vec::new();
+    for (array_key, label_key) in LABELLED_ARRAYS {
+        let Some(NodeKind::Array(items)) = tree.get(array_key).map(|n| &n.kind) else {
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let Some(label) = item.get(label_key).and_then(Node::as_str) else {
+                continue;
+            };
+            let first = items[..i]
+                .iter()
+                .position(|earlier| earlier.get(label_key).and_then(Node::as_str) == Some(label));
+            if let Some(first) = first {
+                found.push((
+                    KeyPath::root().key(array_key).index(i).key(label_key),
+                    format!(
+                        "duplicate {label_key} {label:?} (also {array_key}[{first}] in this file); {label_key}s must be unique because `extends` matches {array_key} by {label_key}"
+                    ),
+                ));
+            }
+        }
+    }
+    found
 }
 
 /// The key that identifies elements of two arrays of tables for merging: `id` (actors)

@@ -34,16 +34,16 @@ impl Problems {
     /// Checks a number is finite and in `lo..=hi`; returns it, or a safe value in range.
     fn number(&mut self, path: &KeyPath, value: f64, lo: f64, hi: f64) -> f64 {
         if !value.is_finite() {
-            self.fail(path, format!("must be a finite number, got {value}"));
+            self.fail(path, format!("must be a finite number, got {}", show(value)));
             return lo.max(0.0).min(hi);
         }
         if value < lo || value > hi {
             // Bounds far beyond any real value are sanity limits: name the side crossed.
             let open_above = hi >= MAX_USD_BN;
             let message = match (value < lo, open_above) {
-                (true, true) => format!("must be >= {lo}, got {value}"),
-                (false, true) => format!("must be <= {hi}, got {value}"),
-                _ => format!("must be between {lo} and {hi}, got {value}"),
+                (true, true) => format!("must be >= {lo}, got {}", show(value)),
+                (false, true) => format!("must be <= {hi}, got {}", show(value)),
+                _ => format!("must be between {lo} and {hi}, got {}", show(value)),
             };
             self.fail(path, message);
             return value.clamp(lo, hi);
@@ -654,6 +654,17 @@ fn event(
         trigger,
         duration_quarters: e.duration_quarters,
         effects,
+    }
+}
+
+/// A number as a person would write it in a message: plain, or in scientific notation
+/// when very large or very small.
+fn show(value: f64) -> String {
+    let magnitude = value.abs();
+    if value.is_finite() && value != 0.0 && !(1e-4..1e9).contains(&magnitude) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
     }
 }
 
