@@ -16,9 +16,10 @@ use crate::time::Quarter;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ScenarioFile {
-    /// Names the output folder; defaults to the file name without `.toml`.
+    /// Names the output folder; defaults to the file name without `.toml`. Not inherited
+    /// through `extends`, so a variant never writes into its parent's folder.
     pub name: Option<String>,
-    /// One line saying what question the scenario asks.
+    /// One line saying what question the scenario asks. Not inherited through `extends`.
     pub description: String,
     /// Path of a scenario this one overrides, relative to this file.
     pub extends: Option<String>,
@@ -118,7 +119,8 @@ pub struct ModelFile {
     pub investment_growth_multiplier: f64,
     /// Size of one project, USD bn: pledges are disbursed in whole projects.
     pub project_size_usd_bn: f64,
-    /// Growth of trade with partners that are not patrons, percent a year.
+    /// Growth of trade with partners that are not patrons, percent a year, on top of the
+    /// host's own GDP growth.
     pub other_partners_growth_pct: f64,
     /// How strongly sanctions on a patron cut hosts' trade with it (log points per unit of sanctions).
     pub sanctions_trade_elasticity: f64,
@@ -218,12 +220,14 @@ pub struct PatronFile {
     pub assertiveness: f64,
     /// Diplomatic goodwill added to the utility of this patron's offers (summits raise it).
     pub goodwill: f64,
-    /// Growth of the patron's import demand and exports, percent a year.
+    /// Growth of the patron's import demand and exports, percent a year: trade with a host
+    /// grows at the host's GDP growth plus this.
     pub economy_growth_pct: f64,
     /// Intensity of international sanctions on the patron (0 = none, 1 = comprehensive).
     pub sanctions: f64,
     pub strategy: StrategyFile,
-    /// Share of the budgets offered to each host, by host id; missing hosts share by GDP.
+    /// Share of the budgets offered to each host, by host id (normalised to sum to one).
+    /// Hosts missing from a given table get nothing; an absent or empty table shares by GDP.
     pub allocation: BTreeMap<String, f64>,
 }
 
@@ -303,9 +307,9 @@ pub struct HostFile {
     pub gdp_usd_bn: f64,
     /// Trend GDP growth, percent a year.
     pub trend_growth_pct: f64,
-    /// Population, millions.
+    /// Population, millions (recorded for reference; the first model does not use it).
     pub population_m: f64,
-    /// Military spending, USD bn a year.
+    /// Military spending, USD bn a year; 0 means unknown and is taken as 1% of GDP.
     pub defence_budget_usd_bn: f64,
     /// General government gross debt, percent of GDP.
     pub govt_debt_pct_gdp: f64,
@@ -377,6 +381,7 @@ pub struct TieFile {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EventFile {
+    /// Required, unique within a file: `extends` matches events by name.
     pub name: String,
     /// Quarter the event starts. Give this or `hazard_per_quarter`.
     pub at: Option<Quarter>,

@@ -67,6 +67,13 @@ impl fmt::Display for ScenarioError {
 }
 
 impl ScenarioError {
+    /// The problems in reading order: by file, then line and column.
+    fn sorted(mut self) -> ScenarioError {
+        self.problems
+            .sort_by_key(|p| (p.location.path.clone(), p.location.line, p.location.column));
+        self
+    }
+
     fn whole_file(path: &Path, message: impl Into<String>) -> ScenarioError {
         ScenarioError {
             problems: vec![Problem {
@@ -94,6 +101,10 @@ pub struct LoadedScenario {
 
 /// Reads, merges and validates the scenario at `path`.
 pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
+    load_unsorted(path).map_err(ScenarioError::sorted)
+}
+
+fn load_unsorted(path: &Path) -> Result<LoadedScenario, ScenarioError> {
     let mut sources = Sources::default();
     let mut chain = Vec::new();
     let tree = read_chain(path, &mut sources, &mut chain)?;
@@ -112,14 +123,17 @@ pub fn load_builtin_baseline() -> Result<LoadedScenario, ScenarioError> {
 /// Validates scenario text that is not read from disk; `extends` is resolved relative to
 /// the current directory.
 pub fn load_text(path: &Path, text: &str, default_name: &str) -> Result<LoadedScenario, ScenarioError> {
+    load_text_unsorted(path, text, default_name).map_err(ScenarioError::sorted)
+}
+
+fn load_text_unsorted(path: &Path, text: &str, default_name: &str) -> Result<LoadedScenario, ScenarioError> {
     let mut sources = Sources::default();
     let file = sources.add(path, text.to_string());
     let mut tree = parse_file(&sources, file)?;
     let mut chain = vec![path.to_path_buf()];
     if let Some(parent) = take_extends(&mut tree, &sources, Path::new("."))? {
-        let mut base = read_chain(&parent, &mut sources, &mut chain)?;
-        base.merge(tree);
-        tree = base;
+        let base = read_chain(&parent, &mut sources, &mut chain)?;
+        tree = inherit(base, tree);
     }
     finish(tree, &sources, default_name)
 }
@@ -166,13 +180,6 @@ fn finish(tree: Node, sources: &Sources, default_name: &str) -> Result<LoadedSce
             Err(ScenarioError { problems })
         }
     }
-    .map_err(|mut error: ScenarioError| {
-        // Report in reading order: by file, then line and column.
-        error
-            .problems
-            .sort_by_key(|p| (p.location.path.clone(), p.location.line, p.location.column));
-        error
-    })
 }
 
 /// Reads `path` and, recursively, the files it extends; returns the merged tree.
@@ -201,12 +208,21 @@ fn read_chain(path: &Path, sources: &mut Sources, chain: &mut Vec<PathBuf>) -> R
     let mut tree = parse_file(sources, file)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     if let Some(parent) = take_extends(&mut tree, sources, dir)? {
-        let mut base = read_chain(&parent, sources, chain)?;
-        base.merge(tree);
-        tree = base;
+        let base = read_chain(&parent, sources, chain)?;
+        tree = inherit(base, tree);
     }
     chain.pop();
     Ok(tree)
+}
+
+/// Lays a variant over its parent. The parent's `name` and `description` are dropped:
+/// they describe the parent, and an inherited name would send the variant's output into
+/// the parent's folder.
+fn inherit(mut base: Node, variant: Node) -> Node {
+    base.remove("name");
+    base.remove("description");
+    base.merge(variant);
+    base
 }
 
 /// Removes `extends` from a tree and resolves it against `dir`.

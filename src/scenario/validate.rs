@@ -534,7 +534,11 @@ fn event(
     patron_order: &[&str],
     problems: &mut Problems,
 ) -> Event {
-    let name = if e.name.is_empty() {
+    let name = if e.name.trim().is_empty() {
+        problems.fail(
+            &path.key("name"),
+            "every event needs a name: `extends` matches events by name, so an unnamed event would make a variant's events replace all inherited ones",
+        );
         format!("event {}", index + 1)
     } else {
         e.name.clone()
