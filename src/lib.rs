@@ -5,11 +5,13 @@
 //! ([`ensemble`]), statistics ([`stats`]) and output files and charts ([`output`]).
 //! See `ARCHITECTURE.md` for the map and `docs/MODEL.md` for the equations.
 
+pub mod analysis;
 pub mod ensemble;
 pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod run;
 pub mod scenario;
+pub mod shard;
 pub mod stats;
 pub mod time;

@@ -6,6 +6,7 @@
 //! so every replicate's vectors line up.
 
 use crate::model::engine::ratio;
+use crate::model::minerals::Stage;
 use crate::model::{Scenario, Simulation};
 
 /// Label used for all hosts together.
@@ -33,7 +34,7 @@ pub struct Metric {
 }
 
 /// Every metric, in output order.
-pub const METRICS: [Metric; 18] = [
+pub const METRICS: [Metric; 27] = [
     Metric {
         name: "alignment",
         unit: "share (0-1, sums to 1 over partners)",
@@ -161,16 +162,157 @@ pub const METRICS: [Metric; 18] = [
         combine: Combine::Special,
         description: "General government gross debt",
     },
+    Metric {
+        name: "conversion_ratio",
+        unit: "share (0-1)",
+        per_partner: true,
+        combine: Combine::Special,
+        description: "Investment disbursed since the start over pledges that have come due since the start",
+    },
+    Metric {
+        name: "reexport_usd_bn",
+        unit: "USD bn a year",
+        per_partner: true,
+        combine: Combine::Sum,
+        description: "Re-export trade with the (sanctioned) patron carried through the host, each leg counted",
+    },
+    Metric {
+        name: "secondary_sanction_risk",
+        unit: "index (0-1)",
+        per_partner: true,
+        combine: Combine::Mean,
+        description: "Risk of secondary sanctions from the (enforcing) patron on the host's re-export trade",
+    },
+    Metric {
+        name: "remittances_usd_bn",
+        unit: "USD bn a year",
+        per_partner: false,
+        combine: Combine::Sum,
+        description: "Personal remittances received",
+    },
+    Metric {
+        name: "remittances_pct_gdp",
+        unit: "% of GDP",
+        per_partner: false,
+        combine: Combine::Special,
+        description: "Personal remittances received, share of GDP",
+    },
+    Metric {
+        name: "mining_investment_cumulative_usd_bn",
+        unit: "USD bn",
+        per_partner: true,
+        combine: Combine::Sum,
+        description: "Exploration and development spending by the patron's firms since the start",
+    },
+    Metric {
+        name: "deposits_mapped",
+        unit: "count",
+        per_partner: false,
+        combine: Combine::Sum,
+        description: "Deposits mapped or further along (abandoned ones excluded)",
+    },
+    Metric {
+        name: "deposits_producing",
+        unit: "count",
+        per_partner: false,
+        combine: Combine::Sum,
+        description: "Deposits in production",
+    },
+    Metric {
+        name: "minerals_to_patron_share",
+        unit: "share of output value (0-1)",
+        per_partner: true,
+        combine: Combine::Special,
+        description: "Share of the host's mineral output (by value) that reaches the patron's supply chain",
+    },
 ];
+
+/// Metrics formed per commodity; the name is `<prefix>.<commodity id>`.
+pub const COMMODITY_METRICS: [Metric; 3] = [
+    Metric {
+        name: "production_t",
+        unit: "tonnes a year",
+        per_partner: false,
+        combine: Combine::Sum,
+        description: "Mine production of the commodity",
+    },
+    Metric {
+        name: "world_share",
+        unit: "share of world production (0-1)",
+        per_partner: false,
+        combine: Combine::Sum,
+        description: "Share of world mine production of the commodity",
+    },
+    Metric {
+        name: "supply_share",
+        unit: "share of output (0-1)",
+        per_partner: true,
+        combine: Combine::Special,
+        description: "Share of the commodity's output that reaches the patron's supply chain (the rest: other patrons or the world market)",
+    },
+];
+
+/// Regional metrics formed per route (C5 row only); the name is `<prefix>.<route id>`.
+pub const ROUTE_METRICS: [Metric; 3] = [
+    Metric {
+        name: "route_cargo_mt",
+        unit: "Mt a year",
+        per_partner: false,
+        combine: Combine::Special,
+        description: "Freight carried on the route between Asia and Europe",
+    },
+    Metric {
+        name: "route_share",
+        unit: "share of overland freight (0-1)",
+        per_partner: false,
+        combine: Combine::Special,
+        description: "Route's share of the Asia-Europe overland freight carried",
+    },
+    Metric {
+        name: "route_cost_usd_per_t",
+        unit: "USD per tonne",
+        per_partner: false,
+        combine: Combine::Special,
+        description: "Generalised cost of the route: freight rate plus the cost of time and risk",
+    },
+];
+
+/// One metric of a scenario's catalogue: a base metric, or one formed per commodity or route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricSpec {
+    pub name: String,
+    pub unit: &'static str,
+    pub per_partner: bool,
+    pub combine: Combine,
+    pub description: String,
+    /// Only the all-hosts row exists (routes are regional).
+    pub regional: bool,
+}
+
+impl MetricSpec {
+    fn from_base(m: &Metric) -> MetricSpec {
+        MetricSpec {
+            name: m.name.to_string(),
+            unit: m.unit,
+            per_partner: m.per_partner,
+            combine: m.combine,
+            description: m.description.to_string(),
+            regional: false,
+        }
+    }
+}
 
 /// Where each metric's cells sit in a step's vector.
 #[derive(Debug, Clone)]
 pub struct MetricLayout {
     pub host_labels: Vec<String>,
     pub partner_labels: Vec<String>,
-    /// First cell of each metric, in [`METRICS`] order.
+    /// The scenario's metrics: [`METRICS`] in order, then per commodity, then per route.
+    specs: Vec<MetricSpec>,
+    /// First cell of each metric.
     offsets: Vec<usize>,
     n_cells: usize,
+    n_commodities: usize,
 }
 
 /// One cell's coordinates.
@@ -187,18 +329,60 @@ impl MetricLayout {
         let mut host_labels: Vec<String> = scenario.hosts.iter().map(|h| h.id.clone()).collect();
         host_labels.push(ALL_HOSTS.to_string());
         let partner_labels: Vec<String> = scenario.patrons.iter().map(|p| p.id.clone()).collect();
-        let mut offsets = Vec::with_capacity(METRICS.len());
+        let mut specs: Vec<MetricSpec> = METRICS.iter().map(MetricSpec::from_base).collect();
+        for commodity in &scenario.commodities {
+            for m in &COMMODITY_METRICS {
+                let mut spec = MetricSpec::from_base(m);
+                spec.name = format!("{}.{}", m.name, commodity.id);
+                spec.description = format!("{}: {}", m.description, commodity.name);
+                // Supply shares are regional: where the five's output goes.
+                spec.regional = m.name == "supply_share";
+                specs.push(spec);
+            }
+        }
+        for route in &scenario.routes {
+            for m in &ROUTE_METRICS {
+                let mut spec = MetricSpec::from_base(m);
+                spec.name = format!("{}.{}", m.name, route.id);
+                spec.description = format!("{}: {}", m.description, route.name);
+                spec.regional = true;
+                specs.push(spec);
+            }
+        }
+        let mut offsets = Vec::with_capacity(specs.len());
         let mut n = 0;
-        for metric in &METRICS {
+        for spec in &specs {
             offsets.push(n);
-            n += host_labels.len() * if metric.per_partner { partner_labels.len() } else { 1 };
+            let rows = if spec.regional { 1 } else { host_labels.len() };
+            n += rows * if spec.per_partner { partner_labels.len() } else { 1 };
         }
         MetricLayout {
             host_labels,
             partner_labels,
+            specs,
             offsets,
             n_cells: n,
+            n_commodities: scenario.commodities.len(),
         }
+    }
+
+    /// Every metric of the scenario, in output order.
+    pub fn metrics(&self) -> &[MetricSpec] {
+        &self.specs
+    }
+
+    pub fn metric(&self, index: usize) -> &MetricSpec {
+        &self.specs[index]
+    }
+
+    /// Index of a metric by its full name (e.g. `alignment`, `production_t.uranium`).
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.specs.iter().position(|m| m.name == name)
+    }
+
+    /// Index of the all-hosts row.
+    pub fn all_hosts_row(&self) -> usize {
+        self.host_labels.len() - 1
     }
 
     pub fn n_cells(&self) -> usize {
@@ -213,9 +397,10 @@ impl MetricLayout {
         METRICS.iter().position(|m| m.name == name)
     }
 
-    /// Index of a cell.
+    /// Index of a cell. A regional metric has only the all-hosts row.
     pub fn index(&self, metric: usize, host: usize, partner: Option<usize>) -> usize {
         let np = self.partner_labels.len();
+        let host = if self.specs[metric].regional { 0 } else { host };
         match partner {
             Some(p) => self.offsets[metric] + host * np + p,
             None => self.offsets[metric] + host,
@@ -226,8 +411,9 @@ impl MetricLayout {
     pub fn cells(&self) -> impl Iterator<Item = Cell> + '_ {
         let np = self.partner_labels.len();
         let nrows = self.host_labels.len();
-        METRICS.iter().enumerate().flat_map(move |(m, metric)| {
-            (0..nrows).flat_map(move |h| {
+        self.specs.iter().enumerate().flat_map(move |(m, metric)| {
+            let rows = if metric.regional { nrows - 1..nrows } else { 0..nrows };
+            rows.flat_map(move |h| {
                 let partners: Vec<Option<usize>> = if metric.per_partner {
                     (0..np).map(Some).collect()
                 } else {
@@ -254,9 +440,10 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
     let np = scenario.n_patrons();
     let all = nh;
     let idx = |name: &str| MetricLayout::metric_index(name).expect("metric is in the catalogue");
+    let minerals = &sim.minerals;
 
     // Per-partner metrics read directly from host x patron state.
-    let per_partner: [(&str, &dyn Fn(usize, usize) -> f64); 12] = [
+    let per_partner: [(&str, &PairReader<'_>); 17] = [
         ("alignment", &|h, p| sim.alignment[h * np + p]),
         ("trade_turnover_usd_bn", &|h, p| sim.trade_usd_bn[h * np + p]),
         ("trade_share", &|h, p| {
@@ -279,6 +466,21 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
         ("debt_to_patron_pct_gdp", &|h, p| {
             100.0 * sim.debt_to_patron_usd_bn[h * np + p] / sim.gdp_usd_bn[h]
         }),
+        ("conversion_ratio", &|h, p| {
+            ratio(
+                sim.disbursed_cumulative_usd_bn[h * np + p],
+                sim.pledged_due_cumulative_usd_bn[h * np + p],
+            )
+        }),
+        ("reexport_usd_bn", &|h, p| sim.reexport_usd_bn[h * np + p]),
+        ("secondary_sanction_risk", &|h, p| sim.sanction_risk[h * np + p]),
+        ("mining_investment_cumulative_usd_bn", &|h, p| {
+            sim.mining_investment_cumulative_usd_bn[h * np + p]
+        }),
+        ("minerals_to_patron_share", &|h, p| {
+            let row = &minerals.host_supply_value[h * (np + 1)..(h + 1) * (np + 1)];
+            ratio(row[p], row.iter().sum())
+        }),
     ];
     for (name, read) in per_partner {
         let m = idx(name);
@@ -295,7 +497,7 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
         }
     }
 
-    let per_host: [(&str, &dyn Fn(usize) -> f64); 5] = [
+    let per_host: [(&str, &HostReader<'_>); 9] = [
         ("hedging_index", &|h| {
             1.0 - sim.alignment[h * np..(h + 1) * np].iter().map(|a| a * a).sum::<f64>()
         }),
@@ -309,6 +511,16 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
         }),
         ("gdp_usd_bn", &|h| sim.gdp_usd_bn[h]),
         ("govt_debt_pct_gdp", &|h| sim.debt_pct_gdp(h)),
+        ("remittances_usd_bn", &|h| sim.remittances_usd_bn[h]),
+        ("remittances_pct_gdp", &|h| {
+            100.0 * sim.remittances_usd_bn[h] / sim.gdp_usd_bn[h]
+        }),
+        ("deposits_mapped", &|h| {
+            f64::from(minerals.count_at_least(h, Stage::Mapped))
+        }),
+        ("deposits_producing", &|h| {
+            f64::from(minerals.count_at_least(h, Stage::Producing))
+        }),
     ];
     for (name, read) in per_host {
         let m = idx(name);
@@ -317,8 +529,39 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
         }
     }
 
-    // The all-hosts row.
-    for (m, metric) in METRICS.iter().enumerate() {
+    // Per commodity.
+    let nc = layout.n_commodities;
+    let commodity_base = METRICS.len();
+    for (c, commodity) in scenario.commodities.iter().enumerate() {
+        let production = commodity_base + c * COMMODITY_METRICS.len();
+        let world_share = production + 1;
+        let supply_share = production + 2;
+        for h in 0..nh {
+            let tonnes = minerals.production_t[h * nc + c];
+            out[layout.index(production, h, None)] = tonnes;
+            out[layout.index(world_share, h, None)] = ratio(tonnes, commodity.world_production_t);
+        }
+        let supply = &minerals.supply_t[c * (np + 1)..(c + 1) * (np + 1)];
+        let total: f64 = supply.iter().sum();
+        for p in 0..np {
+            out[layout.index(supply_share, all, Some(p))] = ratio(supply[p], total);
+        }
+    }
+
+    // Per route (regional).
+    let route_base = commodity_base + nc * COMMODITY_METRICS.len();
+    for r in 0..scenario.routes.len() {
+        let cargo = route_base + r * ROUTE_METRICS.len();
+        out[layout.index(cargo, all, None)] = sim.routes.flow_mt[r];
+        out[layout.index(cargo + 1, all, None)] = sim.routes.share(r);
+        out[layout.index(cargo + 2, all, None)] = sim.routes.generalised_cost[r];
+    }
+
+    // The all-hosts row of the per-host metrics.
+    for (m, metric) in layout.specs.iter().enumerate() {
+        if metric.regional {
+            continue;
+        }
         let partners: Vec<Option<usize>> = if metric.per_partner {
             (0..np).map(Some).collect()
         } else {
@@ -337,6 +580,9 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
     let region_gdp: f64 = sim.gdp_usd_bn.iter().sum();
     let trade_share = idx("trade_share");
     let debt_to_patron = idx("debt_to_patron_pct_gdp");
+    let conversion = idx("conversion_ratio");
+    let minerals_share = idx("minerals_to_patron_share");
+    let region_minerals: f64 = minerals.host_supply_value.iter().sum();
     let mut hhi = ratio((0..nh).map(|h| sim.other_trade_usd_bn[h]).sum(), region_trade).powi(2);
     for p in 0..np {
         let partner_trade: f64 = (0..nh).map(|h| sim.trade_usd_bn[h * np + p]).sum();
@@ -345,8 +591,20 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
         hhi += share * share;
         let debt: f64 = (0..nh).map(|h| sim.debt_to_patron_usd_bn[h * np + p]).sum();
         out[layout.index(debt_to_patron, all, Some(p))] = 100.0 * ratio(debt, region_gdp);
+        let disbursed: f64 = (0..nh).map(|h| sim.disbursed_cumulative_usd_bn[h * np + p]).sum();
+        let due: f64 = (0..nh).map(|h| sim.pledged_due_cumulative_usd_bn[h * np + p]).sum();
+        out[layout.index(conversion, all, Some(p))] = ratio(disbursed, due);
+        let to_patron: f64 = (0..nh).map(|h| minerals.host_supply_value[h * (np + 1) + p]).sum();
+        out[layout.index(minerals_share, all, Some(p))] = ratio(to_patron, region_minerals);
     }
     out[layout.index(idx("trade_concentration_hhi"), all, None)] = hhi;
     let region_debt: f64 = (0..nh).map(|h| sim.total_debt(h)).sum();
     out[layout.index(idx("govt_debt_pct_gdp"), all, None)] = 100.0 * ratio(region_debt, region_gdp);
+    let region_remittances: f64 = sim.remittances_usd_bn.iter().sum();
+    out[layout.index(idx("remittances_pct_gdp"), all, None)] = 100.0 * ratio(region_remittances, region_gdp);
 }
+
+/// Reads one host-and-patron value off the state.
+type PairReader<'a> = dyn Fn(usize, usize) -> f64 + 'a;
+/// Reads one host value off the state.
+type HostReader<'a> = dyn Fn(usize) -> f64 + 'a;

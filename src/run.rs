@@ -9,6 +9,10 @@ use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary};
 use crate::output::{self, charts, Manifest, Replaced, ReplicateWriter, Staging};
 use crate::scenario::LoadedScenario;
 
+mod sharded;
+
+pub use sharded::{merge_shards, run_shard, scenario_from_manifest, ShardOutcome};
+
 /// Options of a run, already validated by the caller.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -49,6 +53,14 @@ pub enum RunError {
     },
     #[error(transparent)]
     Charts(#[from] charts::ChartError),
+    /// `--shard` cannot apply to this run.
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
+    /// The shard folders given to a merge are not one complete set.
+    #[error(transparent)]
+    Merge(#[from] crate::shard::MergeError),
+    #[error("an ensemble needs at least one replicate")]
+    NoReplicates,
 }
 
 fn io_context(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> RunError {
@@ -65,6 +77,9 @@ pub fn run_scenario(
 ) -> Result<RunOutcome, RunError> {
     let scenario = &loaded.scenario;
     let replicates = options.replicates.unwrap_or(scenario.replicates);
+    if replicates == 0 {
+        return Err(RunError::NoReplicates);
+    }
     let seed = options.seed.unwrap_or(scenario.seed);
     let config = EnsembleConfig {
         replicates,
@@ -84,6 +99,16 @@ pub fn run_scenario(
         .into());
     }
 
+    let destination = options.out_root.join(&scenario.name);
+    if destination.exists() && !destination.is_dir() {
+        return Err(RunError::Io {
+            context: format!(
+                "{} exists and is not a folder; move it away or choose another --out",
+                destination.display()
+            ),
+            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        });
+    }
     let staging = Staging::create(&options.out_root, &scenario.name).map_err(io_context(format!(
         "creating a folder in {}",
         options.out_root.display()
@@ -133,28 +158,44 @@ fn write_into(
     cancel: &AtomicBool,
 ) -> Result<(EnsembleSummary, Vec<String>), RunError> {
     let scenario = &loaded.scenario;
-    let mut files = vec!["summary.csv".to_string(), "decisions.csv".to_string()];
     let summary = if options.per_replicate {
         let path = dir.join("replicates.csv");
         let mut writer = ReplicateWriter::create(&path, scenario).map_err(io_context("creating replicates.csv"))?;
         let summary = ensemble::run(scenario, config, progress, cancel, Some(&mut writer))?;
         writer.finish().map_err(io_context("writing replicates.csv"))?;
-        files.push("replicates.csv".to_string());
         summary
     } else {
         ensemble::run(scenario, config, progress, cancel, None)?
     };
-    output::write_summary(&dir.join("summary.csv"), scenario, &summary).map_err(io_context("writing summary.csv"))?;
-    output::write_decisions(&dir.join("decisions.csv"), scenario, &summary)
+    let files = write_results(scenario, &summary, dir, options.per_replicate, options.charts)?;
+    Ok((summary, files))
+}
+
+/// Writes the tables and charts of `summary` into `dir` and returns the names of the
+/// files a run's folder holds, in the manifest's order (`replicates.csv`, if
+/// `per_replicate`, is written by the caller).
+fn write_results(
+    scenario: &crate::model::Scenario,
+    summary: &EnsembleSummary,
+    dir: &Path,
+    per_replicate: bool,
+    draw_charts: bool,
+) -> Result<Vec<String>, RunError> {
+    let mut files = vec!["summary.csv".to_string(), "decisions.csv".to_string()];
+    if per_replicate {
+        files.push("replicates.csv".to_string());
+    }
+    output::write_summary(&dir.join("summary.csv"), scenario, summary).map_err(io_context("writing summary.csv"))?;
+    output::write_decisions(&dir.join("decisions.csv"), scenario, summary)
         .map_err(io_context("writing decisions.csv"))?;
-    if options.charts {
+    if draw_charts {
         let chart_dir = dir.join("charts");
         std::fs::create_dir_all(&chart_dir).map_err(io_context("creating charts/"))?;
-        for path in charts::write_charts(scenario, &summary, &chart_dir)? {
+        for path in charts::write_charts(scenario, summary, &chart_dir)? {
             let relative = path.strip_prefix(dir).unwrap_or(&path);
             files.push(relative.display().to_string());
         }
     }
     files.push("manifest.json".to_string());
-    Ok((summary, files))
+    Ok(files)
 }

@@ -1,4 +1,11 @@
 //! Ensemble statistics: mean, standard deviation and quantiles across replicates.
+//!
+//! [`describe`] computes them exactly from all the values; [`streaming`] computes them
+//! in memory that does not grow with the number of values, from sums that [`exact`]
+//! keeps independent of the order of the additions.
+
+pub mod exact;
+pub mod streaming;
 
 /// Quantiles reported for every cell.
 pub const QUANTILES: [f64; 3] = [0.05, 0.50, 0.95];

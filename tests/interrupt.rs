@@ -43,7 +43,7 @@ fn ctrl_c_keeps_the_previous_output_and_leaves_no_partial_folder() {
     let before = std::fs::read(&manifest_path).expect("first run wrote a manifest");
 
     // A long run, interrupted once it is under way.
-    let mut child = greatgame()
+    let child = greatgame()
         .args(["run", "--replicates", "1500", "--no-charts", "--quiet", "--out"])
         .arg(&out)
         .arg(&scenario)

@@ -11,7 +11,9 @@ use std::collections::VecDeque;
 use rand::Rng;
 use rand_distr::{Binomial, Distribution, Normal};
 
-use super::events::EventClock;
+use super::events::{EventClock, Levers};
+use super::minerals::{MineralsInputs, MineralsState};
+use super::routes::{RouteLevers, RoutesState};
 use super::{HostLevers, PatronLevers, Scenario, StrategyRule};
 use crate::time::Quarter;
 
@@ -99,12 +101,18 @@ pub struct Simulation<'s> {
     pub(crate) clock: EventClock,
     pub(crate) host_levers: Vec<HostLevers>,
     pub(crate) patron_levers: Vec<PatronLevers>,
+    pub(crate) route_levers: Vec<RouteLevers>,
+    pub(crate) minerals: MineralsState,
+    pub(crate) routes: RoutesState,
 
     // Hosts
     pub(crate) gdp_usd_bn: Vec<f64>,
     pub(crate) other_trade_usd_bn: Vec<f64>,
     pub(crate) other_security_stock: Vec<f64>,
     pub(crate) other_debt_usd_bn: Vec<f64>,
+    pub(crate) remittances_usd_bn: Vec<f64>,
+    /// Trade with non-patron partners including the re-export and new-mine legs.
+    pub(crate) other_trade_with_flows_usd_bn: Vec<f64>,
 
     // Host x patron
     pub(crate) alignment: Vec<f64>,
@@ -123,9 +131,18 @@ pub struct Simulation<'s> {
     pub(crate) disbursed_usd_bn: Vec<f64>,
     pub(crate) pledged_cumulative_usd_bn: Vec<f64>,
     pub(crate) disbursed_cumulative_usd_bn: Vec<f64>,
+    /// Pledges that have come due since the start (disbursed or not).
+    pub(crate) pledged_due_cumulative_usd_bn: Vec<f64>,
+    pub(crate) reexport_usd_bn: Vec<f64>,
+    /// Host x enforcing patron.
+    pub(crate) sanction_risk: Vec<f64>,
+    pub(crate) mining_investment_cumulative_usd_bn: Vec<f64>,
     offered_value: Vec<f64>,
+    acceptance: Vec<f64>,
 
     // Patrons
+    /// Size of each patron's economy relative to the start.
+    patron_economy: Vec<f64>,
     pub(crate) credibility: Vec<f64>,
     /// Patron x host, row-major by patron: share of the patron's budgets offered to the host.
     pub(crate) allocation: Vec<f64>,
@@ -146,10 +163,34 @@ impl<'s> Simulation<'s> {
             clock: EventClock::new(scenario.events.len()),
             host_levers: scenario.hosts.iter().map(|h| h.levers).collect(),
             patron_levers: scenario.patrons.iter().map(|p| p.levers).collect(),
+            route_levers: scenario.routes.iter().map(|r| r.levers).collect(),
+            minerals: MineralsState::new(
+                &scenario.minerals,
+                &scenario.commodities,
+                nh,
+                &scenario.patrons.iter().map(|p| p.firms).collect::<Vec<_>>(),
+                &scenario
+                    .patrons
+                    .iter()
+                    .map(|p| p.processing_t.clone())
+                    .collect::<Vec<_>>(),
+                &scenario
+                    .patrons
+                    .iter()
+                    .map(|p| p.processing_t.iter().map(|t| *t > 0.0).collect())
+                    .collect::<Vec<Vec<bool>>>(),
+            ),
+            routes: RoutesState::new(&scenario.routes, &scenario.freight),
             gdp_usd_bn: scenario.hosts.iter().map(|h| h.gdp_usd_bn).collect(),
             other_trade_usd_bn: scenario.hosts.iter().map(|h| h.other_trade_usd_bn).collect(),
+            other_trade_with_flows_usd_bn: scenario.hosts.iter().map(|h| h.other_trade_usd_bn).collect(),
             other_security_stock: vec![0.0; nh],
             other_debt_usd_bn: vec![0.0; nh],
+            remittances_usd_bn: scenario
+                .hosts
+                .iter()
+                .map(|h| h.levers.remittances_pct_gdp / 100.0 * h.gdp_usd_bn)
+                .collect(),
             alignment: vec![0.0; hp],
             previous_alignment: vec![0.0; hp],
             initial_alignment: vec![0.0; hp],
@@ -166,7 +207,13 @@ impl<'s> Simulation<'s> {
             disbursed_usd_bn: vec![0.0; hp],
             pledged_cumulative_usd_bn: vec![0.0; hp],
             disbursed_cumulative_usd_bn: vec![0.0; hp],
+            pledged_due_cumulative_usd_bn: vec![0.0; hp],
+            reexport_usd_bn: vec![0.0; hp],
+            sanction_risk: vec![0.0; hp],
+            mining_investment_cumulative_usd_bn: vec![0.0; hp],
             offered_value: vec![0.0; hp],
+            acceptance: vec![0.0; hp],
+            patron_economy: vec![1.0; np],
             credibility: scenario.patrons.iter().map(|p| p.credibility).collect(),
             allocation: scenario
                 .patrons
@@ -199,10 +246,22 @@ impl<'s> Simulation<'s> {
             }
         }
         sim.update_leverage();
+        // Without a given alignment, a host starts where its ties and the offers on the
+        // table pull it (each offer valued as if taken in full), so the run does not open
+        // with a jump toward whoever offers most.
+        for h in 0..nh {
+            for p in 0..np {
+                let patron = &scenario.patrons[p].levers;
+                let share = sim.allocation[p * nh + h];
+                sim.offered_value[h * np + p] = patron.investment_budget_usd_bn / 4.0 * share
+                    + patron.security_budget_usd_bn / 4.0 * share * scenario.hosts[h].levers.security_openness
+                    + scenario.params.trade_access_gain * patron.trade_offer * sim.trade_usd_bn[h * np + p] / 4.0;
+            }
+        }
         for h in 0..nh {
             let target = match &scenario.hosts[h].initial_alignment {
                 Some(given) => given.clone(),
-                None => sim.alignment_target(h, 0.0),
+                None => sim.alignment_target(h, scenario.params.attraction_weights.offers),
             };
             sim.alignment[h * np..(h + 1) * np].copy_from_slice(&target);
         }
@@ -235,18 +294,31 @@ impl<'s> Simulation<'s> {
         self.step += 1;
 
         self.clock.advance(&scenario.events, quarter, rng);
+        for (levers, host) in self.host_levers.iter_mut().zip(&scenario.hosts) {
+            *levers = host.levers;
+        }
+        for (levers, patron) in self.patron_levers.iter_mut().zip(&scenario.patrons) {
+            *levers = patron.levers;
+        }
+        for (levers, route) in self.route_levers.iter_mut().zip(&scenario.routes) {
+            *levers = route.levers;
+        }
         self.clock.apply(
             &scenario.events,
-            scenario.hosts.iter().map(|h| h.levers),
-            scenario.patrons.iter().map(|p| p.levers),
-            &mut self.host_levers,
-            &mut self.patron_levers,
+            &mut Levers {
+                hosts: &mut self.host_levers,
+                patrons: &mut self.patron_levers,
+                routes: &mut self.route_levers,
+            },
         );
 
         self.decide(rng);
         self.disburse(rng);
+        self.develop_minerals(rng);
         self.grow_economy();
         self.update_trade();
+        self.update_routes();
+        self.update_remittances();
         self.update_leverage();
         self.update_alignment();
         self.adapt_patrons();
@@ -308,6 +380,7 @@ impl<'s> Simulation<'s> {
                 let noise_draw = noise.sample(rng);
                 let utility = economic + security + concentration + sovereignty + displeasure + goodwill + noise_draw;
                 let acceptance = logistic(utility - params.acceptance_threshold);
+                self.acceptance[i] = acceptance;
                 self.decisions[i] = DecisionTerms {
                     economic,
                     security,
@@ -358,13 +431,16 @@ impl<'s> Simulation<'s> {
                 self.pipelines[p].pop_front();
                 let h = pledge.host;
                 let capacity = self.host_levers[h].absorptive_capacity;
-                let chance = (self.credibility[p] * capacity).clamp(0.0, 1.0);
+                // Delivery depends on what the patron can really deliver; the host judged
+                // the offer by its credibility, which learns the delivery rate.
+                let chance = (self.patron_levers[p].delivery_rate * capacity).clamp(0.0, 1.0);
                 let n_projects = (pledge.amount_usd_bn / params.project_size_usd_bn).ceil().max(1.0);
                 let done = Binomial::new(n_projects as u64, chance)
                     .expect("validated: chance in [0,1]")
                     .sample(rng) as f64;
                 let amount = pledge.amount_usd_bn * done / n_projects;
                 let i = h * np + p;
+                self.pledged_due_cumulative_usd_bn[i] += pledge.amount_usd_bn;
                 self.disbursed_usd_bn[i] += amount;
                 self.disbursed_cumulative_usd_bn[i] += amount;
                 let loan_share = self.patron_levers[p].loan_share;
@@ -387,6 +463,9 @@ impl<'s> Simulation<'s> {
         let scenario = self.scenario;
         let params = &scenario.params;
         let np = scenario.n_patrons();
+        for (economy, levers) in self.patron_economy.iter_mut().zip(&self.patron_levers) {
+            *economy *= (1.0 + levers.economy_growth_pct / 400.0).max(0.01);
+        }
         for h in 0..scenario.n_hosts() {
             let disbursed: f64 = self.disbursed_usd_bn[h * np..(h + 1) * np].iter().sum();
             let growth = self.host_levers[h].trend_growth_pct / 400.0
@@ -414,10 +493,138 @@ impl<'s> Simulation<'s> {
             - params.sanctions_trade_elasticity * self.patron_levers[p].sanctions
     }
 
+    /// Trade: the gravity-style flows, plus re-export trade around sanctions and exports
+    /// from mines developed during the run.
     fn update_trade(&mut self) {
+        let scenario = self.scenario;
+        let np = scenario.n_patrons();
+        let nh = scenario.n_hosts();
         for i in 0..self.trade_usd_bn.len() {
             self.trade_usd_bn[i] =
                 self.trade_base_usd_bn[i] * (self.trade_factor(i) - self.initial_trade_factor[i]).exp();
+        }
+
+        // Re-exports: a share of a sanctioned patron's blocked imports flows through hosts
+        // open to it, in proportion to their trade with it, less what enforcement deters.
+        self.reexport_usd_bn.iter_mut().for_each(|v| *v = 0.0);
+        for p in 0..np {
+            let sanctions = self.patron_levers[p].sanctions;
+            let demand = scenario.patrons[p].sanctioned_import_demand_usd_bn;
+            if sanctions <= 0.0 || demand <= 0.0 {
+                continue;
+            }
+            let enforcement: f64 = (0..np)
+                .filter(|&q| q != p)
+                .map(|q| self.patron_levers[q].secondary_sanctions)
+                .sum::<f64>()
+                .min(1.0);
+            let pool = scenario.params.reexport_capture * sanctions * demand * (1.0 - enforcement);
+            let weights: Vec<f64> = (0..nh)
+                .map(|h| scenario.hosts[h].reexport_openness * self.trade_usd_bn[h * np + p])
+                .collect();
+            let total: f64 = weights.iter().sum();
+            if total <= 0.0 {
+                continue;
+            }
+            for (h, weight) in weights.iter().enumerate() {
+                self.reexport_usd_bn[h * np + p] = pool * weight / total;
+            }
+        }
+        let minerals_exports = &self.minerals.new_export_value;
+        for h in 0..nh {
+            let mut reexports_in = 0.0;
+            for p in 0..np {
+                let i = h * np + p;
+                // The leg to the sanctioned patron is trade with it; the leg from the
+                // suppliers is trade with other partners.
+                self.trade_usd_bn[i] += self.reexport_usd_bn[i] + minerals_exports[h * (np + 1) + p];
+                reexports_in += self.reexport_usd_bn[i];
+            }
+            self.other_trade_with_flows_usd_bn[h] =
+                self.other_trade_usd_bn[h] + reexports_in + minerals_exports[h * (np + 1) + np];
+        }
+
+        // Secondary-sanction risk: an enforcing patron's pressure on a host grows with the
+        // share of the host's trade that is re-export, saturating at a tenth.
+        for h in 0..nh {
+            let reexports: f64 = (0..np).map(|p| self.reexport_usd_bn[h * np + p]).sum();
+            let exposure = (reexports / (0.1 * self.total_trade(h))).min(1.0);
+            for q in 0..np {
+                self.sanction_risk[h * np + q] = self.patron_levers[q].secondary_sanctions * exposure;
+            }
+        }
+    }
+
+    /// Deposits and firms: mapping, investment, development, production.
+    fn develop_minerals<R: Rng>(&mut self, rng: &mut R) {
+        let scenario = self.scenario;
+        if self.minerals.n_deposits() == 0 {
+            return;
+        }
+        let np = scenario.n_patrons();
+        let pick = |f: fn(&PatronLevers) -> f64| self.patron_levers.iter().map(f).collect::<Vec<f64>>();
+        let minerals_budget = pick(|l| l.minerals_budget_usd_bn);
+        let mapping_budget = pick(|l| l.mapping_budget_usd_bn);
+        let mobilisation = pick(|l| l.private_mobilisation);
+        let processing = pick(|l| l.processing_investment_usd_bn);
+        let threat: Vec<f64> = self.host_levers.iter().map(|l| l.threat_level).collect();
+        let inputs = MineralsInputs {
+            n_patrons: np,
+            minerals_budget_usd_bn: &minerals_budget,
+            mapping_budget_usd_bn: &mapping_budget,
+            private_mobilisation: &mobilisation,
+            processing_investment_usd_bn: &processing,
+            allocation: &self.allocation,
+            alignment: &self.alignment,
+            acceptance: &self.acceptance,
+            threat_level: &threat,
+        };
+        self.minerals
+            .step(&scenario.minerals, &scenario.commodities, &inputs, rng);
+        for (i, spent) in self.minerals.mining_investment_usd_bn.iter().enumerate() {
+            self.fdi_stock_usd_bn[i] += spent;
+            self.mining_investment_cumulative_usd_bn[i] += spent;
+        }
+    }
+
+    /// Freight chooses among the Asia-Europe routes; the hosts' trade with non-patron
+    /// partners travels on them too.
+    fn update_routes(&mut self) {
+        let scenario = self.scenario;
+        let sanctions: Vec<f64> = self.patron_levers.iter().map(|l| l.sanctions).collect();
+        let host_trade: f64 = self.other_trade_with_flows_usd_bn.iter().sum();
+        self.routes.step(
+            &scenario.routes,
+            &self.route_levers,
+            &scenario.freight,
+            &sanctions,
+            host_trade,
+        );
+    }
+
+    /// Remittances follow the economies they come from: the share from each patron moves
+    /// with that patron's economy, the rest with the host's own GDP.
+    fn update_remittances(&mut self) {
+        let scenario = self.scenario;
+        let elasticity = scenario.params.remittance_elasticity;
+        for (h, host) in scenario.hosts.iter().enumerate() {
+            let base_pct = host.levers.remittances_pct_gdp;
+            let base = base_pct / 100.0 * host.gdp_usd_bn;
+            // Events scale remittances through the lever (a crackdown on migrants, say).
+            let shock = if base_pct > 0.0 {
+                self.host_levers[h].remittances_pct_gdp / base_pct
+            } else {
+                0.0
+            };
+            let from_patrons: f64 = host
+                .ties
+                .iter()
+                .zip(&self.patron_economy)
+                .map(|(tie, economy)| tie.remittance_share * economy.powf(elasticity))
+                .sum();
+            let from_patrons_share: f64 = host.ties.iter().map(|t| t.remittance_share).sum();
+            let from_elsewhere = (1.0 - from_patrons_share).max(0.0) * self.gdp_usd_bn[h] / host.gdp_usd_bn;
+            self.remittances_usd_bn[h] = base * shock * (from_patrons + from_elsewhere);
         }
     }
 
@@ -427,13 +634,13 @@ impl<'s> Simulation<'s> {
         let scenario = self.scenario;
         let w = scenario.params.leverage_weights;
         let np = scenario.n_patrons();
-        let weight_sum = (w.trade + w.security + w.remittances + w.debt).max(1e-12);
+        let weight_sum = (w.trade + w.security + w.remittances + w.debt + w.sanctions).max(1e-12);
         for (h, host) in scenario.hosts.iter().enumerate() {
-            let levers = self.host_levers[h];
             let total_trade = self.total_trade(h);
             let total_security = self.total_security(h);
             let total_debt = self.total_debt(h);
-            let remittance_weight = (levers.remittances_pct_gdp / 20.0).min(1.0);
+            let remittance_pct = 100.0 * self.remittances_usd_bn[h] / self.gdp_usd_bn[h];
+            let remittance_weight = (remittance_pct / 20.0).min(1.0);
             let debt_weight = (self.debt_pct_gdp(h) / 60.0).min(1.0);
             for p in 0..np {
                 let i = h * np + p;
@@ -444,7 +651,8 @@ impl<'s> Simulation<'s> {
                 self.leverage[i] = (w.trade * trade_share
                     + w.security * security_share
                     + w.remittances * remittance_share * remittance_weight
-                    + w.debt * debt_share * debt_weight)
+                    + w.debt * debt_share * debt_weight
+                    + w.sanctions * self.sanction_risk[i])
                     / weight_sum;
             }
         }
@@ -519,10 +727,13 @@ impl<'s> Simulation<'s> {
                     let i = h * np + p;
                     let security_share = ratio(self.security_stock[i], self.total_security(h));
                     let trade_share = ratio(self.trade_usd_bn[i], self.total_trade(h));
+                    let supply = &self.minerals.host_supply_value[h * (np + 1)..(h + 1) * (np + 1)];
+                    let minerals_share = ratio(supply[p], supply.iter().sum());
                     self.decisions[i].acceptance
                         * (objectives.influence * self.alignment[i]
                             + objectives.security * security_share
-                            + objectives.trade * trade_share)
+                            + objectives.trade * trade_share
+                            + objectives.minerals * minerals_share)
                 })
                 .collect();
             let rate = strategy.adaptation_rate;
@@ -568,7 +779,7 @@ impl<'s> Simulation<'s> {
 
     pub(crate) fn total_trade(&self, h: usize) -> f64 {
         let np = self.scenario.n_patrons();
-        self.trade_usd_bn[h * np..(h + 1) * np].iter().sum::<f64>() + self.other_trade_usd_bn[h]
+        self.trade_usd_bn[h * np..(h + 1) * np].iter().sum::<f64>() + self.other_trade_with_flows_usd_bn[h]
     }
 
     pub(crate) fn total_security(&self, h: usize) -> f64 {
@@ -595,9 +806,23 @@ impl<'s> Simulation<'s> {
             quantity,
             value,
         };
+        if let Some((name, value)) = self.minerals.first_non_finite() {
+            return Err(fail("minerals".to_string(), name, value));
+        }
+        for (r, route) in scenario.routes.iter().enumerate() {
+            for (name, value) in [
+                ("capacity_mt", self.routes.capacity_mt[r]),
+                ("flow_mt", self.routes.flow_mt[r]),
+            ] {
+                if !value.is_finite() {
+                    return Err(fail(route.id.clone(), name, value));
+                }
+            }
+        }
         for (h, host) in scenario.hosts.iter().enumerate() {
             for (name, value) in [
                 ("gdp_usd_bn", self.gdp_usd_bn[h]),
+                ("remittances_usd_bn", self.remittances_usd_bn[h]),
                 ("other_trade_usd_bn", self.other_trade_usd_bn[h]),
                 ("other_debt_usd_bn", self.other_debt_usd_bn[h]),
             ] {
@@ -713,7 +938,8 @@ ties.P2 = { trade_usd_bn = 2.0, arms_share = 0.3 }
 
     #[test]
     fn a_bigger_offer_is_worth_more_and_accepted_more() {
-        let s = scenario("");
+        // H1 starts balanced between the two, so the concentration term does not decide.
+        let s = scenario("[[hosts]]\nid = \"H1\"\nties.P1 = { alignment = 0.5 }\nties.P2 = { alignment = 0.5 }\n");
         let mut sim = Simulation::new(&s);
         run(&mut sim, 1);
         let (p1, p2) = (sim.decisions[0], sim.decisions[1]);
@@ -807,8 +1033,9 @@ ties.P2 = { trade_usd_bn = 2.0, arms_share = 0.3 }
         let before = sim.trade_usd_bn[1] / sim.trade_usd_bn[0];
         run(&mut sim, 1);
         let after = sim.trade_usd_bn[1] / sim.trade_usd_bn[0];
+        // exp(-0.1 x 1): the default elasticity of trade to sanctions.
         assert!(
-            after < before * 0.7,
+            after < before * 0.93,
             "P2's trade relative to P1's fell from {before} to {after}"
         );
     }

@@ -3,6 +3,7 @@
 use rand::Rng;
 
 use super::quantities::{self, Quantity};
+use super::routes::RouteLevers;
 use super::{HostIdx, HostLevers, PatronIdx, PatronLevers};
 use crate::time::Quarter;
 
@@ -31,8 +32,10 @@ pub enum Trigger {
 pub enum Target {
     Host(HostIdx),
     Patron(PatronIdx),
+    Route(usize),
     AllHosts,
     AllPatrons,
+    AllRoutes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +120,7 @@ impl EventClock {
                     from,
                     until,
                 } => {
-                    let in_window = from.is_none_or(|f| quarter >= f) && until.is_none_or(|u| quarter <= u);
+                    let in_window = from.map_or(true, |f| quarter >= f) && until.map_or(true, |u| quarter <= u);
                     in_window && rng.random::<f64>() < per_quarter
                 }
             };
@@ -138,32 +141,31 @@ impl EventClock {
 
     /// Writes the levers in force this quarter: the scenario's values with the effects of
     /// running events applied in the order the scenario lists them, then clamped.
-    pub fn apply(
-        &self,
-        events: &[Event],
-        base_hosts: impl Iterator<Item = HostLevers>,
-        base_patrons: impl Iterator<Item = PatronLevers>,
-        hosts_out: &mut Vec<HostLevers>,
-        patrons_out: &mut Vec<PatronLevers>,
-    ) {
-        hosts_out.clear();
-        hosts_out.extend(base_hosts);
-        patrons_out.clear();
-        patrons_out.extend(base_patrons);
+    pub fn apply(&self, events: &[Event], levers: &mut Levers<'_>) {
         for (i, event) in events.iter().enumerate() {
             if !self.is_running(i) {
                 continue;
             }
             for effect in &event.effects {
-                apply_effect(effect, hosts_out, patrons_out);
+                apply_effect(effect, levers);
             }
         }
-        hosts_out.iter_mut().for_each(quantities::clamp_host);
-        patrons_out.iter_mut().for_each(quantities::clamp_patron);
+        levers.hosts.iter_mut().for_each(quantities::clamp_host);
+        levers.patrons.iter_mut().for_each(quantities::clamp_patron);
+        levers.routes.iter_mut().for_each(quantities::clamp_route);
     }
 }
 
-fn apply_effect(effect: &Effect, hosts: &mut [HostLevers], patrons: &mut [PatronLevers]) {
+/// The levers in force this quarter, which events change. The caller fills them with the
+/// scenario's values before [`EventClock::apply`].
+pub struct Levers<'a> {
+    pub hosts: &'a mut [HostLevers],
+    pub patrons: &'a mut [PatronLevers],
+    pub routes: &'a mut [RouteLevers],
+}
+
+fn apply_effect(effect: &Effect, levers: &mut Levers<'_>) {
+    let (hosts, patrons, routes) = (&mut *levers.hosts, &mut *levers.patrons, &mut *levers.routes);
     match (effect.quantity, effect.target) {
         (Quantity::Host(q), Target::Host(h)) => effect.op.apply(q.slot(&mut hosts[h.0]), effect.value),
         (Quantity::Host(q), Target::AllHosts) => {
@@ -177,7 +179,13 @@ fn apply_effect(effect: &Effect, hosts: &mut [HostLevers], patrons: &mut [Patron
                 effect.op.apply(q.slot(levers), effect.value);
             }
         }
-        // Validation rejects a host quantity on a patron and the reverse.
+        (Quantity::Route(q), Target::Route(r)) => effect.op.apply(q.slot(&mut routes[r]), effect.value),
+        (Quantity::Route(q), Target::AllRoutes) => {
+            for levers in routes.iter_mut() {
+                effect.op.apply(q.slot(levers), effect.value);
+            }
+        }
+        // Validation rejects a quantity on an actor of another kind.
         _ => {}
     }
 }
@@ -200,7 +208,27 @@ mod tests {
             economy_growth_pct: 3.0,
             sanctions: 0.0,
             loan_share: 0.5,
+            delivery_rate: 0.5,
+            secondary_sanctions: 0.0,
+            minerals_budget_usd_bn: 0.0,
+            mapping_budget_usd_bn: 0.0,
+            private_mobilisation: 0.0,
+            processing_investment_usd_bn: 0.0,
         }
+    }
+
+    /// Applies the running events to one patron's levers.
+    fn patron_levers(clock: &EventClock, events: &[Event]) -> PatronLevers {
+        let mut patrons = [levers()];
+        clock.apply(
+            events,
+            &mut Levers {
+                hosts: &mut [],
+                patrons: &mut patrons,
+                routes: &mut [],
+            },
+        );
+        patrons[0]
     }
 
     fn budget_cut(at: &str, duration: Option<u32>) -> Event {
@@ -222,20 +250,12 @@ mod tests {
         let events = vec![budget_cut("2025Q1", Some(2))];
         let mut clock = EventClock::new(1);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let (mut hosts, mut patrons) = (Vec::new(), Vec::new());
         let mut budgets = Vec::new();
         let start: Quarter = "2024Q3".parse().unwrap();
         for k in 0..6 {
             let q = start.plus(k);
             clock.advance(&events, q, &mut rng);
-            clock.apply(
-                &events,
-                std::iter::empty(),
-                std::iter::once(levers()),
-                &mut hosts,
-                &mut patrons,
-            );
-            budgets.push(patrons[0].investment_budget_usd_bn);
+            budgets.push(patron_levers(&clock, &events).investment_budget_usd_bn);
         }
         // 2024Q3, Q4 untouched; 2025Q1, Q2 halved; back from 2025Q3.
         assert_eq!(budgets, vec![4.0, 4.0, 2.0, 2.0, 4.0, 4.0]);
@@ -253,16 +273,8 @@ mod tests {
         let events = vec![event];
         let mut clock = EventClock::new(1);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let (mut hosts, mut patrons) = (Vec::new(), Vec::new());
         clock.advance(&events, "2024Q1".parse().unwrap(), &mut rng);
-        clock.apply(
-            &events,
-            std::iter::empty(),
-            std::iter::once(levers()),
-            &mut hosts,
-            &mut patrons,
-        );
-        assert_eq!(patrons[0].sanctions, 1.0);
+        assert_eq!(patron_levers(&clock, &events).sanctions, 1.0);
     }
 
     #[test]

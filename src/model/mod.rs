@@ -6,7 +6,9 @@
 
 pub mod engine;
 pub mod events;
+pub mod minerals;
 pub mod quantities;
+pub mod routes;
 
 use serde::Serialize;
 
@@ -35,6 +37,10 @@ pub struct Scenario {
     pub hosts: Vec<Host>,
     pub patrons: Vec<Patron>,
     pub events: Vec<events::Event>,
+    pub commodities: Vec<minerals::Commodity>,
+    pub minerals: minerals::MineralsSpec,
+    pub routes: Vec<routes::Route>,
+    pub freight: routes::Freight,
 }
 
 impl Scenario {
@@ -73,6 +79,8 @@ pub struct ModelParams {
     pub project_size_usd_bn: f64,
     pub other_partners_growth_per_quarter: f64,
     pub sanctions_trade_elasticity: f64,
+    pub reexport_capture: f64,
+    pub remittance_elasticity: f64,
 }
 
 /// Weights of the channels through which a patron holds leverage over a host.
@@ -82,6 +90,7 @@ pub struct Channels {
     pub security: f64,
     pub remittances: f64,
     pub debt: f64,
+    pub sanctions: f64,
 }
 
 /// Weights of what draws a host's alignment toward a patron.
@@ -117,6 +126,7 @@ pub struct Host {
     pub govt_debt_pct_gdp: f64,
     pub other_trade_usd_bn: f64,
     pub other_security_share: f64,
+    pub reexport_openness: f64,
     pub levers: HostLevers,
     /// One tie per patron, in patron order.
     pub ties: Vec<Tie>,
@@ -146,6 +156,12 @@ pub struct PatronLevers {
     pub economy_growth_pct: f64,
     pub sanctions: f64,
     pub loan_share: f64,
+    pub delivery_rate: f64,
+    pub secondary_sanctions: f64,
+    pub minerals_budget_usd_bn: f64,
+    pub mapping_budget_usd_bn: f64,
+    pub private_mobilisation: f64,
+    pub processing_investment_usd_bn: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -159,6 +175,10 @@ pub struct Patron {
     pub strategy: Strategy,
     /// Starting share of budgets per host, in host order (sums to one).
     pub allocation: Vec<f64>,
+    pub sanctioned_import_demand_usd_bn: f64,
+    /// Processing capacity at the start per commodity, in commodity order, tonnes a year.
+    pub processing_t: Vec<f64>,
+    pub firms: minerals::FirmsSpec,
 }
 
 /// How a patron adapts its allocation over hosts.
@@ -201,4 +221,5 @@ pub struct Objectives {
     pub influence: f64,
     pub security: f64,
     pub trade: f64,
+    pub minerals: f64,
 }

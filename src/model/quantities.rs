@@ -5,6 +5,7 @@
 //! applied, each lever is clamped to its valid range, so an event can never push the
 //! model outside the domain its equations are written for.
 
+use super::routes::RouteLevers;
 use super::{HostLevers, PatronLevers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,20 @@ pub enum PatronQuantity {
     EconomyGrowthPct,
     Sanctions,
     LoanShare,
+    DeliveryRate,
+    SecondarySanctions,
+    MineralsBudgetUsdBn,
+    MappingBudgetUsdBn,
+    PrivateMobilisation,
+    ProcessingInvestmentUsdBn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteQuantity {
+    CostUsdPerT,
+    TransitDays,
+    Risk,
+    InvestmentUsdBn,
 }
 
 /// A quantity of either kind of actor.
@@ -37,6 +52,7 @@ pub enum PatronQuantity {
 pub enum Quantity {
     Host(HostQuantity),
     Patron(PatronQuantity),
+    Route(RouteQuantity),
 }
 
 /// Name, quantity and valid range, for every host quantity.
@@ -62,18 +78,18 @@ pub const HOST_QUANTITIES: [(&str, HostQuantity, f64, f64); 8] = [
 ];
 
 /// Name, quantity and valid range, for every patron quantity.
-pub const PATRON_QUANTITIES: [(&str, PatronQuantity, f64, f64); 9] = [
+pub const PATRON_QUANTITIES: [(&str, PatronQuantity, f64, f64); 15] = [
     (
         "investment_budget_usd_bn",
         PatronQuantity::InvestmentBudgetUsdBn,
         0.0,
-        10_000.0,
+        1.0e6,
     ),
     (
         "security_budget_usd_bn",
         PatronQuantity::SecurityBudgetUsdBn,
         0.0,
-        10_000.0,
+        1.0e6,
     ),
     ("trade_offer", PatronQuantity::TradeOffer, 0.0, 1.0),
     ("conditionality", PatronQuantity::Conditionality, 0.0, 1.0),
@@ -82,6 +98,30 @@ pub const PATRON_QUANTITIES: [(&str, PatronQuantity, f64, f64); 9] = [
     ("economy_growth_pct", PatronQuantity::EconomyGrowthPct, -50.0, 50.0),
     ("sanctions", PatronQuantity::Sanctions, 0.0, 1.0),
     ("loan_share", PatronQuantity::LoanShare, 0.0, 1.0),
+    ("delivery_rate", PatronQuantity::DeliveryRate, 0.0, 1.0),
+    ("secondary_sanctions", PatronQuantity::SecondarySanctions, 0.0, 1.0),
+    (
+        "minerals_budget_usd_bn",
+        PatronQuantity::MineralsBudgetUsdBn,
+        0.0,
+        1.0e6,
+    ),
+    ("mapping_budget_usd_bn", PatronQuantity::MappingBudgetUsdBn, 0.0, 1.0e6),
+    ("private_mobilisation", PatronQuantity::PrivateMobilisation, 0.0, 100.0),
+    (
+        "processing_investment_usd_bn",
+        PatronQuantity::ProcessingInvestmentUsdBn,
+        0.0,
+        1.0e6,
+    ),
+];
+
+/// Name, quantity and valid range, for every route quantity.
+pub const ROUTE_QUANTITIES: [(&str, RouteQuantity, f64, f64); 4] = [
+    ("cost_usd_per_t", RouteQuantity::CostUsdPerT, 0.0, 1.0e6),
+    ("transit_days", RouteQuantity::TransitDays, 0.0, 1000.0),
+    ("risk", RouteQuantity::Risk, 0.0, 1.0),
+    ("investment_usd_bn", RouteQuantity::InvestmentUsdBn, 0.0, 1.0e6),
 ];
 
 impl Quantity {
@@ -97,6 +137,21 @@ impl Quantity {
                     .find(|(n, ..)| *n == name)
                     .map(|(_, q, ..)| Quantity::Patron(*q))
             })
+            .or_else(|| {
+                ROUTE_QUANTITIES
+                    .iter()
+                    .find(|(n, ..)| *n == name)
+                    .map(|(_, q, ..)| Quantity::Route(*q))
+            })
+    }
+
+    /// `host`, `patron` or `route`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Quantity::Host(_) => "host",
+            Quantity::Patron(_) => "patron",
+            Quantity::Route(_) => "route",
+        }
     }
 
     /// Every name, for error messages.
@@ -105,6 +160,7 @@ impl Quantity {
             .iter()
             .map(|(n, ..)| *n)
             .chain(PATRON_QUANTITIES.iter().map(|(n, ..)| *n))
+            .chain(ROUTE_QUANTITIES.iter().map(|(n, ..)| *n))
             .collect()
     }
 }
@@ -144,6 +200,12 @@ impl PatronQuantity {
             PatronQuantity::EconomyGrowthPct => &mut levers.economy_growth_pct,
             PatronQuantity::Sanctions => &mut levers.sanctions,
             PatronQuantity::LoanShare => &mut levers.loan_share,
+            PatronQuantity::DeliveryRate => &mut levers.delivery_rate,
+            PatronQuantity::SecondarySanctions => &mut levers.secondary_sanctions,
+            PatronQuantity::MineralsBudgetUsdBn => &mut levers.minerals_budget_usd_bn,
+            PatronQuantity::MappingBudgetUsdBn => &mut levers.mapping_budget_usd_bn,
+            PatronQuantity::PrivateMobilisation => &mut levers.private_mobilisation,
+            PatronQuantity::ProcessingInvestmentUsdBn => &mut levers.processing_investment_usd_bn,
         }
     }
 
@@ -153,6 +215,25 @@ impl PatronQuantity {
             .find(|(_, q, ..)| *q == self)
             .expect("every patron quantity is listed");
         (*lo, *hi)
+    }
+}
+
+impl RouteQuantity {
+    pub fn slot(self, levers: &mut RouteLevers) -> &mut f64 {
+        match self {
+            RouteQuantity::CostUsdPerT => &mut levers.cost_usd_per_t,
+            RouteQuantity::TransitDays => &mut levers.transit_days,
+            RouteQuantity::Risk => &mut levers.risk,
+            RouteQuantity::InvestmentUsdBn => &mut levers.investment_usd_bn,
+        }
+    }
+}
+
+/// Clamps every route lever into its valid range.
+pub fn clamp_route(levers: &mut RouteLevers) {
+    for (_, q, lo, hi) in ROUTE_QUANTITIES {
+        let slot = q.slot(levers);
+        *slot = slot.clamp(lo, hi);
     }
 }
 

@@ -34,13 +34,13 @@ pub struct ChartError {
 }
 
 /// The font family every text on the charts uses.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 /// DejaVu Sans, shipped with the crate (see `assets/fonts/DejaVuSans-LICENSE.txt`).
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static FONT_REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
 
 /// Registers the bundled font as `sans-serif` (once per process).
-fn ensure_font() -> Result<(), String> {
+pub(crate) fn ensure_font() -> Result<(), String> {
     FONT_REGISTERED
         .get_or_init(|| {
             register_font(FONT, FontStyle::Normal, FONT_BYTES)
@@ -60,62 +60,64 @@ const PALETTE: [RGBColor; 7] = [
     RGBColor(86, 180, 233),  // sky blue
     RGBColor(240, 228, 66),  // yellow
 ];
-const INK: RGBColor = RGBColor(20, 20, 20);
-const SUBTLE: RGBColor = RGBColor(85, 85, 85);
-const GRID: RGBColor = RGBColor(225, 225, 225);
+pub(crate) const INK: RGBColor = RGBColor(20, 20, 20);
+pub(crate) const SUBTLE: RGBColor = RGBColor(85, 85, 85);
+pub(crate) const GRID: RGBColor = RGBColor(225, 225, 225);
 
-fn palette(index: usize) -> RGBColor {
+pub(crate) fn palette(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
 /// Opacity of the 5th–95th percentile bands.
-const BAND_ALPHA: f64 = 0.2;
+pub(crate) const BAND_ALPHA: f64 = 0.2;
 
 /// Pixel sizes of a figure.
-const PANEL_FIGURE_SIZE: (u32, u32) = (1600, 1000);
-const SINGLE_FIGURE_SIZE: (u32, u32) = (1200, 750);
+pub(crate) const PANEL_FIGURE_SIZE: (u32, u32) = (1600, 1000);
+pub(crate) const SINGLE_FIGURE_SIZE: (u32, u32) = (1200, 750);
 /// Height a row of panels needs at least, so a figure with many hosts grows downwards.
-const MIN_PANEL_ROW_HEIGHT: u32 = 400;
+pub(crate) const MIN_PANEL_ROW_HEIGHT: u32 = 400;
 /// Panels per row in a grid.
-const GRID_COLUMNS: usize = 3;
+pub(crate) const GRID_COLUMNS: usize = 3;
 
 /// One line (and its band) on a chart.
-struct Series {
-    color: RGBColor,
-    dashed: bool,
+pub(crate) struct Series {
+    pub(crate) color: RGBColor,
+    pub(crate) dashed: bool,
     /// Whether to shade the 5th–95th percentile band.
-    band: bool,
+    pub(crate) band: bool,
     /// (decimal year, mean, p05, p95)
-    points: Vec<(f64, f64, f64, f64)>,
+    pub(crate) points: Vec<(f64, f64, f64, f64)>,
 }
 
 /// One legend entry.
-struct LegendEntry {
-    label: String,
-    color: RGBColor,
-    dashed: bool,
-    band: bool,
+pub(crate) struct LegendEntry {
+    pub(crate) label: String,
+    pub(crate) color: RGBColor,
+    pub(crate) dashed: bool,
+    pub(crate) band: bool,
 }
 
 /// One set of axes.
-struct Panel {
-    title: Option<String>,
-    y_desc: String,
-    y_range: (f64, f64),
-    series: Vec<Series>,
+pub(crate) struct Panel {
+    pub(crate) title: Option<String>,
+    pub(crate) y_desc: String,
+    pub(crate) y_range: (f64, f64),
+    pub(crate) series: Vec<Series>,
 }
 
 /// A whole chart file.
-struct Figure {
-    title: String,
-    subtitle: String,
-    legend: Vec<LegendEntry>,
+pub(crate) struct Figure {
+    pub(crate) title: String,
+    pub(crate) subtitle: String,
+    pub(crate) legend: Vec<LegendEntry>,
     /// Legend entries stacked per column (1: one row of entries).
-    legend_group: usize,
-    panels: Vec<Panel>,
-    columns: usize,
-    size: (u32, u32),
-    x_range: (f64, f64),
+    pub(crate) legend_group: usize,
+    pub(crate) panels: Vec<Panel>,
+    pub(crate) columns: usize,
+    pub(crate) size: (u32, u32),
+    pub(crate) x_range: (f64, f64),
+    /// Description of the x axis when it is not time: `None` draws years.
+    pub(crate) x_desc: Option<String>,
 }
 
 /// Font sizes, in pixels, of a figure's texts.
@@ -142,13 +144,25 @@ pub fn write_charts(scenario: &Scenario, summary: &EnsembleSummary, dir: &Path) 
         message,
     })?;
 
-    type Build = fn(&Data) -> Result<Figure, String>;
-    let charts: [(&str, Build); 4] = [
-        ("alignment", alignment_figure),
-        ("trade_shares", trade_share_figure),
-        ("hedging_index", hedging_figure),
-        ("investment", investment_figure),
+    type Build = Box<dyn Fn(&Data) -> Result<Figure, String>>;
+    let mut charts: Vec<(String, Build)> = vec![
+        ("alignment".to_string(), Box::new(alignment_figure)),
+        ("trade_shares".to_string(), Box::new(trade_share_figure)),
+        ("hedging_index".to_string(), Box::new(hedging_figure)),
+        ("investment".to_string(), Box::new(investment_figure)),
     ];
+    if !scenario.commodities.is_empty() {
+        charts.push(("minerals".to_string(), Box::new(minerals_figure)));
+    }
+    if !scenario.routes.is_empty() {
+        charts.push(("routes".to_string(), Box::new(routes_figure)));
+    }
+    for (h, host) in scenario.hosts.iter().enumerate() {
+        charts.push((
+            format!("decisions_{}", host.id),
+            Box::new(move |data: &Data| decisions_figure(data, h)),
+        ));
+    }
     let mut written = Vec::with_capacity(charts.len() * 2);
     for (stem, build) in charts {
         let png = dir.join(format!("{stem}.png"));
@@ -165,7 +179,7 @@ pub fn write_charts(scenario: &Scenario, summary: &EnsembleSummary, dir: &Path) 
     Ok(written)
 }
 
-fn render_png(path: &Path, figure: &Figure) -> Result<(), ChartError> {
+pub(crate) fn render_png(path: &Path, figure: &Figure) -> Result<(), ChartError> {
     let fail = |message: String| ChartError {
         path: path.to_path_buf(),
         message,
@@ -175,7 +189,7 @@ fn render_png(path: &Path, figure: &Figure) -> Result<(), ChartError> {
     root.present().map_err(|e| fail(format!("saving the image: {e}")))
 }
 
-fn render_svg(path: &Path, figure: &Figure) -> Result<(), ChartError> {
+pub(crate) fn render_svg(path: &Path, figure: &Figure) -> Result<(), ChartError> {
     let fail = |message: String| ChartError {
         path: path.to_path_buf(),
         message,
@@ -239,7 +253,16 @@ impl<'a> Data<'a> {
     }
 
     fn metric(&self, name: &str) -> Result<usize, String> {
-        MetricLayout::metric_index(name).ok_or_else(|| format!("metric {name:?} is not in the catalogue"))
+        MetricLayout::metric_index(name)
+            .or_else(|| self.summary.layout.find(name))
+            .ok_or_else(|| format!("metric {name:?} is not in the catalogue"))
+    }
+
+    /// Mean decision term, or NaN (skipped when drawn) if the statistics lack it.
+    fn decision(&self, step: usize, host: usize, patron: usize, term: usize) -> f64 {
+        let nt = crate::model::DecisionTerms::NAMES.len();
+        let i = ((step * self.n_hosts + host) * self.n_patrons + patron) * nt + term;
+        self.summary.decision_means.get(i).copied().unwrap_or(f64::NAN)
     }
 
     /// Row of all hosts together.
@@ -330,7 +353,7 @@ fn band_note(data: &Data) -> String {
 }
 
 /// y range from 0 (or the lowest value, if negative) to 5% above the highest.
-fn y_range(series: &[Series]) -> (f64, f64) {
+pub(crate) fn y_range(series: &[Series]) -> (f64, f64) {
     let mut lo = 0.0f64;
     let mut hi = 0.0f64;
     for s in series {
@@ -401,6 +424,7 @@ fn alignment_figure(data: &Data) -> Result<Figure, String> {
         columns,
         size: (PANEL_FIGURE_SIZE.0, height),
         x_range: data.x_range(),
+        x_desc: None,
     })
 }
 
@@ -434,6 +458,7 @@ fn trade_share_figure(data: &Data) -> Result<Figure, String> {
         columns: 1,
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
+        x_desc: None,
     })
 }
 
@@ -495,6 +520,7 @@ fn hedging_figure(data: &Data) -> Result<Figure, String> {
         columns: 1,
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
+        x_desc: None,
     })
 }
 
@@ -537,6 +563,214 @@ fn investment_figure(data: &Data) -> Result<Figure, String> {
         columns: 1,
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
+        x_desc: None,
+    })
+}
+
+/// Where each commodity's output goes: one panel per commodity the hosts produce.
+fn minerals_figure(data: &Data) -> Result<Figure, String> {
+    let mut panels = Vec::new();
+    let last = data.summary.n_steps.saturating_sub(1);
+    for commodity in &data.scenario.commodities {
+        let share = data.metric(&format!("supply_share.{}", commodity.id))?;
+        let production = data.metric(&format!("production_t.{}", commodity.id))?;
+        let cell = data.summary.layout.index(production, data.all_hosts(), None);
+        let (start_t, end_t) = if data.summary.n_steps > 0 {
+            (data.summary.cell(0, cell).mean, data.summary.cell(last, cell).mean)
+        } else {
+            (0.0, 0.0)
+        };
+        if start_t <= 0.0 && end_t <= 0.0 {
+            continue;
+        }
+        let series: Vec<Series> = (0..data.n_patrons)
+            .map(|p| Series {
+                color: palette(p),
+                dashed: false,
+                band: true,
+                points: data.points(share, data.all_hosts(), Some(p)),
+            })
+            .collect();
+        panels.push(Panel {
+            title: Some(format!(
+                "{}: {} \u{2192} {} a year",
+                commodity.name,
+                format_tonnes(start_t),
+                format_tonnes(end_t)
+            )),
+            y_desc: "Share of output".to_string(),
+            y_range: (0.0, 1.0),
+            series,
+        });
+    }
+    if panels.is_empty() {
+        panels.push(Panel {
+            title: Some("No mineral output in this scenario".to_string()),
+            y_desc: "Share of output".to_string(),
+            y_range: (0.0, 1.0),
+            series: Vec::new(),
+        });
+    }
+    let rows = panels.len().div_ceil(GRID_COLUMNS) as u32;
+    Ok(Figure {
+        title: format!("Where the hosts\u{2019} mineral output is processed {}", band_note(data)),
+        subtitle: format!(
+            "{}. Share of each commodity reaching each patron\u{2019}s supply chain; the rest goes to the world market.",
+            data.scope()
+        ),
+        legend: patron_legend(data),
+        legend_group: 1,
+        panels,
+        columns: GRID_COLUMNS,
+        size: (PANEL_FIGURE_SIZE.0, PANEL_FIGURE_SIZE.1.max(rows * MIN_PANEL_ROW_HEIGHT)),
+        x_range: data.x_range(),
+        x_desc: None,
+    })
+}
+
+/// Tonnes in words a reader takes in at a glance: "21.1 kt", "6.1 Mt".
+fn format_tonnes(tonnes: f64) -> String {
+    if tonnes >= 1e6 {
+        format!("{:.1} Mt", tonnes / 1e6)
+    } else if tonnes >= 1e3 {
+        format!("{:.1} kt", tonnes / 1e3)
+    } else {
+        format!("{tonnes:.0} t")
+    }
+}
+
+/// Freight on the Asia–Europe routes: cargo and shares.
+fn routes_figure(data: &Data) -> Result<Figure, String> {
+    let mut cargo = Vec::new();
+    let mut shares = Vec::new();
+    let mut legend = Vec::new();
+    for (r, route) in data.scenario.routes.iter().enumerate() {
+        let color = palette(r);
+        let cargo_metric = data.metric(&format!("route_cargo_mt.{}", route.id))?;
+        let share_metric = data.metric(&format!("route_share.{}", route.id))?;
+        cargo.push(Series {
+            color,
+            dashed: false,
+            band: true,
+            points: data.points(cargo_metric, data.all_hosts(), None),
+        });
+        shares.push(Series {
+            color,
+            dashed: false,
+            band: true,
+            points: data.points(share_metric, data.all_hosts(), None),
+        });
+        legend.push(LegendEntry {
+            label: route.name.clone(),
+            color,
+            dashed: false,
+            band: true,
+        });
+    }
+    Ok(Figure {
+        title: format!("Asia\u{2013}Europe overland freight by route {}", band_note(data)),
+        subtitle: format!(
+            "{}. Freight chooses routes by cost, time and risk; sanctions raise the exposed route\u{2019}s cost.",
+            data.scope()
+        ),
+        legend,
+        legend_group: 1,
+        panels: vec![
+            Panel {
+                title: Some("Cargo carried".to_string()),
+                y_range: y_range(&cargo),
+                y_desc: "Mt a year".to_string(),
+                series: cargo,
+            },
+            Panel {
+                title: Some("Share of overland freight".to_string()),
+                y_range: (0.0, 1.0),
+                y_desc: "Share".to_string(),
+                series: shares,
+            },
+        ],
+        columns: 2,
+        size: SINGLE_FIGURE_SIZE,
+        x_range: data.x_range(),
+        x_desc: None,
+    })
+}
+
+/// One line per decision term (means over replicates) for one host and patron.
+fn term_series(data: &Data, host: usize, patron: usize, term: usize, color: RGBColor, dashed: bool) -> Series {
+    Series {
+        color,
+        dashed,
+        band: false,
+        points: data
+            .years
+            .iter()
+            .enumerate()
+            .map(|(s, &x)| {
+                let v = data.decision(s, host, patron, term);
+                (x, v, v, v)
+            })
+            .filter(|(x, v, ..)| x.is_finite() && v.is_finite())
+            .collect(),
+    }
+}
+
+/// For one host, the mean contribution of each decision term to its utility for each
+/// patron's offers: which terms pushed it toward or away from each patron.
+fn decisions_figure(data: &Data, host: usize) -> Result<Figure, String> {
+    use crate::model::DecisionTerms;
+    // The seven terms, then their sum (utility) as a dashed line.
+    let terms = &DecisionTerms::NAMES[..7];
+    let utility = DecisionTerms::NAMES
+        .iter()
+        .position(|n| *n == "utility")
+        .ok_or("no utility term")?;
+    let panels: Vec<Panel> = (0..data.n_patrons)
+        .map(|p| {
+            let mut series: Vec<Series> = (0..terms.len())
+                .map(|t| term_series(data, host, p, t, palette(t), false))
+                .collect();
+            series.push(term_series(data, host, p, utility, INK, true));
+            Panel {
+                title: Some(format!("Offers of {}", data.patron_name(p))),
+                y_range: y_range(&series),
+                y_desc: "Contribution to utility".to_string(),
+                series,
+            }
+        })
+        .collect();
+    let mut legend: Vec<LegendEntry> = terms
+        .iter()
+        .enumerate()
+        .map(|(t, name)| LegendEntry {
+            label: capitalised(name),
+            color: palette(t),
+            dashed: false,
+            band: false,
+        })
+        .collect();
+    legend.push(LegendEntry {
+        label: "Utility (sum)".to_string(),
+        color: INK,
+        dashed: true,
+        band: false,
+    });
+    let columns = data.n_patrons.clamp(1, GRID_COLUMNS);
+    let rows = data.n_patrons.div_ceil(columns).max(1) as u32;
+    Ok(Figure {
+        title: format!("Why {} takes or turns down each patron\u{2019}s offers", data.host_name(host)),
+        subtitle: format!(
+            "{}. Mean over {} of each term of the host\u{2019}s utility: above zero draws it to the patron, below pushes it away.",
+            data.scope(),
+            data.replicates()
+        ),
+        legend,
+        legend_group: 1,
+        panels,
+        columns,
+        size: (PANEL_FIGURE_SIZE.0, (rows * 560).max(SINGLE_FIGURE_SIZE.1)),
+        x_range: data.x_range(),
+        x_desc: None,
     })
 }
 
@@ -555,30 +789,34 @@ fn capitalised(text: &str) -> String {
 
 /// Differences between backends that the drawing has to make up for.
 #[derive(Debug, Clone, Copy)]
-struct Backend {
+pub(crate) struct Backend {
     /// Downward shift, as a share of the font size, that centres text drawn with a
     /// centre anchor. plotters' bitmap text (ab_glyph) sits its baseline near the anchor,
     /// so centred labels float above their tick; SVG viewers centre them themselves.
-    centre_nudge: f64,
+    pub(crate) centre_nudge: f64,
 }
 
-const PNG: Backend = Backend { centre_nudge: 0.22 };
-const SVG: Backend = Backend { centre_nudge: 0.0 };
+pub(crate) const PNG: Backend = Backend { centre_nudge: 0.22 };
+pub(crate) const SVG: Backend = Backend { centre_nudge: 0.0 };
 
-fn text_style(size: f64, color: &'static RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
+pub(crate) fn text_style(size: f64, color: &'static RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font())
         .color(color)
         .pos(Pos::new(h, v))
 }
 
-fn text_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, size: f64) -> Result<u32, String> {
+pub(crate) fn text_width<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    size: f64,
+) -> Result<u32, String> {
     area.estimate_text_size(text, &text_style(size, &INK, HPos::Left, VPos::Top))
         .map(|(w, _)| w)
         .map_err(|e| format!("measuring text: {e}"))
 }
 
 /// The largest size not above `size` (and not below `min`) at which `text` fits `width`.
-fn fitted_size<DB: DrawingBackend>(
+pub(crate) fn fitted_size<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
     size: f64,
@@ -656,7 +894,7 @@ fn draw_figure<DB: DrawingBackend>(
     let rows = figure.panels.len().div_ceil(columns).max(1);
     let cells = body.split_evenly((rows, columns));
     for (panel, area) in figure.panels.iter().zip(cells.iter()) {
-        draw_panel(area, panel, figure.x_range, &fonts, grid, backend)?;
+        draw_panel(area, panel, figure, &fonts, grid, backend)?;
     }
     Ok(())
 }
@@ -667,7 +905,7 @@ fn draw_figure<DB: DrawingBackend>(
 /// Entries are taken `group` at a time and stacked in a column (so, say, a patron's
 /// "pledged" and "disbursed" sit one above the other); the columns run left to right
 /// and wrap onto further rows when the figure is too narrow.
-fn draw_legend<DB: DrawingBackend>(
+pub(crate) fn draw_legend<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     entries: &[LegendEntry],
     group: usize,
@@ -792,7 +1030,7 @@ fn year_ticks(x_range: (f64, f64), max_ticks: usize) -> Vec<f64> {
 
 /// Round-number ticks over a value range: a step of 1, 2 or 5 times a power of ten
 /// giving at most `max_ticks` ticks; returns the ticks and the decimals they need.
-fn value_ticks(range: (f64, f64), max_ticks: usize) -> (Vec<f64>, usize) {
+pub(crate) fn value_ticks(range: (f64, f64), max_ticks: usize) -> (Vec<f64>, usize) {
     let (lo, hi) = range;
     let span = hi - lo;
     if !(span.is_finite() && span > 0.0 && lo.is_finite() && hi.is_finite()) {
@@ -825,13 +1063,13 @@ fn value_ticks(range: (f64, f64), max_ticks: usize) -> (Vec<f64>, usize) {
 ///
 /// plotters' own `with_key_points` wrapper loses the label formatting of f64 axes, so
 /// this is the small equivalent that keeps it.
-struct TickedAxis {
+pub(crate) struct TickedAxis {
     inner: RangedCoordf64,
     ticks: Vec<f64>,
 }
 
 impl TickedAxis {
-    fn new(range: (f64, f64), ticks: Vec<f64>) -> TickedAxis {
+    pub(crate) fn new(range: (f64, f64), ticks: Vec<f64>) -> TickedAxis {
         TickedAxis {
             inner: (range.0..range.1).into(),
             ticks,
@@ -860,7 +1098,7 @@ impl Ranged for TickedAxis {
     }
 }
 
-fn format_value(value: f64, decimals: usize) -> String {
+pub(crate) fn format_value(value: f64, decimals: usize) -> String {
     let text = format!("{value:.decimals$}");
     // Avoid "-0.00" at the origin.
     if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
@@ -873,14 +1111,22 @@ fn format_value(value: f64, decimals: usize) -> String {
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
-    x_range: (f64, f64),
+    figure: &Figure,
     fonts: &Fonts,
     grid: bool,
     backend: Backend,
 ) -> Result<(), String> {
     let drawing = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing: {e}");
     let (y0, y1) = panel.y_range;
-    let x_ticks = year_ticks(x_range, if grid { 7 } else { 13 });
+    let x_range = figure.x_range;
+    // Time axes tick whole years; other axes round values.
+    let (x_ticks, x_decimals) = match figure.x_desc {
+        None => (year_ticks(x_range, if grid { 7 } else { 13 }), None),
+        Some(_) => {
+            let (ticks, decimals) = value_ticks(x_range, if grid { 6 } else { 9 });
+            (ticks, Some(decimals))
+        }
+    };
     let (y_ticks, decimals) = value_ticks(panel.y_range, if grid { 6 } else { 9 });
 
     // Room for the widest tick label, the tick mark and the rotated axis description.
@@ -909,7 +1155,9 @@ fn draw_panel<DB: DrawingBackend>(
         .map_err(drawing)?;
 
     let x_format = |x: &f64| {
-        if x.fract() == 0.0 {
+        if let Some(decimals) = x_decimals {
+            format_value(*x, decimals)
+        } else if x.fract() == 0.0 {
             format!("{x:.0}")
         } else {
             format!("{x:.2}")
@@ -918,7 +1166,7 @@ fn draw_panel<DB: DrawingBackend>(
     let y_format = |y: &f64| format_value(*y, decimals);
     chart
         .configure_mesh()
-        .x_desc("Year")
+        .x_desc(figure.x_desc.as_deref().unwrap_or("Year"))
         .y_desc(panel.y_desc.as_str())
         .x_label_formatter(&x_format)
         .y_label_formatter(&y_format)
@@ -1002,7 +1250,17 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary folder");
         let written = write_charts(&scenario, &summary, dir.path()).expect("charts are drawn");
 
-        let stems = ["alignment", "trade_shares", "hedging_index", "investment"];
+        let mut stems: Vec<String> = [
+            "alignment",
+            "trade_shares",
+            "hedging_index",
+            "investment",
+            "minerals",
+            "routes",
+        ]
+        .map(String::from)
+        .to_vec();
+        stems.extend(scenario.hosts.iter().map(|h| format!("decisions_{}", h.id)));
         let expected: Vec<PathBuf> = stems
             .iter()
             .flat_map(|stem| ["png", "svg"].map(|ext| dir.path().join(format!("{stem}.{ext}"))))
@@ -1115,7 +1373,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary folder");
         let (scenario, summary) = synthetic(6, 8, 16, |step, cell| ((step + 1) * (cell % 13 + 1)) as f64 / 500.0);
         let written = write_charts(&scenario, &summary, dir.path()).expect("charts are drawn");
-        assert_eq!(written.len(), 8);
+        // Four charts, minerals and routes where the scenario has them, one per host of
+        // decision terms; each as PNG and SVG.
+        let optional = usize::from(!scenario.commodities.is_empty()) + usize::from(!scenario.routes.is_empty());
+        assert_eq!(written.len(), 2 * (4 + optional + scenario.n_hosts()));
         let svg = std::fs::read_to_string(dir.path().join("investment.svg")).unwrap_or_default();
         assert!(svg.contains("Patron 7 disbursed"));
 
@@ -1123,7 +1384,8 @@ mod tests {
         for steps in [1, 0] {
             let (scenario, summary) = synthetic(1, 1, steps, |_, _| 0.0);
             let written = write_charts(&scenario, &summary, dir.path()).expect("charts are drawn");
-            assert_eq!(written.len(), 8);
+            let optional = usize::from(!scenario.commodities.is_empty()) + usize::from(!scenario.routes.is_empty());
+            assert_eq!(written.len(), 2 * (4 + optional + scenario.n_hosts()));
         }
     }
 

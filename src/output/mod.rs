@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::ensemble::{EnsembleSummary, ReplicateObserver, ReplicateRecord};
-use crate::metrics::METRICS;
+use crate::metrics::MetricLayout;
 use crate::model::{DecisionTerms, Scenario};
 use crate::scenario::file::ScenarioFile;
 
@@ -24,6 +24,17 @@ pub struct Staging {
     pub dir: PathBuf,
     /// Where it will be renamed to.
     pub destination: PathBuf,
+    /// Set once the folder has been moved into place; until then dropping removes it, so
+    /// even a panic while writing leaves nothing behind.
+    committed: bool,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 /// What became of the previous contents of the destination.
@@ -48,11 +59,12 @@ impl Staging {
         Ok(Staging {
             dir,
             destination: root.join(name),
+            committed: false,
         })
     }
 
     /// Moves the finished folder into place, replacing what was there.
-    pub fn commit(self, manifest: &Manifest) -> io::Result<Replaced> {
+    pub fn commit(mut self, manifest: &Manifest) -> io::Result<Replaced> {
         let replaced = if self.destination.exists() {
             let previous = read_manifest(&self.destination.join("manifest.json"));
             let replaced = match previous {
@@ -73,11 +85,17 @@ impl Staging {
                 std::process::id()
             ));
             fs::rename(&self.destination, &aside)?;
-            fs::rename(&self.dir, &self.destination)?;
+            if let Err(e) = fs::rename(&self.dir, &self.destination) {
+                // Put the previous output back before reporting.
+                let _ = fs::rename(&aside, &self.destination);
+                return Err(e);
+            }
+            self.committed = true;
             fs::remove_dir_all(&aside)?;
             replaced
         } else {
             fs::rename(&self.dir, &self.destination)?;
+            self.committed = true;
             Replaced::Nothing
         };
         Ok(replaced)
@@ -85,7 +103,8 @@ impl Staging {
 
     /// Removes the staging folder after a failure or interruption.
     pub fn abandon(self) {
-        let _ = fs::remove_dir_all(&self.dir);
+        // Dropping an uncommitted staging folder removes it.
+        drop(self);
     }
 }
 
@@ -146,13 +165,14 @@ impl Manifest {
             command_line,
             random_generator: "ChaCha8 (rand_chacha), seeded with the seed, stream = replicate index".to_string(),
             files,
-            metrics: METRICS
+            metrics: MetricLayout::new(scenario)
+                .metrics()
                 .iter()
                 .map(|m| MetricInfo {
-                    name: m.name.to_string(),
+                    name: m.name.clone(),
                     unit: m.unit.to_string(),
                     per_partner: m.per_partner,
-                    description: m.description.to_string(),
+                    description: m.description.clone(),
                 })
                 .collect(),
             resolved_scenario: resolved_value,
@@ -191,7 +211,7 @@ pub fn write_summary(path: &Path, scenario: &Scenario, summary: &EnsembleSummary
                 date.as_str(),
                 layout.host_labels[cell.host].as_str(),
                 layout.partner_label(cell.partner),
-                METRICS[cell.metric].name,
+                layout.metric(cell.metric).name.as_str(),
                 &number(stats.mean),
                 &number(stats.sd),
                 &number(stats.p05),
@@ -229,7 +249,7 @@ pub fn write_decisions(path: &Path, scenario: &Scenario, summary: &EnsembleSumma
 pub struct ReplicateWriter<'a> {
     writer: csv::Writer<BufWriter<fs::File>>,
     scenario: &'a Scenario,
-    layout: crate::metrics::MetricLayout,
+    layout: MetricLayout,
     dates: Vec<String>,
 }
 
@@ -240,7 +260,7 @@ impl<'a> ReplicateWriter<'a> {
         Ok(ReplicateWriter {
             writer,
             scenario,
-            layout: crate::metrics::MetricLayout::new(scenario),
+            layout: MetricLayout::new(scenario),
             dates: (0..scenario.horizon_quarters)
                 .map(|s| scenario.quarter_of_step(s).to_string())
                 .collect(),
@@ -268,7 +288,7 @@ impl ReplicateObserver for ReplicateWriter<'_> {
                     self.dates[step_index].as_str(),
                     self.layout.host_labels[cell.host].as_str(),
                     self.layout.partner_label(cell.partner),
-                    METRICS[cell.metric].name,
+                    self.layout.metric(cell.metric).name.as_str(),
                     &number(value),
                 ])?;
             }

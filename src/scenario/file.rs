@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::time::Quarter;
 
 /// A whole scenario file, after `extends` has been resolved.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ScenarioFile {
     /// Names the output folder; defaults to the file name without `.toml`. Not inherited
@@ -29,22 +29,22 @@ pub struct ScenarioFile {
     pub patrons: Vec<PatronFile>,
     pub hosts: Vec<HostFile>,
     pub events: Vec<EventFile>,
-}
-
-impl Default for ScenarioFile {
-    fn default() -> Self {
-        ScenarioFile {
-            name: None,
-            description: String::new(),
-            extends: None,
-            time: TimeFile::default(),
-            run: RunFile::default(),
-            model: ModelFile::default(),
-            patrons: Vec::new(),
-            hosts: Vec::new(),
-            events: Vec::new(),
-        }
-    }
+    /// Mineral commodities the deposits produce.
+    pub commodities: Vec<CommodityFile>,
+    /// Deposits and firms: how many, and what mapping, exploration and development cost.
+    pub minerals: MineralsFile,
+    /// Endowments per host and commodity, from which deposits are generated.
+    pub deposits: Vec<DepositFile>,
+    /// Freight routes between Asia and Europe.
+    pub routes: Vec<RouteFile>,
+    /// Freight demand and how it chooses routes.
+    pub freight: FreightFile,
+    /// Parameters `greatgame sweep` varies; `run` ignores it. See docs/analysis.md.
+    #[serde(skip_serializing_if = "SweepFile::is_empty")]
+    pub sweep: SweepFile,
+    /// Parameter ranges and outcomes for `greatgame sensitivity`; `run` ignores it.
+    #[serde(skip_serializing_if = "SensitivityFile::is_empty")]
+    pub sensitivity: SensitivityFile,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,6 +124,10 @@ pub struct ModelFile {
     pub other_partners_growth_pct: f64,
     /// How strongly sanctions on a patron cut hosts' trade with it (log points per unit of sanctions).
     pub sanctions_trade_elasticity: f64,
+    /// Share of a sanctioned patron's blocked imports rerouted through the hosts (0..=1).
+    pub reexport_capture: f64,
+    /// Elasticity of remittances from a patron to that patron's economy.
+    pub remittance_elasticity: f64,
 }
 
 impl Default for ModelFile {
@@ -146,7 +150,9 @@ impl Default for ModelFile {
             investment_growth_multiplier: 0.1,
             project_size_usd_bn: 0.05,
             other_partners_growth_pct: 3.0,
-            sanctions_trade_elasticity: 0.5,
+            sanctions_trade_elasticity: 0.1,
+            reexport_capture: 0.0,
+            remittance_elasticity: 1.0,
         }
     }
 }
@@ -158,6 +164,8 @@ pub struct ChannelWeights {
     pub security: f64,
     pub remittances: f64,
     pub debt: f64,
+    /// Secondary-sanction risk an enforcing patron holds over hosts that carry re-exports.
+    pub sanctions: f64,
 }
 
 impl Default for ChannelWeights {
@@ -167,6 +175,7 @@ impl Default for ChannelWeights {
             security: 1.0,
             remittances: 1.0,
             debt: 1.0,
+            sanctions: 1.0,
         }
     }
 }
@@ -225,6 +234,27 @@ pub struct PatronFile {
     pub economy_growth_pct: f64,
     /// Intensity of international sanctions on the patron (0 = none, 1 = comprehensive).
     pub sanctions: f64,
+    /// Share of pledged projects the patron actually delivers at full host capacity (0..=1);
+    /// credibility learns it. Defaults to the starting credibility.
+    pub delivery_rate: Option<f64>,
+    /// Imports the patron can no longer buy directly because of sanctions, USD bn a year:
+    /// the pool that re-export trade through the hosts draws on.
+    pub sanctioned_import_demand_usd_bn: f64,
+    /// How hard the patron enforces secondary sanctions on hosts' re-export trade (0..=1).
+    pub secondary_sanctions: f64,
+    /// Public money for mining through the patron's firms, USD bn a year.
+    pub minerals_budget_usd_bn: f64,
+    /// Geological mapping funded in the hosts, USD bn a year (allocated like the budgets).
+    pub mapping_budget_usd_bn: f64,
+    /// Private capital mobilised per public dollar for the patron's private firms.
+    pub private_mobilisation: f64,
+    /// Investment in processing capacity at home or with partners, USD bn a year, spread
+    /// over the commodities of `processing` with a starting capacity above 0.
+    pub processing_investment_usd_bn: f64,
+    /// Processing (refining) capacity per commodity id at the start, tonnes a year.
+    pub processing: BTreeMap<String, f64>,
+    /// The patron's mining firms.
+    pub firms: FirmsFile,
     pub strategy: StrategyFile,
     /// Share of the budgets offered to each host, by host id (normalised to sum to one).
     /// Hosts missing from a given table get nothing; an absent or empty table shares by GDP.
@@ -248,6 +278,15 @@ impl Default for PatronFile {
             goodwill: 0.0,
             economy_growth_pct: 3.0,
             sanctions: 0.0,
+            delivery_rate: None,
+            sanctioned_import_demand_usd_bn: 0.0,
+            secondary_sanctions: 0.0,
+            minerals_budget_usd_bn: 0.0,
+            mapping_budget_usd_bn: 0.0,
+            private_mobilisation: 0.0,
+            processing_investment_usd_bn: 0.0,
+            processing: BTreeMap::new(),
+            firms: FirmsFile::default(),
             strategy: StrategyFile::default(),
             allocation: BTreeMap::new(),
         }
@@ -285,6 +324,8 @@ pub struct ObjectiveWeights {
     pub security: f64,
     /// The patron's share of the host's trade.
     pub trade: f64,
+    /// The share of the host's mineral output reaching the patron's supply chain.
+    pub minerals: f64,
 }
 
 impl Default for ObjectiveWeights {
@@ -293,6 +334,196 @@ impl Default for ObjectiveWeights {
             influence: 1.0,
             security: 0.0,
             trade: 0.0,
+            minerals: 0.0,
+        }
+    }
+}
+
+/// A patron's mining firms.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FirmsFile {
+    /// Relative weight of this patron in `minerals.n_firms` (0 = no firms).
+    pub weight: f64,
+    /// Share of the patron's firms that are private rather than state-owned (0..=1).
+    pub private_share: f64,
+    /// Risk appetite of the patron's private firms (0 = avoids threatened hosts, 1 = ignores
+    /// threat); state-owned firms go where sent, as if their appetite were 1.
+    pub risk_appetite: f64,
+}
+
+impl Default for FirmsFile {
+    fn default() -> Self {
+        FirmsFile {
+            weight: 0.0,
+            private_share: 0.5,
+            risk_appetite: 0.5,
+        }
+    }
+}
+
+/// A mineral commodity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CommodityFile {
+    pub id: String,
+    pub name: String,
+    /// World mine production, tonnes a year (for shares of world output).
+    pub world_production_t: f64,
+    /// Price, USD per tonne (values output for trade).
+    pub price_usd_per_t: f64,
+    /// Capital cost of mine capacity, USD per tonne a year of capacity.
+    pub capex_usd_per_annual_t: f64,
+    /// Capital cost of processing capacity, USD per tonne a year of capacity.
+    pub processing_capex_usd_per_annual_t: f64,
+    /// Patron id whose chain refines output that no owner or offtake sends elsewhere.
+    pub default_processor: Option<String>,
+    /// Share of such output refined by the default processor; the rest goes to the world market.
+    pub default_processing_share: f64,
+}
+
+impl Default for CommodityFile {
+    fn default() -> Self {
+        CommodityFile {
+            id: String::new(),
+            name: String::new(),
+            world_production_t: 0.0,
+            price_usd_per_t: 0.0,
+            capex_usd_per_annual_t: 0.0,
+            processing_capex_usd_per_annual_t: 0.0,
+            default_processor: None,
+            default_processing_share: 0.5,
+        }
+    }
+}
+
+/// Scale and costs of the deposit-and-firm layer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MineralsFile {
+    /// Deposits generated from the endowments: half shared equally among endowments, half
+    /// in proportion to the value of their capacity (every endowment gets at least one
+    /// when there are enough, so the total can slightly exceed this).
+    pub n_deposits: u32,
+    /// Firms generated, split over patrons by `firms.weight`.
+    pub n_firms: u32,
+    /// Cost of mapping one deposit, USD bn.
+    pub mapping_cost_usd_bn: f64,
+    /// Share of unmapped deposits that hosts' own surveys map each year (0..=1).
+    pub natural_mapping_rate: f64,
+    /// Cost of exploring one deposit, USD bn.
+    pub exploration_cost_usd_bn: f64,
+    /// Quarters exploration takes.
+    pub exploration_quarters: u32,
+    /// Chance an explored deposit proves economic (0..=1).
+    pub exploration_success: f64,
+    /// Quarters from the decision to develop to first production.
+    pub development_quarters: u32,
+}
+
+impl Default for MineralsFile {
+    fn default() -> Self {
+        MineralsFile {
+            n_deposits: 0,
+            n_firms: 0,
+            mapping_cost_usd_bn: 0.002,
+            natural_mapping_rate: 0.02,
+            exploration_cost_usd_bn: 0.02,
+            exploration_quarters: 4,
+            exploration_success: 0.5,
+            development_quarters: 12,
+        }
+    }
+}
+
+/// Mineral endowment of one host in one commodity.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DepositFile {
+    pub host: String,
+    pub commodity: String,
+    /// Capacity producing at the start, tonnes a year.
+    pub producing_t: f64,
+    /// Further capacity in deposits not yet developed, tonnes a year.
+    pub potential_t: f64,
+    /// Share of the undeveloped deposits already mapped at the start (0..=1).
+    pub mapped_share: f64,
+    /// Share of the producing capacity owned by firms of each patron, by patron id; the
+    /// rest is domestic.
+    pub owners: BTreeMap<String, f64>,
+}
+
+/// A freight route between Asia and Europe.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RouteFile {
+    pub id: String,
+    pub name: String,
+    /// Capacity at the start, Mt a year.
+    pub capacity_mt: f64,
+    /// Freight rate, USD per tonne.
+    pub cost_usd_per_t: f64,
+    /// Door-to-door transit time, days.
+    pub transit_days: f64,
+    /// Risk of delay, seizure or loss (0..=1).
+    pub risk: f64,
+    /// Patron whose sanctions raise this route's cost and risk (the Northern route: Russia).
+    pub sanctions_exposure_to: Option<String>,
+    /// Fractional rise in cost per unit of that patron's sanctions.
+    pub sanctions_cost_markup: f64,
+    /// Rise in risk per unit of that patron's sanctions.
+    pub sanctions_risk_markup: f64,
+    /// Investment in capacity, USD bn a year.
+    pub investment_usd_bn: f64,
+    /// Capital cost of capacity, USD bn per Mt a year.
+    pub capacity_cost_usd_bn_per_mt: f64,
+}
+
+impl Default for RouteFile {
+    fn default() -> Self {
+        RouteFile {
+            id: String::new(),
+            name: String::new(),
+            capacity_mt: 0.0,
+            cost_usd_per_t: 100.0,
+            transit_days: 20.0,
+            risk: 0.0,
+            sanctions_exposure_to: None,
+            sanctions_cost_markup: 0.0,
+            sanctions_risk_markup: 0.0,
+            investment_usd_bn: 0.0,
+            capacity_cost_usd_bn_per_mt: 1.0,
+        }
+    }
+}
+
+/// Freight demand between Asia and Europe and how it chooses routes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FreightFile {
+    /// Overland transit freight between Asia and Europe at the start, Mt a year.
+    pub transit_demand_mt: f64,
+    /// Growth of transit freight, percent a year.
+    pub transit_growth_pct: f64,
+    /// Freight of the hosts' trade with non-patron partners, Mt per USD bn of trade.
+    pub host_freight_mt_per_usd_bn: f64,
+    /// Value of transit time, USD per tonne and day.
+    pub value_of_time_usd_per_t_day: f64,
+    /// Cost of risk, USD per tonne per unit of risk.
+    pub risk_cost_usd_per_t: f64,
+    /// Spread of shippers' route preferences, USD per tonne (the logit scale).
+    pub choice_scale_usd_per_t: f64,
+}
+
+impl Default for FreightFile {
+    fn default() -> Self {
+        FreightFile {
+            transit_demand_mt: 0.0,
+            transit_growth_pct: 3.0,
+            host_freight_mt_per_usd_bn: 0.0,
+            value_of_time_usd_per_t_day: 5.0,
+            risk_cost_usd_per_t: 500.0,
+            choice_scale_usd_per_t: 50.0,
         }
     }
 }
@@ -331,6 +562,9 @@ pub struct HostFile {
     pub other_trade_usd_bn: f64,
     /// Share of arms and security assistance from suppliers that are not patrons (0..=1).
     pub other_security_share: f64,
+    /// How open the host's borders and customs are to re-export trade with a sanctioned
+    /// patron (1 = customs union with it, 0 = closed).
+    pub reexport_openness: f64,
     /// Ties with each patron, by patron id.
     pub ties: BTreeMap<String, TieFile>,
 }
@@ -354,6 +588,7 @@ impl Default for HostFile {
             sovereignty_sensitivity: 1.0,
             other_trade_usd_bn: 0.0,
             other_security_share: 0.1,
+            reexport_openness: 0.5,
             ties: BTreeMap::new(),
         }
     }
@@ -399,11 +634,105 @@ pub struct EventFile {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EffectFile {
-    /// Actor id, or `all_hosts` / `all_patrons`.
+    /// Host, patron or route id, or `all_hosts` / `all_patrons` / `all_routes`.
     pub actor: String,
     /// Name of the quantity, as listed in docs/scenario-format.md.
     pub quantity: String,
     /// `set`, `add` or `multiply`.
     pub op: String,
     pub value: f64,
+}
+
+/// `[sweep]`: the points `greatgame sweep` runs. Either `parameters` (combined by
+/// `combine`) or a `design` file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SweepFile {
+    /// `grid`: every combination of the parameters' values; `zip`: the first values of every
+    /// parameter together, then the second, and so on (all lists the same length).
+    pub combine: String,
+    /// CSV file of points, relative to the file that names it: a header of key paths, then
+    /// one row of values per point.
+    pub design: Option<String>,
+    pub parameters: Vec<SweepParameterFile>,
+}
+
+impl Default for SweepFile {
+    fn default() -> Self {
+        SweepFile {
+            combine: "grid".to_string(),
+            design: None,
+            parameters: Vec::new(),
+        }
+    }
+}
+
+impl SweepFile {
+    pub fn is_empty(&self) -> bool {
+        self.design.is_none() && self.parameters.is_empty()
+    }
+}
+
+/// One swept parameter: a list of `values`, or a range `from`..`to` in `steps` evenly
+/// spaced points (ends included) or by `step`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SweepParameterFile {
+    /// Key path into the scenario, e.g. `patrons.USA.investment_budget_usd_bn`.
+    pub key: String,
+    pub values: Option<Vec<toml::Value>>,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub steps: Option<u32>,
+    pub step: Option<f64>,
+}
+
+/// `[sensitivity]`: what `greatgame sensitivity` varies and measures.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SensitivityFile {
+    /// `morris`, `sobol` or `both`.
+    pub method: String,
+    /// Outcomes, as `metric`, `metric:HOST` or `metric:HOST:PARTNER` (host defaults to C5).
+    pub outputs: Vec<String>,
+    /// Replicates per design point (the ensemble mean is the model's output).
+    pub replicates: u64,
+    /// Sobol base sample size N: the design has N (k + 2) points for k parameters.
+    pub samples: u64,
+    /// Morris trajectories r: the design has r (k + 1) points.
+    pub trajectories: u64,
+    /// Morris grid levels p (even, at least 2).
+    pub levels: u32,
+    pub parameters: Vec<SensitivityParameterFile>,
+}
+
+impl Default for SensitivityFile {
+    fn default() -> Self {
+        SensitivityFile {
+            method: "both".to_string(),
+            outputs: Vec::new(),
+            replicates: 20,
+            samples: 64,
+            trajectories: 10,
+            levels: 4,
+            parameters: Vec::new(),
+        }
+    }
+}
+
+impl SensitivityFile {
+    pub fn is_empty(&self) -> bool {
+        self.parameters.is_empty() && self.outputs.is_empty()
+    }
+}
+
+/// One uncertain parameter: a key path and the range it is sampled over (uniformly).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SensitivityParameterFile {
+    pub key: String,
+    pub min: f64,
+    pub max: f64,
+    /// Round sampled values to whole numbers (for counts such as `pledge_lag_quarters`).
+    pub integer: bool,
 }

@@ -6,6 +6,7 @@
 //! line, column and key path where it sits, all of them at once where possible.
 
 pub mod file;
+pub mod overrides;
 pub mod source;
 pub mod validate;
 
@@ -97,6 +98,13 @@ pub struct LoadedScenario {
     pub resolved: ScenarioFile,
     /// Files read, the scenario's own first.
     pub files: Vec<PathBuf>,
+}
+
+/// Like [`load`], with `overrides` (key path, value) laid over the merged file before it
+/// is deserialised and validated, so each is checked like a value written in the file.
+/// See [`overrides`] for the key paths.
+pub fn load_with_overrides(path: &Path, overrides: &[overrides::Override]) -> Result<LoadedScenario, ScenarioError> {
+    overrides::ScenarioTree::read(path)?.resolve(overrides)
 }
 
 /// Reads, merges and validates the scenario at `path`.
@@ -399,7 +407,6 @@ fn tidy_serde_message(message: &str) -> String {
         .replace("expected f64", "expected a number")
         .replace("expected u64", "expected a whole number >= 0")
         .replace("expected u32", "expected a whole number >= 0")
-        .replace("expected a string", "expected a string")
         .replace("expected a sequence", "expected an array")
         .replace("expected struct", "expected a table for")
         .replace("expected a map", "expected a table");

@@ -246,6 +246,13 @@ impl Node {
         }
     }
 
+    /// The element's label under `keys` (their string values joined by `/`), if it has
+    /// every one of them.
+    pub fn label(&self, keys: &[&str]) -> Option<String> {
+        let parts: Option<Vec<&str>> = keys.iter().map(|k| self.get(k).and_then(Node::as_str)).collect();
+        parts.map(|p| p.join("/"))
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Scalar(toml::Value::String(s)) => Some(s),
@@ -285,13 +292,10 @@ impl Node {
                 }
             }
             (NodeKind::Array(base), NodeKind::Array(over)) if matching_key(base, &over).is_some() => {
-                let key = matching_key(base, &over).expect("checked by the guard");
+                let keys = matching_key(base, &over).expect("checked by the guard");
                 for element in over {
-                    let label = element.get(key).and_then(Node::as_str).map(str::to_string);
-                    match base
-                        .iter_mut()
-                        .find(|b| b.get(key).and_then(Node::as_str) == label.as_deref())
-                    {
+                    let label = element.label(keys);
+                    match base.iter_mut().find(|b| b.label(keys) == label) {
                         Some(existing) => existing.merge(element),
                         None => base.push(element),
                     }
@@ -363,29 +367,40 @@ impl Node {
     }
 }
 
+/// The keys that identify an element of an array of tables across `extends`.
+const LABELS: [&[&str]; 3] = [&["id"], &["name"], &["host", "commodity"]];
+
 /// Arrays of tables whose elements must carry unique labels within one file, because
-/// `extends` matches elements by those labels: the array's key and the label key.
-pub const LABELLED_ARRAYS: [(&str, &str); 3] = [("hosts", "id"), ("patrons", "id"), ("events", "name")];
+/// `extends` matches elements by those labels: the array's key and the label keys.
+pub const LABELLED_ARRAYS: [(&str, &[&str]); 6] = [
+    ("hosts", &["id"]),
+    ("patrons", &["id"]),
+    ("events", &["name"]),
+    ("commodities", &["id"]),
+    ("routes", &["id"]),
+    ("deposits", &["host", "commodity"]),
+];
 
 /// Labels used twice in one file's actor or event arrays, with the path of the second use.
 pub fn duplicate_labels(tree: &Node) -> Vec<(KeyPath, String)> {
     let mut found = Vec::new();
-    for (array_key, label_key) in LABELLED_ARRAYS {
+    for (array_key, label_keys) in LABELLED_ARRAYS {
         let Some(NodeKind::Array(items)) = tree.get(array_key).map(|n| &n.kind) else {
             continue;
         };
+        let what = label_keys.join("/");
         for (i, item) in items.iter().enumerate() {
-            let Some(label) = item.get(label_key).and_then(Node::as_str) else {
+            let Some(label) = item.label(label_keys) else {
                 continue;
             };
             let first = items[..i]
                 .iter()
-                .position(|earlier| earlier.get(label_key).and_then(Node::as_str) == Some(label));
+                .position(|earlier| earlier.label(label_keys).as_ref() == Some(&label));
             if let Some(first) = first {
                 found.push((
-                    KeyPath::root().key(array_key).index(i).key(label_key),
+                    KeyPath::root().key(array_key).index(i).key(label_keys[0]),
                     format!(
-                        "duplicate {label_key} {label:?} (also {array_key}[{first}] in this file); {label_key}s must be unique because `extends` matches {array_key} by {label_key}"
+                        "duplicate {what} {label:?} (also {array_key}[{first}] in this file); it must be unique because `extends` matches {array_key} by {what}"
                     ),
                 ));
             }
@@ -394,11 +409,12 @@ pub fn duplicate_labels(tree: &Node) -> Vec<(KeyPath, String)> {
     found
 }
 
-/// The key that identifies elements of two arrays of tables for merging: `id` (actors)
-/// or `name` (events), when every element of both arrays has it as a string.
-fn matching_key(base: &[Node], over: &[Node]) -> Option<&'static str> {
-    ["id", "name"].into_iter().find(|key| {
-        let labelled = |items: &[Node]| items.iter().all(|n| n.get(key).and_then(Node::as_str).is_some());
+/// The keys that identify elements of two arrays of tables for merging: `id` (actors,
+/// commodities, routes), `name` (events) or `host` and `commodity` (deposits), when every
+/// element of both arrays has them as strings.
+fn matching_key(base: &[Node], over: &[Node]) -> Option<&'static [&'static str]> {
+    LABELS.into_iter().find(|keys| {
+        let labelled = |items: &[Node]| items.iter().all(|n| n.label(keys).is_some());
         !base.is_empty() && !over.is_empty() && labelled(base) && labelled(over)
     })
 }

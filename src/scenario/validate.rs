@@ -2,10 +2,14 @@
 
 use std::collections::BTreeSet;
 
-use super::file::{HostFile, ModelFile, PatronFile, ScenarioFile};
+use super::file::{
+    CommodityFile, DepositFile, FreightFile, HostFile, MineralsFile, ModelFile, PatronFile, RouteFile, ScenarioFile,
+};
 use super::source::KeyPath;
 use crate::model::events::{Effect, Event, Op, Target, Trigger};
+use crate::model::minerals::{Commodity, Endowment, FirmsSpec, MineralsSpec};
 use crate::model::quantities::Quantity;
+use crate::model::routes::{Freight, Route, RouteLevers};
 use crate::model::{
     Attraction, Channels, Host, HostIdx, HostLevers, ModelParams, Objectives, Patron, PatronIdx, PatronLevers,
     Scenario, Strategy, StrategyRule, Tie,
@@ -20,7 +24,9 @@ pub const MAX_EVENTS: usize = 10_000;
 const MAX_USD_BN: f64 = 1.0e6;
 
 /// Ids that mean something else in outputs and events.
-const RESERVED_IDS: [&str; 3] = ["C5", "all_hosts", "all_patrons"];
+const RESERVED_IDS: [&str; 4] = ["C5", "all_hosts", "all_patrons", "all_routes"];
+/// Largest number of deposits or firms: the engine is linear in both, but memory is not free.
+pub const MAX_AGENTS: u32 = 10_000_000;
 
 /// Collected problems: a key path and what is wrong there.
 #[derive(Debug, Default)]
@@ -118,6 +124,18 @@ pub fn validate(file: &ScenarioFile, default_name: &str) -> Result<Scenario, Pro
 
     let patron_order: Vec<&str> = file.patrons.iter().map(|p| p.id.as_str()).collect();
     let host_order: Vec<&str> = file.hosts.iter().map(|h| h.id.as_str()).collect();
+    let commodity_order: Vec<&str> = file.commodities.iter().map(|c| c.id.as_str()).collect();
+    let route_order: Vec<&str> = file.routes.iter().map(|r| r.id.as_str()).collect();
+    check_optional_ids(&commodity_order, &root.key("commodities"), "commodity", &mut problems);
+    check_optional_ids(&route_order, &root.key("routes"), "route", &mut problems);
+    for (i, id) in route_order.iter().enumerate() {
+        if host_ids.contains(id) || patron_ids.contains(id) {
+            problems.fail(
+                &root.key("routes").index(i).key("id"),
+                format!("{id:?} is also a host or patron id; events address routes by id, so ids must differ"),
+            );
+        }
+    }
     let hosts: Vec<Host> = file
         .hosts
         .iter()
@@ -141,13 +159,40 @@ pub fn validate(file: &ScenarioFile, default_name: &str) -> Result<Scenario, Pro
             patron(
                 p,
                 &root.key("patrons").index(i),
-                &host_order,
+                &Ids {
+                    hosts: &host_order,
+                    commodities: &commodity_order,
+                },
                 &host_ids,
                 &gdp,
                 &mut problems,
             )
         })
         .collect();
+    let commodities: Vec<Commodity> = file
+        .commodities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| commodity(c, &root.key("commodities").index(i), &patron_order, &mut problems))
+        .collect();
+    let minerals = minerals(
+        &file.minerals,
+        &file.deposits,
+        &root,
+        &Ids {
+            hosts: &host_order,
+            commodities: &commodity_order,
+        },
+        &patron_order,
+        &mut problems,
+    );
+    let routes: Vec<Route> = file
+        .routes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| route(r, &root.key("routes").index(i), &patron_order, &mut problems))
+        .collect();
+    let freight = freight(&file.freight, &root.key("freight"), &mut problems);
 
     let events = file
         .events
@@ -158,8 +203,11 @@ pub fn validate(file: &ScenarioFile, default_name: &str) -> Result<Scenario, Pro
                 e,
                 i,
                 &root.key("events").index(i),
-                &host_order,
-                &patron_order,
+                &ActorIds {
+                    hosts: &host_order,
+                    patrons: &patron_order,
+                    routes: &route_order,
+                },
                 &mut problems,
             )
         })
@@ -183,9 +231,265 @@ pub fn validate(file: &ScenarioFile, default_name: &str) -> Result<Scenario, Pro
             hosts,
             patrons,
             events,
+            commodities,
+            minerals,
+            routes,
+            freight,
         })
     } else {
         Err(problems)
+    }
+}
+
+/// Ids of hosts and commodities, in file order, for resolving references.
+struct Ids<'a> {
+    hosts: &'a [&'a str],
+    commodities: &'a [&'a str],
+}
+
+/// Ids an event may target.
+struct ActorIds<'a> {
+    hosts: &'a [&'a str],
+    patrons: &'a [&'a str],
+    routes: &'a [&'a str],
+}
+
+/// Ids of optional arrays (commodities, routes): non-empty, plain and unique.
+fn check_optional_ids(ids: &[&str], path: &KeyPath, kind: &str, problems: &mut Problems) {
+    let mut seen = BTreeSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        let id_path = path.index(i).key("id");
+        if id.is_empty() {
+            problems.fail(&id_path, format!("every {kind} needs an id"));
+        } else if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || id.len() > 32 {
+            problems.fail(&id_path, format!("must be 1-32 letters, digits or '_', got {id:?}"));
+        } else if RESERVED_IDS.contains(id) {
+            problems.fail(&id_path, format!("{id:?} is reserved; choose another id"));
+        } else if !seen.insert(*id) {
+            problems.fail(&id_path, format!("duplicate {kind} id {id:?}"));
+        }
+    }
+}
+
+fn commodity(c: &CommodityFile, path: &KeyPath, patron_order: &[&str], problems: &mut Problems) -> Commodity {
+    let default_processor = c.default_processor.as_ref().and_then(|id| {
+        let found = patron_order.iter().position(|p| p == id);
+        if found.is_none() {
+            problems.fail(
+                &path.key("default_processor"),
+                format!(
+                    "refers to patron {id:?}, which the scenario does not define (patrons: {})",
+                    join(patron_order)
+                ),
+            );
+        }
+        found
+    });
+    Commodity {
+        id: c.id.clone(),
+        name: if c.name.is_empty() {
+            c.id.clone()
+        } else {
+            c.name.clone()
+        },
+        world_production_t: problems.non_negative(&path.key("world_production_t"), c.world_production_t, 1e12),
+        price_usd_per_t: problems.non_negative(&path.key("price_usd_per_t"), c.price_usd_per_t, 1e12),
+        capex_usd_per_annual_t: problems.non_negative(
+            &path.key("capex_usd_per_annual_t"),
+            c.capex_usd_per_annual_t,
+            1e12,
+        ),
+        processing_capex_usd_per_annual_t: problems.non_negative(
+            &path.key("processing_capex_usd_per_annual_t"),
+            c.processing_capex_usd_per_annual_t,
+            1e12,
+        ),
+        default_processor,
+        default_processing_share: problems.share(&path.key("default_processing_share"), c.default_processing_share),
+    }
+}
+
+fn minerals(
+    m: &MineralsFile,
+    deposits: &[DepositFile],
+    root: &KeyPath,
+    ids: &Ids<'_>,
+    patron_order: &[&str],
+    problems: &mut Problems,
+) -> MineralsSpec {
+    let path = root.key("minerals");
+    for (key, value) in [("n_deposits", m.n_deposits), ("n_firms", m.n_firms)] {
+        if value > MAX_AGENTS {
+            problems.fail(&path.key(key), format!("must be at most {MAX_AGENTS}, got {value}"));
+        }
+    }
+    for (key, value) in [
+        ("exploration_quarters", m.exploration_quarters),
+        ("development_quarters", m.development_quarters),
+    ] {
+        if value == 0 || value > MAX_HORIZON_QUARTERS {
+            problems.fail(
+                &path.key(key),
+                format!("must be between 1 and {MAX_HORIZON_QUARTERS}, got {value}"),
+            );
+        }
+    }
+    if m.n_deposits > 0 && deposits.is_empty() {
+        problems.fail(
+            &path.key("n_deposits"),
+            "deposits need endowments: add [[deposits]] tables",
+        );
+    }
+    let annual_mapping = problems.share(&path.key("natural_mapping_rate"), m.natural_mapping_rate);
+    let endowments = deposits
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            let dpath = root.key("deposits").index(i);
+            let host = ids.hosts.iter().position(|h| *h == d.host);
+            if host.is_none() {
+                problems.fail(
+                    &dpath.key("host"),
+                    format!(
+                        "refers to host {:?}, which the scenario does not define (hosts: {})",
+                        d.host,
+                        join(ids.hosts)
+                    ),
+                );
+            }
+            let commodity = ids.commodities.iter().position(|c| *c == d.commodity);
+            if commodity.is_none() {
+                problems.fail(
+                    &dpath.key("commodity"),
+                    format!(
+                        "refers to commodity {:?}, which the scenario does not define (commodities: {})",
+                        d.commodity,
+                        join(ids.commodities)
+                    ),
+                );
+            }
+            for key in d.owners.keys() {
+                if !patron_order.contains(&key.as_str()) {
+                    problems.fail(
+                        &dpath.key("owners").key(key),
+                        format!(
+                            "refers to patron {key:?}, which the scenario does not define (patrons: {})",
+                            join(patron_order)
+                        ),
+                    );
+                }
+            }
+            let owners: Vec<f64> = patron_order
+                .iter()
+                .map(|p| match d.owners.get(*p) {
+                    Some(v) => problems.share(&dpath.key("owners").key(p), *v),
+                    None => 0.0,
+                })
+                .collect();
+            let owned: f64 = owners.iter().sum();
+            if owned > 1.0 + 1e-6 {
+                problems.fail(
+                    &dpath.key("owners"),
+                    format!("owner shares must not exceed 1 in all, got {owned:.4}"),
+                );
+            }
+            let endowment = Endowment {
+                host: host?,
+                commodity: commodity?,
+                producing_t: problems.non_negative(&dpath.key("producing_t"), d.producing_t, 1e12),
+                potential_t: problems.non_negative(&dpath.key("potential_t"), d.potential_t, 1e12),
+                mapped_share: problems.share(&dpath.key("mapped_share"), d.mapped_share),
+                owners,
+            };
+            Some(endowment)
+        })
+        .collect();
+    MineralsSpec {
+        n_deposits: m.n_deposits.min(MAX_AGENTS),
+        n_firms: m.n_firms.min(MAX_AGENTS),
+        mapping_cost_usd_bn: problems.non_negative(&path.key("mapping_cost_usd_bn"), m.mapping_cost_usd_bn, 1e3),
+        natural_mapping_per_quarter: 1.0 - (1.0 - annual_mapping).powf(0.25),
+        exploration_cost_usd_bn: problems.non_negative(
+            &path.key("exploration_cost_usd_bn"),
+            m.exploration_cost_usd_bn,
+            1e3,
+        ),
+        exploration_quarters: m.exploration_quarters.clamp(1, MAX_HORIZON_QUARTERS),
+        exploration_success: problems.share(&path.key("exploration_success"), m.exploration_success),
+        development_quarters: m.development_quarters.clamp(1, MAX_HORIZON_QUARTERS),
+        endowments,
+    }
+}
+
+fn route(r: &RouteFile, path: &KeyPath, patron_order: &[&str], problems: &mut Problems) -> Route {
+    let sanctions_exposure = r.sanctions_exposure_to.as_ref().and_then(|id| {
+        let found = patron_order.iter().position(|p| p == id);
+        if found.is_none() {
+            problems.fail(
+                &path.key("sanctions_exposure_to"),
+                format!(
+                    "refers to patron {id:?}, which the scenario does not define (patrons: {})",
+                    join(patron_order)
+                ),
+            );
+        }
+        found
+    });
+    let capacity_cost = problems.number(
+        &path.key("capacity_cost_usd_bn_per_mt"),
+        r.capacity_cost_usd_bn_per_mt,
+        0.0,
+        1e6,
+    );
+    Route {
+        id: r.id.clone(),
+        name: if r.name.is_empty() {
+            r.id.clone()
+        } else {
+            r.name.clone()
+        },
+        capacity_mt: problems.non_negative(&path.key("capacity_mt"), r.capacity_mt, 1e6),
+        sanctions_exposure,
+        sanctions_cost_markup: problems.non_negative(
+            &path.key("sanctions_cost_markup"),
+            r.sanctions_cost_markup,
+            100.0,
+        ),
+        sanctions_risk_markup: problems.non_negative(&path.key("sanctions_risk_markup"), r.sanctions_risk_markup, 1.0),
+        capacity_cost_usd_bn_per_mt: capacity_cost,
+        levers: RouteLevers {
+            cost_usd_per_t: problems.non_negative(&path.key("cost_usd_per_t"), r.cost_usd_per_t, 1e6),
+            transit_days: problems.non_negative(&path.key("transit_days"), r.transit_days, 1000.0),
+            risk: problems.share(&path.key("risk"), r.risk),
+            investment_usd_bn: problems.non_negative(&path.key("investment_usd_bn"), r.investment_usd_bn, MAX_USD_BN),
+        },
+    }
+}
+
+fn freight(f: &FreightFile, path: &KeyPath, problems: &mut Problems) -> Freight {
+    let scale = problems.number(&path.key("choice_scale_usd_per_t"), f.choice_scale_usd_per_t, 0.0, 1e6);
+    if scale <= 0.0 && f.choice_scale_usd_per_t.is_finite() {
+        problems.fail(
+            &path.key("choice_scale_usd_per_t"),
+            "must be > 0 (the spread of route preferences)",
+        );
+    }
+    Freight {
+        transit_demand_mt: problems.non_negative(&path.key("transit_demand_mt"), f.transit_demand_mt, 1e6),
+        transit_growth_per_quarter: problems.number(&path.key("transit_growth_pct"), f.transit_growth_pct, -50.0, 50.0)
+            / 400.0,
+        host_freight_mt_per_usd_bn: problems.non_negative(
+            &path.key("host_freight_mt_per_usd_bn"),
+            f.host_freight_mt_per_usd_bn,
+            1e3,
+        ),
+        value_of_time_usd_per_t_day: problems.non_negative(
+            &path.key("value_of_time_usd_per_t_day"),
+            f.value_of_time_usd_per_t_day,
+            1e6,
+        ),
+        risk_cost_usd_per_t: problems.non_negative(&path.key("risk_cost_usd_per_t"), f.risk_cost_usd_per_t, 1e6),
+        choice_scale_usd_per_t: scale.max(1e-6),
     }
 }
 
@@ -228,8 +532,14 @@ fn model_params(m: &ModelFile, path: &KeyPath, problems: &mut Problems) -> Model
         security: problems.non_negative(&lw.key("security"), m.leverage_weights.security, 1e3),
         remittances: problems.non_negative(&lw.key("remittances"), m.leverage_weights.remittances, 1e3),
         debt: problems.non_negative(&lw.key("debt"), m.leverage_weights.debt, 1e3),
+        sanctions: problems.non_negative(&lw.key("sanctions"), m.leverage_weights.sanctions, 1e3),
     };
-    if leverage_weights.trade + leverage_weights.security + leverage_weights.remittances + leverage_weights.debt <= 0.0
+    if leverage_weights.trade
+        + leverage_weights.security
+        + leverage_weights.remittances
+        + leverage_weights.debt
+        + leverage_weights.sanctions
+        <= 0.0
     {
         problems.fail(&lw, "at least one leverage weight must be positive");
     }
@@ -283,6 +593,8 @@ fn model_params(m: &ModelFile, path: &KeyPath, problems: &mut Problems) -> Model
             50.0,
         ) / 400.0,
         sanctions_trade_elasticity: weight(problems, "sanctions_trade_elasticity", m.sanctions_trade_elasticity),
+        reexport_capture: problems.share(&path.key("reexport_capture"), m.reexport_capture),
+        remittance_elasticity: weight(problems, "remittance_elasticity", m.remittance_elasticity),
     }
 }
 
@@ -406,6 +718,7 @@ fn host(
         govt_debt_pct_gdp: problems.number(&path.key("govt_debt_pct_gdp"), h.govt_debt_pct_gdp, 0.0, 1000.0),
         other_trade_usd_bn: problems.non_negative(&path.key("other_trade_usd_bn"), h.other_trade_usd_bn, MAX_USD_BN),
         other_security_share,
+        reexport_openness: problems.share(&path.key("reexport_openness"), h.reexport_openness),
         levers,
         ties,
         initial_alignment,
@@ -415,11 +728,13 @@ fn host(
 fn patron(
     p: &PatronFile,
     path: &KeyPath,
-    host_order: &[&str],
+    ids: &Ids<'_>,
     host_ids: &BTreeSet<&str>,
     gdp: &[f64],
     problems: &mut Problems,
 ) -> Patron {
+    let host_order = ids.hosts;
+    let credibility = problems.share(&path.key("credibility"), p.credibility);
     let levers = PatronLevers {
         investment_budget_usd_bn: problems.non_negative(
             &path.key("investment_budget_usd_bn"),
@@ -438,6 +753,53 @@ fn patron(
         economy_growth_pct: problems.number(&path.key("economy_growth_pct"), p.economy_growth_pct, -50.0, 50.0),
         sanctions: problems.share(&path.key("sanctions"), p.sanctions),
         loan_share: problems.share(&path.key("loan_share"), p.loan_share),
+        delivery_rate: match p.delivery_rate {
+            Some(rate) => problems.share(&path.key("delivery_rate"), rate),
+            None => credibility,
+        },
+        secondary_sanctions: problems.share(&path.key("secondary_sanctions"), p.secondary_sanctions),
+        minerals_budget_usd_bn: problems.non_negative(
+            &path.key("minerals_budget_usd_bn"),
+            p.minerals_budget_usd_bn,
+            MAX_USD_BN,
+        ),
+        mapping_budget_usd_bn: problems.non_negative(
+            &path.key("mapping_budget_usd_bn"),
+            p.mapping_budget_usd_bn,
+            MAX_USD_BN,
+        ),
+        private_mobilisation: problems.number(&path.key("private_mobilisation"), p.private_mobilisation, 0.0, 100.0),
+        processing_investment_usd_bn: problems.non_negative(
+            &path.key("processing_investment_usd_bn"),
+            p.processing_investment_usd_bn,
+            MAX_USD_BN,
+        ),
+    };
+    let processing_path = path.key("processing");
+    for key in p.processing.keys() {
+        if !ids.commodities.contains(&key.as_str()) {
+            problems.fail(
+                &processing_path.key(key),
+                format!(
+                    "refers to commodity {key:?}, which the scenario does not define (commodities: {})",
+                    join(ids.commodities)
+                ),
+            );
+        }
+    }
+    let processing_t: Vec<f64> = ids
+        .commodities
+        .iter()
+        .map(|c| match p.processing.get(*c) {
+            Some(v) => problems.non_negative(&processing_path.key(c), *v, 1e12),
+            None => 0.0,
+        })
+        .collect();
+    let firms_path = path.key("firms");
+    let firms = FirmsSpec {
+        weight: problems.non_negative(&firms_path.key("weight"), p.firms.weight, 1e6),
+        private_share: problems.share(&firms_path.key("private_share"), p.firms.private_share),
+        risk_appetite: problems.share(&firms_path.key("risk_appetite"), p.firms.risk_appetite),
     };
     let strategy_path = path.key("strategy");
     let rule = StrategyRule::parse(&p.strategy.rule).unwrap_or_else(|| {
@@ -459,9 +821,13 @@ fn patron(
             influence: problems.non_negative(&objectives_path.key("influence"), p.strategy.objectives.influence, 1e3),
             security: problems.non_negative(&objectives_path.key("security"), p.strategy.objectives.security, 1e3),
             trade: problems.non_negative(&objectives_path.key("trade"), p.strategy.objectives.trade, 1e3),
+            minerals: problems.non_negative(&objectives_path.key("minerals"), p.strategy.objectives.minerals, 1e3),
         },
     };
-    let objective_sum = strategy.objectives.influence + strategy.objectives.security + strategy.objectives.trade;
+    let objective_sum = strategy.objectives.influence
+        + strategy.objectives.security
+        + strategy.objectives.trade
+        + strategy.objectives.minerals;
     if rule != StrategyRule::Fixed && objective_sum <= 0.0 {
         problems.fail(
             &objectives_path,
@@ -523,6 +889,13 @@ fn patron(
         levers,
         strategy,
         allocation,
+        sanctioned_import_demand_usd_bn: problems.non_negative(
+            &path.key("sanctioned_import_demand_usd_bn"),
+            p.sanctioned_import_demand_usd_bn,
+            MAX_USD_BN,
+        ),
+        processing_t,
+        firms,
     }
 }
 
@@ -530,10 +903,10 @@ fn event(
     e: &super::file::EventFile,
     index: usize,
     path: &KeyPath,
-    host_order: &[&str],
-    patron_order: &[&str],
+    actors: &ActorIds<'_>,
     problems: &mut Problems,
 ) -> Event {
+    let (host_order, patron_order, route_order) = (actors.hosts, actors.patrons, actors.routes);
     let name = if e.name.trim().is_empty() {
         problems.fail(
             &path.key("name"),
@@ -611,18 +984,22 @@ fn event(
             let target = match effect.actor.as_str() {
                 "all_hosts" => Some(Target::AllHosts),
                 "all_patrons" => Some(Target::AllPatrons),
+                "all_routes" => Some(Target::AllRoutes),
                 id => {
                     if let Some(h) = host_order.iter().position(|x| *x == id) {
                         Some(Target::Host(HostIdx(h)))
                     } else if let Some(p) = patron_order.iter().position(|x| *x == id) {
                         Some(Target::Patron(PatronIdx(p)))
+                    } else if let Some(r) = route_order.iter().position(|x| *x == id) {
+                        Some(Target::Route(r))
                     } else {
                         problems.fail(
                             &effect_path.key("actor"),
                             format!(
-                                "refers to actor {id:?}, which the scenario does not define (hosts: {}; patrons: {}; or all_hosts, all_patrons)",
+                                "refers to actor {id:?}, which the scenario does not define (hosts: {}; patrons: {}; routes: {}; or all_hosts, all_patrons, all_routes)",
                                 join(host_order),
-                                join(patron_order)
+                                join(patron_order),
+                                join(route_order)
                             ),
                         );
                         None
@@ -630,17 +1007,20 @@ fn event(
                 }
             };
             let (quantity, op, target) = (quantity?, op?, target?);
-            let host_quantity = matches!(quantity, Quantity::Host(_));
-            let host_target = matches!(target, Target::Host(_) | Target::AllHosts);
-            if host_quantity != host_target {
+            let target_kind = match target {
+                Target::Host(_) | Target::AllHosts => "host",
+                Target::Patron(_) | Target::AllPatrons => "patron",
+                Target::Route(_) | Target::AllRoutes => "route",
+            };
+            if quantity.kind() != target_kind {
                 problems.fail(
                     &effect_path.key("quantity"),
                     format!(
                         "{:?} is a {} quantity but actor {:?} is a {}",
                         effect.quantity,
-                        if host_quantity { "host" } else { "patron" },
+                        quantity.kind(),
                         effect.actor,
-                        if host_target { "host" } else { "patron" }
+                        target_kind
                     ),
                 );
                 return None;

@@ -1,0 +1,317 @@
+//! Sample designs for sensitivity analysis, on the unit hypercube: a Sobol' low-discrepancy
+//! sequence, Saltelli's A/B/AB matrices for Sobol' indices, and Morris trajectories for
+//! elementary effects. Mapping unit values onto parameter ranges is the caller's.
+//!
+//! All randomness comes from a seeded [`ChaCha8Rng`], so a design is the same for the same
+//! seed everywhere.
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+#[path = "sobol_directions.rs"]
+mod sobol_directions;
+use sobol_directions::DIRECTIONS;
+
+/// Most dimensions the bundled direction numbers give: Saltelli's design needs two per
+/// parameter.
+pub const MAX_SOBOL_DIMENSIONS: usize = DIRECTIONS.len();
+/// Most parameters a Sobol' analysis takes.
+pub const MAX_SOBOL_PARAMETERS: usize = MAX_SOBOL_DIMENSIONS / 2;
+
+const BITS: usize = 32;
+
+/// The Sobol' sequence with Joe and Kuo's direction numbers, in Gray-code order (as
+/// `scipy.stats.qmc.Sobol` with `scramble=False`), optionally with a random digital shift
+/// (every coordinate XORed with a fixed random 32-bit word per dimension), which keeps the
+/// net's stratification and makes the estimate unbiased.
+pub struct Sobol {
+    /// `directions[d][b]`: direction number `b` of dimension `d`, left-aligned in 32 bits.
+    directions: Vec<[u32; BITS]>,
+    shift: Vec<u32>,
+}
+
+impl Sobol {
+    /// A sequence of `dimensions` (at most [`MAX_SOBOL_DIMENSIONS`]).
+    pub fn new(dimensions: usize) -> Option<Sobol> {
+        if dimensions == 0 || dimensions > MAX_SOBOL_DIMENSIONS {
+            return None;
+        }
+        let directions = DIRECTIONS[..dimensions]
+            .iter()
+            .enumerate()
+            .map(|(d, &(poly, initial))| direction_numbers(d, poly, initial))
+            .collect();
+        Some(Sobol {
+            directions,
+            shift: vec![0; dimensions],
+        })
+    }
+
+    /// The same sequence with a random digital shift drawn from `rng`.
+    pub fn shifted(mut self, rng: &mut ChaCha8Rng) -> Sobol {
+        for word in &mut self.shift {
+            *word = rng.random::<u32>();
+        }
+        self
+    }
+
+    /// The first `n` points (each `dimensions` values in [0, 1)).
+    pub fn points(&self, n: usize) -> Vec<Vec<f64>> {
+        let dims = self.directions.len();
+        let mut state = vec![0u32; dims];
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            if i > 0 {
+                // Gray code: flip the direction number of the lowest zero bit of i - 1.
+                let bit = (i - 1).trailing_ones() as usize;
+                for (s, dir) in state.iter_mut().zip(&self.directions) {
+                    *s ^= dir[bit.min(BITS - 1)];
+                }
+            }
+            out.push(
+                state
+                    .iter()
+                    .zip(&self.shift)
+                    .map(|(s, shift)| f64::from(s ^ shift) / 4_294_967_296.0)
+                    .collect(),
+            );
+        }
+        out
+    }
+}
+
+/// Direction numbers of one dimension from its primitive polynomial and initial values
+/// (Bratley and Fox's recurrence).
+fn direction_numbers(dimension: usize, poly: u32, initial: &[u32]) -> [u32; BITS] {
+    let mut v = [0u32; BITS];
+    if dimension == 0 {
+        for (b, slot) in v.iter_mut().enumerate() {
+            *slot = 1u32 << (BITS - 1 - b);
+        }
+        return v;
+    }
+    let degree = (32 - poly.leading_zeros() - 1) as usize;
+    let mut m = vec![0u64; BITS];
+    m[..degree].copy_from_slice(&initial.iter().map(|&x| u64::from(x)).collect::<Vec<_>>()[..degree]);
+    for j in degree..BITS {
+        let mut value = m[j - degree] ^ (m[j - degree] << degree);
+        for k in 1..degree {
+            // Coefficient of x^(degree - k) in the polynomial.
+            if (poly >> (degree - k)) & 1 == 1 {
+                value ^= m[j - k] << k;
+            }
+        }
+        m[j] = value;
+    }
+    for (b, slot) in v.iter_mut().enumerate() {
+        *slot = (m[b] << (BITS - 1 - b)) as u32;
+    }
+    v
+}
+
+/// Saltelli's design for `k` parameters and base size `n`: matrices A and B (the first and
+/// last `k` coordinates of a shifted Sobol' sequence of `2k` dimensions) and, for each
+/// parameter `i`, AB_i (A with column `i` taken from B).
+#[derive(Debug, Clone)]
+pub struct Saltelli {
+    pub k: usize,
+    pub n: usize,
+    pub a: Vec<Vec<f64>>,
+    pub b: Vec<Vec<f64>>,
+}
+
+impl Saltelli {
+    pub fn new(k: usize, n: usize, rng: &mut ChaCha8Rng) -> Option<Saltelli> {
+        let sequence = Sobol::new(2 * k)?.shifted(rng);
+        let (a, b) = sequence
+            .points(n)
+            .into_iter()
+            .map(|p| (p[..k].to_vec(), p[k..].to_vec()))
+            .unzip();
+        Some(Saltelli { k, n, a, b })
+    }
+
+    /// Row `j` of AB_i.
+    pub fn ab(&self, i: usize, j: usize) -> Vec<f64> {
+        let mut row = self.a[j].clone();
+        row[i] = self.b[j][i];
+        row
+    }
+
+    /// Every point to evaluate, in the order A, B, AB_0, …, AB_{k−1} (each `n` rows):
+    /// `n (k + 2)` points.
+    pub fn points(&self) -> Vec<Vec<f64>> {
+        let mut points = Vec::with_capacity(self.n * (self.k + 2));
+        points.extend(self.a.iter().cloned());
+        points.extend(self.b.iter().cloned());
+        for i in 0..self.k {
+            points.extend((0..self.n).map(|j| self.ab(i, j)));
+        }
+        points
+    }
+}
+
+/// One Morris trajectory: `k + 1` points, each differing from the previous in one
+/// parameter by ±Δ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trajectory {
+    pub points: Vec<Vec<f64>>,
+    /// `moved[j]`: the parameter changed between point `j` and `j + 1`.
+    pub moved: Vec<usize>,
+    /// The signed step of that change (+Δ or −Δ).
+    pub steps: Vec<f64>,
+}
+
+/// Morris's design: `r` random trajectories on a grid of `levels` levels in each of `k`
+/// dimensions, with Δ = levels / (2 (levels − 1)) (Morris 1991; Saltelli et al. 2008, §3.3).
+/// Each trajectory starts from a random grid point, moves the parameters in random order,
+/// each once, up or down by Δ as the grid allows.
+pub fn morris(k: usize, r: usize, levels: u32, rng: &mut ChaCha8Rng) -> Vec<Trajectory> {
+    let p = f64::from(levels.max(2));
+    let delta = p / (2.0 * (p - 1.0));
+    // Starting levels from which +Δ stays on the grid: 0 .. 1 − Δ.
+    let base_levels = ((levels.max(2) as usize) / 2).max(1);
+    (0..r)
+        .map(|_| {
+            let mut x: Vec<f64> = (0..k)
+                .map(|_| rng.random_range(0..base_levels as u64) as f64 / (p - 1.0))
+                .collect();
+            let up: Vec<bool> = (0..k).map(|_| rng.random_bool(0.5)).collect();
+            // A parameter that moves down starts Δ higher.
+            for (xi, &u) in x.iter_mut().zip(&up) {
+                if !u {
+                    *xi += delta;
+                }
+            }
+            let mut order: Vec<usize> = (0..k).collect();
+            order.shuffle(rng);
+            let mut points = vec![x.clone()];
+            let mut steps = Vec::with_capacity(k);
+            for &i in &order {
+                let step = if up[i] { delta } else { -delta };
+                x[i] += step;
+                points.push(x.clone());
+                steps.push(step);
+            }
+            Trajectory {
+                points,
+                moved: order,
+                steps,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    /// The first points of the unscrambled sequence as `scipy.stats.qmc.Sobol(d,
+    /// scramble=False)` gives them, times 2^32.
+    #[test]
+    fn sobol_matches_the_reference_implementation() {
+        let expected: [[u64; 6]; 8] = [
+            [0, 0, 0, 0, 0, 0],
+            [2147483648, 2147483648, 2147483648, 2147483648, 2147483648, 2147483648],
+            [3221225472, 1073741824, 1073741824, 1073741824, 3221225472, 3221225472],
+            [1073741824, 3221225472, 3221225472, 3221225472, 1073741824, 1073741824],
+            [1610612736, 1610612736, 2684354560, 3758096384, 1610612736, 536870912],
+            [3758096384, 3758096384, 536870912, 1610612736, 3758096384, 2684354560],
+            [2684354560, 536870912, 3758096384, 2684354560, 2684354560, 3758096384],
+            [536870912, 2684354560, 1610612736, 536870912, 536870912, 1610612736],
+        ];
+        let points = Sobol::new(6).unwrap().points(8);
+        for (point, row) in points.iter().zip(expected) {
+            let scaled: Vec<u64> = point.iter().map(|x| (x * 4_294_967_296.0) as u64).collect();
+            assert_eq!(scaled, row);
+        }
+        // Dimensions 61 and 100 (0-based 60 and 99), first 16 points.
+        let expected_far: [[u64; 2]; 16] = [
+            [0, 0],
+            [2147483648, 2147483648],
+            [1073741824, 3221225472],
+            [3221225472, 1073741824],
+            [536870912, 3758096384],
+            [2684354560, 1610612736],
+            [1610612736, 536870912],
+            [3758096384, 2684354560],
+            [2415919104, 4026531840],
+            [268435456, 1879048192],
+            [3489660928, 805306368],
+            [1342177280, 2952790016],
+            [2952790016, 268435456],
+            [805306368, 2415919104],
+            [4026531840, 3489660928],
+            [1879048192, 1342177280],
+        ];
+        let points = Sobol::new(100).unwrap().points(16);
+        for (point, row) in points.iter().zip(expected_far) {
+            let scaled = [60, 99].map(|d| (point[d] * 4_294_967_296.0) as u64);
+            assert_eq!(scaled, row);
+        }
+    }
+
+    /// A (t, s)-sequence in base 2: the first 2^m points put exactly one point in each of the
+    /// 2^m equal intervals of every coordinate, shifted or not.
+    #[test]
+    fn every_coordinate_is_stratified() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let sequence = Sobol::new(MAX_SOBOL_DIMENSIONS).unwrap().shifted(&mut rng);
+        let n = 256;
+        let points = sequence.points(n);
+        for d in 0..MAX_SOBOL_DIMENSIONS {
+            let mut seen = vec![false; n];
+            for p in &points {
+                let cell = (p[d] * n as f64) as usize;
+                assert!(!seen[cell], "dimension {d}: two points in cell {cell}");
+                seen[cell] = true;
+            }
+        }
+        assert!(Sobol::new(MAX_SOBOL_DIMENSIONS + 1).is_none());
+    }
+
+    #[test]
+    fn saltelli_matrices_share_columns_as_designed() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let design = Saltelli::new(3, 8, &mut rng).unwrap();
+        let points = design.points();
+        assert_eq!(points.len(), 8 * 5);
+        for j in 0..8 {
+            let ab1 = &points[8 * 3 + j];
+            assert_eq!(ab1[0], design.a[j][0]);
+            assert_eq!(ab1[1], design.b[j][1]);
+            assert_eq!(ab1[2], design.a[j][2]);
+        }
+    }
+
+    #[test]
+    fn morris_trajectories_move_one_parameter_at_a_time_on_the_grid() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let k = 5;
+        let levels = 4;
+        for t in morris(k, 20, levels, &mut rng) {
+            assert_eq!(t.points.len(), k + 1);
+            let mut moved = t.moved.clone();
+            moved.sort_unstable();
+            assert_eq!(moved, (0..k).collect::<Vec<_>>());
+            for (j, window) in t.points.windows(2).enumerate() {
+                for (i, (after, before)) in window[1].iter().zip(&window[0]).enumerate() {
+                    let change = after - before;
+                    if i == t.moved[j] {
+                        assert!((change.abs() - 2.0 / 3.0).abs() < 1e-12);
+                        assert!((change - t.steps[j]).abs() < 1e-12);
+                    } else {
+                        assert_eq!(change, 0.0);
+                    }
+                }
+                for &x in &window[1] {
+                    let level = x * 3.0;
+                    assert!((level - level.round()).abs() < 1e-9 && (-1e-12..=1.0 + 1e-12).contains(&x));
+                }
+            }
+        }
+    }
+}

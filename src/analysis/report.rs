@@ -1,0 +1,261 @@
+//! `report.html` of a comparison: one self-contained page (charts embedded as PNG data,
+//! no scripts, no network) that a person opens in a browser.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+use super::bootstrap::CiMethod;
+use super::compare::{largest, Row};
+use super::{short, signed};
+
+/// One input as the report describes it.
+pub struct InputInfo {
+    pub label: String,
+    pub source: String,
+    pub kind: String,
+    pub seed: u64,
+    pub replicates: u64,
+    pub window: String,
+}
+
+pub struct CompareReport<'a> {
+    pub title: String,
+    pub inputs: Vec<InputInfo>,
+    pub rows: &'a [Row],
+    pub labels: Vec<String>,
+    pub notes: &'a [String],
+    /// Chart files relative to `dir` (PNG ones are embedded).
+    pub charts: &'a [String],
+    pub dir: &'a Path,
+    pub top: usize,
+}
+
+const STYLE: &str = "
+body { font-family: 'DejaVu Sans', Verdana, Arial, sans-serif; margin: 2em auto; max-width: 1250px; color: #141414; padding: 0 1em; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+h3 { font-size: 1.05em; margin-top: 1.5em; }
+p.meta { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.beyond td { background: #eef6fb; }
+figure { margin: 1em 0 2em 0; }
+figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { color: #555; font-size: 0.9em; }
+ul.notes li { color: #8a4b00; }
+details summary { cursor: pointer; font-weight: bold; margin: 0.8em 0; }
+";
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Standard base64 (RFC 4648) with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn difference_table(html: &mut String, rows: &[&Row], labels: &[String]) {
+    let reference = escape(&labels[0]);
+    let _ = writeln!(
+        html,
+        "<table><tr><th>metric</th><th>host</th><th>partner</th><th>date</th><th>{reference}</th><th>scenario</th><th>mean</th>\
+         <th>difference</th><th>95% CI</th><th>effect size d</th><th>CI method</th></tr>"
+    );
+    for r in rows {
+        let beyond = r.exceeds_noise() == Some(true);
+        let ci = r.ci.map_or("&ndash;".to_string(), |ci| {
+            format!("{} to {}", signed(ci.low), signed(ci.high))
+        });
+        let _ = writeln!(
+            html,
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            if beyond { " class=\"beyond\"" } else { "" },
+            escape(&r.metric),
+            escape(&r.host),
+            escape(&r.partner),
+            r.date,
+            short(r.reference.0),
+            escape(&labels[r.input]),
+            short(r.other.0),
+            signed(r.difference),
+            ci,
+            r.effect_size.map_or("no spread".to_string(), |d| format!("{d:+.2}")),
+            r.method.label()
+        );
+    }
+    html.push_str("</table>\n");
+}
+
+/// The page.
+pub fn compare_report(report: &CompareReport) -> io::Result<String> {
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        escape(&report.title)
+    );
+    let _ = writeln!(html, "<h1>{}</h1>", escape(&report.title));
+    let _ = writeln!(
+        html,
+        "<p class=\"meta\">Written by greatgame {} (<code>greatgame compare</code>). The first input, <b>{}</b>, is the reference; \
+         every difference is <i>scenario minus reference</i>. The numbers are in <code>comparison.csv</code> beside this page.</p>",
+        env!("CARGO_PKG_VERSION"),
+        escape(&report.labels[0])
+    );
+
+    html.push_str("<h2>Inputs</h2>\n<table><tr><th>scenario</th><th>from</th><th>kind</th><th>seed</th><th>replicates</th><th>quarters</th></tr>\n");
+    for i in &report.inputs {
+        let _ = writeln!(
+            html,
+            "<tr><td><b>{}</b></td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(&i.label),
+            escape(&i.source),
+            escape(&i.kind),
+            i.seed,
+            i.replicates,
+            escape(&i.window)
+        );
+    }
+    html.push_str("</table>\n");
+
+    html.push_str("<h2>How to read the numbers</h2>\n<ul>\n");
+    let mut methods: Vec<CiMethod> = Vec::new();
+    for row in report.rows {
+        if !methods.contains(&row.method) {
+            methods.push(row.method);
+        }
+    }
+    for method in methods {
+        let _ = writeln!(
+            html,
+            "<li><b>{}</b>: 95% confidence interval of the difference of means by {}.</li>",
+            method.label(),
+            escape(method.describe())
+        );
+    }
+    html.push_str(
+        "<li>A difference <b>exceeds the noise</b> when its 95% interval excludes zero (shaded rows). With many \
+         replicates even tiny differences do; the effect size says whether they matter.</li>\n\
+         <li><b>Effect size d</b> (Cohen's d): the difference divided by the pooled standard deviation across \
+         replicates, &radic;((sd<sub>ref</sub>&sup2; + sd&sup2;)/2). About 0.2 is small, 0.8 large; \
+         &ldquo;no spread&rdquo; means both scenarios gave the same value in every replicate.</li>\n\
+         <li>Charts: lines are means across replicates, bands the 5th to 95th percentiles.</li>\n</ul>\n",
+    );
+    if !report.notes.is_empty() {
+        html.push_str("<h3>Notes</h3>\n<ul class=\"notes\">\n");
+        for note in report.notes {
+            let _ = writeln!(html, "<li>{}</li>", escape(note));
+        }
+        html.push_str("</ul>\n");
+    }
+
+    html.push_str("<h2>Largest differences beyond the noise</h2>\n");
+    for (j, label) in report.labels.iter().enumerate().skip(1) {
+        let shown = largest(report.rows, j, report.top);
+        let all = report.rows.iter().filter(|r| r.input == j).count();
+        let beyond = report
+            .rows
+            .iter()
+            .filter(|r| r.input == j && r.exceeds_noise() == Some(true))
+            .count();
+        let _ = writeln!(
+            html,
+            "<h3>{} vs {}</h3>\n<p>{beyond} of {all} differences exceed the noise; {} with the largest effect size:</p>",
+            escape(label),
+            escape(&report.labels[0]),
+            shown.len()
+        );
+        if !shown.is_empty() {
+            difference_table(&mut html, &shown, &report.labels);
+        }
+    }
+
+    let pngs: Vec<&String> = report.charts.iter().filter(|c| c.ends_with(".png")).collect();
+    if !pngs.is_empty() {
+        html.push_str("<h2>Charts</h2>\n");
+        let (hosts, metrics): (Vec<&String>, Vec<&String>) = pngs.iter().partition(|c| {
+            Path::new(c.as_str())
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("host_"))
+        });
+        for chart in metrics.iter().chain(&hosts) {
+            let bytes = std::fs::read(report.dir.join(chart.as_str()))?;
+            let _ = writeln!(
+                html,
+                "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{1}\"><figcaption><code>{0}</code> (also as SVG beside it)</figcaption></figure>",
+                escape(chart),
+                base64(&bytes)
+            );
+        }
+    }
+
+    html.push_str("<h2>Every difference</h2>\n");
+    for (j, label) in report.labels.iter().enumerate().skip(1) {
+        let rows: Vec<&Row> = report.rows.iter().filter(|r| r.input == j).collect();
+        let _ = writeln!(
+            html,
+            "<details><summary>{} vs {}: {} rows</summary>",
+            escape(label),
+            escape(&report.labels[0]),
+            rows.len()
+        );
+        difference_table(&mut html, &rows, &report.labels);
+        html.push_str("</details>\n");
+    }
+    html.push_str("</body>\n</html>\n");
+    Ok(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(escape("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+}

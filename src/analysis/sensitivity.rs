@@ -1,0 +1,658 @@
+//! `greatgame sensitivity`: which parameters drive an outcome.
+//!
+//! The parameters and their ranges come from the scenario's `[sensitivity]` table. The
+//! model's output at a design point is the ensemble mean of an outcome (a metric in one
+//! cell at one quarter) over `replicates` replicates, all with the same seed (common random
+//! numbers, so the noise is the same at every point and does not masquerade as an effect).
+//! Morris screening gives μ, μ* and σ of elementary effects; Sobol' indices (Saltelli
+//! design, Saltelli/Jansen estimators) give S1 and ST. Every interval is a percentile
+//! bootstrap with a generator seeded from the run seed.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+
+use super::bootstrap::{self, Interval};
+use super::charts::{write_bars, Bar, BarFigure, BarPanel};
+use super::design::{self, Saltelli, Trajectory, MAX_SOBOL_PARAMETERS};
+use super::indices::{self, MorrisIndex, SobolIndex};
+use super::sweep::tidy_number;
+use super::{
+    io_context, last_quarter, parse_outcomes, run_ensemble, short, write_folder, write_json, AnalysisError, Outcome,
+    Progress, RunSettings, Written,
+};
+use crate::ensemble::EnsembleConfig;
+use crate::metrics::MetricLayout;
+use crate::output::number;
+use crate::scenario::file::SensitivityFile;
+use crate::scenario::overrides::{parse_key, Override, ScenarioTree};
+use crate::scenario::source::KeyPath;
+use crate::scenario::{Problem, ScenarioError};
+use crate::time::Quarter;
+
+/// Outcomes analysed when neither the command line nor the file names any.
+pub const DEFAULT_OUTPUTS: [&str; 2] = ["alignment", "hedging_index"];
+
+#[derive(Debug, Clone)]
+pub struct SensitivityOptions {
+    pub scenario: PathBuf,
+    pub settings: RunSettings,
+    /// Outcome specifications (`metric[:HOST[:PARTNER]]`); `None`: the file's, else
+    /// [`DEFAULT_OUTPUTS`].
+    pub outputs: Option<Vec<String>>,
+    /// `morris`, `sobol` or `both`; `None`: the file's.
+    pub method: Option<String>,
+    pub samples: Option<u64>,
+    pub trajectories: Option<u64>,
+    pub levels: Option<u32>,
+    pub resamples: usize,
+    /// Quarters of the outcomes; `None`: the last quarter.
+    pub horizons: Option<Vec<Quarter>>,
+}
+
+#[derive(Debug)]
+pub struct SensitivityOutcome {
+    pub written: Written,
+    pub evaluations: usize,
+    pub summary: String,
+}
+
+/// An uncertain parameter.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub key: String,
+    pub min: f64,
+    pub max: f64,
+    pub integer: bool,
+}
+
+impl Parameter {
+    /// The value at unit coordinate `u` in [0, 1].
+    pub fn value(&self, u: f64) -> f64 {
+        let v = self.min + u.clamp(0.0, 1.0) * (self.max - self.min);
+        if self.integer {
+            v.round()
+        } else {
+            v
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Methods {
+    morris: bool,
+    sobol: bool,
+}
+
+fn problem(tree: &ScenarioTree, path: KeyPath, message: String) -> AnalysisError {
+    AnalysisError::Scenario {
+        context: "the [sensitivity] table is not valid".to_string(),
+        error: ScenarioError {
+            problems: vec![Problem {
+                location: tree.locate(&path),
+                key: path.to_string(),
+                message,
+            }],
+        },
+    }
+}
+
+fn parameters(tree: &ScenarioTree, spec: &SensitivityFile, path: &Path) -> Result<Vec<Parameter>, AnalysisError> {
+    if spec.parameters.is_empty() {
+        return Err(AnalysisError::Usage(format!(
+            "{} has no [[sensitivity.parameters]]: give each uncertain parameter's key and range (see docs/analysis.md)",
+            path.display()
+        )));
+    }
+    let mut out: Vec<Parameter> = Vec::new();
+    for (i, p) in spec.parameters.iter().enumerate() {
+        let at = KeyPath::root().key("sensitivity").key("parameters").index(i);
+        parse_key(&p.key).map_err(|e| problem(tree, at.key("key"), e))?;
+        if !(p.min.is_finite() && p.max.is_finite() && p.min < p.max) {
+            return Err(problem(
+                tree,
+                at.key("max"),
+                format!("must be above min ({} .. {} is not a range)", p.min, p.max),
+            ));
+        }
+        if p.integer && (p.min.fract() != 0.0 || p.max.fract() != 0.0) {
+            return Err(problem(
+                tree,
+                at.key("min"),
+                "min and max of an integer parameter must be whole numbers".to_string(),
+            ));
+        }
+        if out.iter().any(|q| q.key == p.key) {
+            return Err(problem(tree, at.key("key"), format!("{} is listed twice", p.key)));
+        }
+        out.push(Parameter {
+            key: p.key.clone(),
+            min: p.min,
+            max: p.max,
+            integer: p.integer,
+        });
+    }
+    Ok(out)
+}
+
+fn overrides(parameters: &[Parameter], unit: &[f64]) -> Vec<Override> {
+    parameters
+        .iter()
+        .zip(unit)
+        .map(|(p, &u)| (p.key.clone(), tidy_number(p.value(u))))
+        .collect()
+}
+
+/// Runs the analysis and writes `DIR/sensitivity-<scenario>/`.
+pub fn sensitivity(
+    options: &SensitivityOptions,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<SensitivityOutcome, AnalysisError> {
+    let invalid = |context: String| move |error: ScenarioError| AnalysisError::Scenario { context, error };
+    let tree = ScenarioTree::read(&options.scenario).map_err(invalid(format!(
+        "{} is not a valid scenario",
+        options.scenario.display()
+    )))?;
+    let base = tree.resolve(&[]).map_err(invalid(format!(
+        "{} is not a valid scenario",
+        options.scenario.display()
+    )))?;
+    let spec = &base.resolved.sensitivity;
+    let params = parameters(&tree, spec, &options.scenario)?;
+    let k = params.len();
+
+    let method = options.method.clone().unwrap_or_else(|| spec.method.clone());
+    let methods = match method.as_str() {
+        "morris" => Methods {
+            morris: true,
+            sobol: false,
+        },
+        "sobol" => Methods {
+            morris: false,
+            sobol: true,
+        },
+        "both" => Methods {
+            morris: true,
+            sobol: true,
+        },
+        other => {
+            let message = format!("method must be \"morris\", \"sobol\" or \"both\", got {other:?}");
+            return Err(if options.method.is_some() {
+                AnalysisError::Usage(message)
+            } else {
+                problem(&tree, KeyPath::root().key("sensitivity").key("method"), message)
+            });
+        }
+    };
+    let samples = options.samples.unwrap_or(spec.samples);
+    let trajectories = options.trajectories.unwrap_or(spec.trajectories);
+    let levels = options.levels.unwrap_or(spec.levels);
+    let field = |name: &str| KeyPath::root().key("sensitivity").key(name);
+    let bad = |from_cli: bool, name: &str, message: String| {
+        if from_cli {
+            AnalysisError::Usage(format!("--{name}: {message}"))
+        } else {
+            problem(&tree, field(name), message)
+        }
+    };
+    if methods.sobol {
+        if !(2..=1_000_000).contains(&samples) {
+            return Err(bad(
+                options.samples.is_some(),
+                "samples",
+                format!("must be 2 to 1000000, got {samples}"),
+            ));
+        }
+        if k > MAX_SOBOL_PARAMETERS {
+            return Err(AnalysisError::Usage(format!(
+                "Sobol' indices take at most {MAX_SOBOL_PARAMETERS} parameters, the scenario lists {k}; screen them with --method morris first"
+            )));
+        }
+    }
+    if methods.morris {
+        if !(2..=100_000).contains(&trajectories) {
+            return Err(bad(
+                options.trajectories.is_some(),
+                "trajectories",
+                format!("must be 2 to 100000, got {trajectories}"),
+            ));
+        }
+        if levels < 2 || levels % 2 == 1 || levels > 100 {
+            return Err(bad(
+                options.levels.is_some(),
+                "levels",
+                format!("must be an even number from 2 to 100, got {levels}"),
+            ));
+        }
+    }
+
+    // The ranges' ends must make valid scenarios.
+    for (end, u) in [("minimum", 0.0), ("maximum", 1.0)] {
+        tree.resolve(&overrides(&params, &vec![u; k])).map_err(invalid(format!(
+            "the scenario with every sensitivity parameter at its {end} is not valid"
+        )))?;
+    }
+
+    let layout = MetricLayout::new(&base.scenario);
+    let dates = match &options.horizons {
+        Some(h) => {
+            super::check_horizons(h, base.scenario.start, last_quarter(&base.scenario), "the scenario")?;
+            h.clone()
+        }
+        None => vec![last_quarter(&base.scenario)],
+    };
+    let specs: Vec<String> = match (&options.outputs, spec.outputs.is_empty()) {
+        (Some(list), _) => list.clone(),
+        (None, false) => spec.outputs.clone(),
+        (None, true) => DEFAULT_OUTPUTS.iter().map(|s| s.to_string()).collect(),
+    };
+    let outcomes = parse_outcomes(&specs, &layout, &dates).map_err(AnalysisError::Usage)?;
+
+    // Designs, from generators seeded by the run seed.
+    let seed = options.settings.seed.unwrap_or(base.scenario.seed);
+    let replicates = options.settings.replicates.unwrap_or(spec.replicates);
+    let mut design_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6465_7369_676e); // "design"
+    let morris_design: Vec<Trajectory> = if methods.morris {
+        design_rng.set_stream(1);
+        design::morris(k, trajectories as usize, levels, &mut design_rng)
+    } else {
+        Vec::new()
+    };
+    let saltelli = if methods.sobol {
+        design_rng.set_stream(2);
+        Some(Saltelli::new(k, samples as usize, &mut design_rng).expect("k checked against the maximum"))
+    } else {
+        None
+    };
+    let mut runs: Vec<(String, Vec<f64>)> = Vec::new();
+    for (t, trajectory) in morris_design.iter().enumerate() {
+        for point in &trajectory.points {
+            runs.push((format!("morris-{}", t + 1), point.clone()));
+        }
+    }
+    if let Some(s) = &saltelli {
+        for (j, point) in s.points().into_iter().enumerate() {
+            let block = j / s.n;
+            let name = match block {
+                0 => "sobol-A".to_string(),
+                1 => "sobol-B".to_string(),
+                b => format!("sobol-AB-{}", b - 1),
+            };
+            runs.push((name, point));
+        }
+    }
+
+    // Validate every point, then run them.
+    let scenarios = runs
+        .iter()
+        .enumerate()
+        .map(|(r, (_, unit))| {
+            tree.resolve(&overrides(&params, unit))
+                .map_err(invalid(format!("design point {} is not valid", r + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (r, loaded) in scenarios.iter().enumerate() {
+        let other = MetricLayout::new(&loaded.scenario);
+        if let Some(missing) = outcomes.iter().find(|o| !o.exists_in(&layout, &other)) {
+            return Err(AnalysisError::Usage(format!(
+                "design point {} has no outcome {}",
+                r + 1,
+                missing.label(&layout)
+            )));
+        }
+    }
+    progress.start(replicates * runs.len() as u64, "replicates");
+    let mut y: Vec<Vec<f64>> = Vec::with_capacity(runs.len()); // y[run][outcome]
+    for (r, loaded) in scenarios.iter().enumerate() {
+        let config = EnsembleConfig {
+            replicates,
+            seed,
+            threads: options.settings.threads,
+            max_memory_bytes: options.settings.max_memory_bytes,
+        };
+        let summary = run_ensemble(&loaded.scenario, &config, progress, cancel, None, || {
+            format!("design point {} of {}", r + 1, runs.len())
+        })?;
+        y.push(
+            outcomes
+                .iter()
+                .map(|o| {
+                    o.stats(&layout, &loaded.scenario, &summary)
+                        .expect("every design point's layout was checked before running")
+                        .mean
+                })
+                .collect(),
+        );
+    }
+
+    // Indices per outcome.
+    let mut results = Vec::with_capacity(outcomes.len());
+    for (o, outcome) in outcomes.iter().enumerate() {
+        let label = outcome.label(&layout);
+        let values: Vec<f64> = y.iter().map(|row| row[o]).collect();
+        let morris = if methods.morris {
+            let per_trajectory: Vec<Vec<f64>> = values[..morris_design.len() * (k + 1)]
+                .chunks(k + 1)
+                .map(<[f64]>::to_vec)
+                .collect();
+            let mut rng = bootstrap::rng_for(seed, &format!("morris|{label}"));
+            Some(indices::morris(
+                k,
+                &morris_design,
+                &per_trajectory,
+                options.resamples,
+                &mut rng,
+            ))
+        } else {
+            None
+        };
+        let sobol = saltelli.as_ref().map(|s| {
+            let start = morris_design.len() * (k + 1);
+            let block = |b: usize| values[start + b * s.n..start + (b + 1) * s.n].to_vec();
+            let y_ab: Vec<Vec<f64>> = (0..k).map(|i| block(2 + i)).collect();
+            let mut rng = bootstrap::rng_for(seed, &format!("sobol|{label}"));
+            indices::sobol(&block(0), &block(1), &y_ab, options.resamples, &mut rng)
+        });
+        results.push(OutcomeResult {
+            title: outcome.title(&layout),
+            label,
+            mean: bootstrap::mean(&values),
+            sd: bootstrap::sd(&values),
+            morris,
+            sobol,
+        });
+    }
+
+    let summary = text_summary(&params, &results);
+    let name = super::folder_name("sensitivity", &[base.scenario.name.as_str()]);
+    let written = write_folder(&options.settings.out_root, &name, |dir| {
+        let mut files = vec!["sensitivity.csv".to_string(), "points.csv".to_string()];
+        write_indices(&dir.join("sensitivity.csv"), &params, &outcomes, &layout, &results)
+            .map_err(io_context("writing sensitivity.csv"))?;
+        write_points(&dir.join("points.csv"), &params, &runs, &outcomes, &layout, &y)
+            .map_err(io_context("writing points.csv"))?;
+        if options.settings.charts {
+            let chart_dir = dir.join("charts");
+            fs::create_dir_all(&chart_dir).map_err(io_context("creating charts/"))?;
+            for result in &results {
+                let figure = bar_figure(&params, result, replicates);
+                for path in write_bars(&chart_dir, &super::slug(&result.label), &figure)? {
+                    files.push(path.strip_prefix(dir).unwrap_or(&path).display().to_string());
+                }
+            }
+        }
+        files.push("manifest.json".to_string());
+        let manifest = json!({
+            "greatgame_version": env!("CARGO_PKG_VERSION"),
+            "command": "sensitivity",
+            "command_line": options.settings.command_line,
+            "scenario_name": base.scenario.name,
+            "scenario_files": base.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "seed": seed,
+            "replicates_per_point": replicates,
+            "random_generator": "ChaCha8 (rand_chacha): replicate i uses stream i of the seed at every point; designs use the seed XOR 0x64657369676e (Morris stream 1, Sobol' shift stream 2); bootstraps are named streams of the seed (see docs/analysis.md)",
+            "method": method,
+            "parameters": params.iter().map(|p| json!({"key": p.key, "min": p.min, "max": p.max, "integer": p.integer})).collect::<Vec<_>>(),
+            "outputs": results.iter().map(|r| r.label.clone()).collect::<Vec<_>>(),
+            "morris": methods.morris.then(|| json!({"trajectories": trajectories, "levels": levels, "delta": f64::from(levels) / (2.0 * (f64::from(levels) - 1.0)), "points": morris_design.len() * (k + 1)})),
+            "sobol": saltelli.as_ref().map(|s| json!({"samples": s.n, "points": s.n * (k + 2), "sequence": "Sobol' (Joe-Kuo new-joe-kuo-6.21201 direction numbers), random digital shift", "first_order": "Saltelli et al. 2010", "total": "Jansen 1999"})),
+            "bootstrap": {"resamples": options.resamples, "interval": "percentile", "confidence_level": bootstrap::LEVEL},
+            "resolved_scenario": serde_json::to_value(&base.resolved).unwrap_or_default(),
+            "files": files,
+        });
+        write_json(&dir.join("manifest.json"), &manifest).map_err(io_context("writing manifest.json"))?;
+        Ok(files)
+    })?;
+    Ok(SensitivityOutcome {
+        written,
+        evaluations: runs.len(),
+        summary,
+    })
+}
+
+struct OutcomeResult {
+    label: String,
+    title: String,
+    /// Mean and sd of the outcome over every design point.
+    mean: f64,
+    sd: f64,
+    morris: Option<Vec<MorrisIndex>>,
+    sobol: Option<Vec<SobolIndex>>,
+}
+
+impl OutcomeResult {
+    /// Parameter indices, most influential first: by ST if known, else μ*.
+    fn ranking(&self, k: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..k).collect();
+        let key = |i: usize| match (&self.sobol, &self.morris) {
+            (Some(s), _) => s[i].st,
+            (None, Some(m)) => m[i].mu_star,
+            _ => 0.0,
+        };
+        order.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+        order
+    }
+}
+
+pub const SENSITIVITY_HEADER: [&str; 21] = [
+    "output",
+    "metric",
+    "host",
+    "partner",
+    "date",
+    "parameter",
+    "min",
+    "max",
+    "output_mean",
+    "output_sd",
+    "mu",
+    "mu_star",
+    "mu_star_ci_low",
+    "mu_star_ci_high",
+    "sigma",
+    "s1",
+    "s1_ci_low",
+    "s1_ci_high",
+    "st",
+    "st_ci_low",
+    "st_ci_high",
+];
+
+fn write_indices(
+    path: &Path,
+    params: &[Parameter],
+    outcomes: &[Outcome],
+    layout: &MetricLayout,
+    results: &[OutcomeResult],
+) -> io::Result<()> {
+    let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
+    writer.write_record(SENSITIVITY_HEADER)?;
+    let opt = |v: Option<f64>| v.map_or(String::new(), number);
+    let low = |i: Option<Interval>| opt(i.map(|i| i.low));
+    let high = |i: Option<Interval>| opt(i.map(|i| i.high));
+    for (outcome, result) in outcomes.iter().zip(results) {
+        for (i, p) in params.iter().enumerate() {
+            let m = result.morris.as_ref().map(|m| &m[i]);
+            let s = result.sobol.as_ref().map(|s| &s[i]);
+            writer.write_record([
+                result.label.clone(),
+                layout.metric(outcome.metric).name.clone(),
+                layout.host_labels[outcome.host].clone(),
+                layout.partner_label(outcome.partner).to_string(),
+                outcome.date.to_string(),
+                p.key.clone(),
+                number(p.min),
+                number(p.max),
+                number(result.mean),
+                number(result.sd),
+                opt(m.map(|m| m.mu)),
+                opt(m.map(|m| m.mu_star)),
+                low(m.and_then(|m| m.mu_star_ci)),
+                high(m.and_then(|m| m.mu_star_ci)),
+                opt(m.map(|m| m.sigma)),
+                opt(s.map(|s| s.s1)),
+                low(s.and_then(|s| s.s1_ci)),
+                high(s.and_then(|s| s.s1_ci)),
+                opt(s.map(|s| s.st)),
+                low(s.and_then(|s| s.st_ci)),
+                high(s.and_then(|s| s.st_ci)),
+            ])?;
+        }
+    }
+    writer.flush()
+}
+
+fn write_points(
+    path: &Path,
+    params: &[Parameter],
+    runs: &[(String, Vec<f64>)],
+    outcomes: &[Outcome],
+    layout: &MetricLayout,
+    y: &[Vec<f64>],
+) -> io::Result<()> {
+    let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
+    let mut header = vec!["point".to_string(), "design".to_string()];
+    header.extend(params.iter().map(|p| p.key.clone()));
+    header.extend(outcomes.iter().map(|o| o.label(layout)));
+    writer.write_record(&header)?;
+    for (r, ((design, unit), values)) in runs.iter().zip(y).enumerate() {
+        let mut row = vec![(r + 1).to_string(), design.clone()];
+        row.extend(params.iter().zip(unit).map(|(p, &u)| match tidy_number(p.value(u)) {
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(x) => number(x),
+            other => other.to_string(),
+        }));
+        row.extend(values.iter().map(|v| number(*v)));
+        writer.write_record(&row)?;
+    }
+    writer.flush()
+}
+
+fn text_summary(params: &[Parameter], results: &[OutcomeResult]) -> String {
+    let mut text = String::new();
+    let interval = |i: Option<Interval>| i.map_or(String::new(), |i| format!("[{}, {}]", short(i.low), short(i.high)));
+    for result in results {
+        let _ = writeln!(
+            text,
+            "{} (mean {}, sd {} over the design):",
+            result.label,
+            short(result.mean),
+            short(result.sd)
+        );
+        let mut table: Vec<Vec<String>> = vec![vec!["parameter".to_string()]];
+        if result.morris.is_some() {
+            table[0].extend(["mu*", "95% CI", "sigma"].map(String::from));
+        }
+        if result.sobol.is_some() {
+            table[0].extend(["S1", "95% CI", "ST", "95% CI"].map(String::from));
+        }
+        for i in result.ranking(params.len()) {
+            let mut row = vec![params[i].key.clone()];
+            if let Some(m) = &result.morris {
+                row.extend([short(m[i].mu_star), interval(m[i].mu_star_ci), short(m[i].sigma)]);
+            }
+            if let Some(s) = &result.sobol {
+                row.extend([
+                    short(s[i].s1),
+                    interval(s[i].s1_ci),
+                    short(s[i].st),
+                    interval(s[i].st_ci),
+                ]);
+            }
+            table.push(row);
+        }
+        let widths: Vec<usize> = (0..table[0].len())
+            .map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        for row in &table {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(c, (cell, w))| {
+                    if c == 0 {
+                        format!("{cell:<w$}")
+                    } else {
+                        format!("{cell:>w$}")
+                    }
+                })
+                .collect();
+            let _ = writeln!(text, "  {}", cells.join("  ").trim_end());
+        }
+    }
+    text
+}
+
+fn bar_figure(params: &[Parameter], result: &OutcomeResult, replicates: u64) -> BarFigure {
+    let order = result.ranking(params.len());
+    let mut panels = Vec::new();
+    if let Some(m) = &result.morris {
+        panels.push(BarPanel {
+            title: "Morris screening".to_string(),
+            x_desc: "Elementary effect (output per parameter range)".to_string(),
+            measures: vec![("\u{3bc}* (95% CI)".to_string(), 0), ("\u{3c3}".to_string(), 4)],
+            rows: order
+                .iter()
+                .map(|&i| {
+                    (
+                        params[i].key.clone(),
+                        vec![
+                            Bar {
+                                value: m[i].mu_star,
+                                interval: m[i].mu_star_ci.map(|c| (c.low, c.high)),
+                            },
+                            Bar {
+                                value: m[i].sigma,
+                                interval: None,
+                            },
+                        ],
+                    )
+                })
+                .collect(),
+        });
+    }
+    if let Some(s) = &result.sobol {
+        panels.push(BarPanel {
+            title: "Sobol\u{2019} indices".to_string(),
+            x_desc: "Share of the output\u{2019}s variance".to_string(),
+            measures: vec![
+                ("S1 first order (95% CI)".to_string(), 1),
+                ("ST total (95% CI)".to_string(), 2),
+            ],
+            rows: order
+                .iter()
+                .map(|&i| {
+                    (
+                        params[i].key.clone(),
+                        vec![
+                            Bar {
+                                value: s[i].s1,
+                                interval: s[i].s1_ci.map(|c| (c.low, c.high)),
+                            },
+                            Bar {
+                                value: s[i].st,
+                                interval: s[i].st_ci.map(|c| (c.low, c.high)),
+                            },
+                        ],
+                    )
+                })
+                .collect(),
+        });
+    }
+    BarFigure {
+        title: format!("What drives {}", result.title),
+        subtitle: format!(
+            "Output: the mean over {replicates} replicates (same seed at every point). Mean {} and sd {} across the design. Parameters by influence, most first.",
+            short(result.mean),
+            short(result.sd)
+        ),
+        panels,
+    }
+}

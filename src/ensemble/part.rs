@@ -1,0 +1,462 @@
+//! A part of an ensemble: the statistics of a contiguous range of blocks, which merge
+//! with the other parts into the statistics of the whole ensemble, bit for bit the same
+//! as a run of the whole ensemble in one process.
+//!
+//! Up to [`EXACT_QUANTILES_MAX_REPLICATES`](super::EXACT_QUANTILES_MAX_REPLICATES)
+//! replicates, a part holds its replicates' values (the exact statistics need them all);
+//! beyond, it holds one [`StreamingStats`] per series, whose merge is exact. Decision
+//! terms are kept as exact sums in both cases.
+//!
+//! A part serialises to a small binary format (see [`EnsemblePart::write_to`]) that
+//! round-trips every `f64` exactly and ends in a checksum.
+
+use std::io::{self, Read, Write};
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::{block_replicates, n_blocks, statistics_method, EnsembleSummary, StatisticsMethod};
+use crate::metrics::MetricLayout;
+use crate::model::Scenario;
+use crate::stats::exact::ExactSum;
+use crate::stats::streaming::{StreamingParts, StreamingStats, SLOTS};
+use crate::stats::{self, CellStats};
+
+/// The statistics of the replicates in a range of blocks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnsemblePart {
+    /// Replicates in the whole ensemble.
+    pub(super) replicates: u64,
+    /// Blocks this part covers.
+    pub(super) blocks: Range<u64>,
+    pub(super) n_series: usize,
+    pub(super) cells: PartCells,
+    /// Exact sums over the part's replicates of each decision term.
+    pub(super) decisions: Vec<ExactSum>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum PartCells {
+    /// Every replicate's values, in replicate order (`n_series` each).
+    Exact(Vec<Vec<f64>>),
+    /// One accumulator per series.
+    Streaming(Vec<StreamingStats>),
+}
+
+/// Why parts cannot be merged or finished.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PartError {
+    #[error("parts of different ensembles: {0}")]
+    Mismatch(String),
+    #[error("blocks {} to {} of {total} are missing", missing.start, missing.end - 1)]
+    Missing { missing: Range<u64>, total: u64 },
+    #[error("blocks {} to {} are given twice", overlap.start, overlap.end - 1)]
+    Overlap { overlap: Range<u64> },
+    #[error("not an ensemble part: {0}")]
+    Corrupt(String),
+}
+
+const MAGIC: &[u8; 8] = b"GGPART\x00\x01";
+
+impl EnsemblePart {
+    /// Replicates in the whole ensemble this part belongs to.
+    pub fn replicates(&self) -> u64 {
+        self.replicates
+    }
+
+    /// The blocks this part covers.
+    pub fn blocks(&self) -> Range<u64> {
+        self.blocks.clone()
+    }
+
+    /// The replicates this part covers.
+    pub fn replicate_range(&self) -> Range<u64> {
+        let start = block_replicates(self.blocks.start, self.replicates).start;
+        let end = if self.blocks.is_empty() {
+            start
+        } else {
+            block_replicates(self.blocks.end - 1, self.replicates).end
+        };
+        start..end
+    }
+
+    pub fn method(&self) -> StatisticsMethod {
+        match self.cells {
+            PartCells::Exact(_) => StatisticsMethod::Exact,
+            PartCells::Streaming(_) => StatisticsMethod::Streaming,
+        }
+    }
+
+    /// Merges parts of one ensemble (in any order) into one part covering their blocks,
+    /// which must be contiguous and must not overlap.
+    pub fn merge(mut parts: Vec<EnsemblePart>) -> Result<EnsemblePart, PartError> {
+        parts.sort_by_key(|p| p.blocks.start);
+        let mut parts = parts.into_iter();
+        let mut merged = parts
+            .next()
+            .ok_or_else(|| PartError::Mismatch("no parts to merge".to_string()))?;
+        for part in parts {
+            if part.replicates != merged.replicates {
+                return Err(PartError::Mismatch(format!(
+                    "{} and {} replicates",
+                    merged.replicates, part.replicates
+                )));
+            }
+            if part.n_series != merged.n_series || part.decisions.len() != merged.decisions.len() {
+                return Err(PartError::Mismatch("different numbers of outcomes".to_string()));
+            }
+            if part.blocks.start < merged.blocks.end {
+                return Err(PartError::Overlap {
+                    overlap: part.blocks.start..merged.blocks.end.min(part.blocks.end),
+                });
+            }
+            if part.blocks.start > merged.blocks.end {
+                return Err(PartError::Missing {
+                    missing: merged.blocks.end..part.blocks.start,
+                    total: n_blocks(merged.replicates),
+                });
+            }
+            match (&mut merged.cells, part.cells) {
+                (PartCells::Exact(values), PartCells::Exact(more)) => values.extend(more),
+                (PartCells::Streaming(stats), PartCells::Streaming(more)) => {
+                    for (a, b) in stats.iter_mut().zip(&more) {
+                        a.merge(b)
+                            .map_err(|_| PartError::Mismatch("different pilot replicates".to_string()))?;
+                    }
+                }
+                _ => return Err(PartError::Mismatch("different statistics methods".to_string())),
+            }
+            for (a, b) in merged.decisions.iter_mut().zip(&part.decisions) {
+                a.merge(b);
+            }
+            merged.blocks.end = part.blocks.end;
+        }
+        Ok(merged)
+    }
+
+    /// The statistics of the whole ensemble; the part must cover every block.
+    /// `threads` sets the worker threads for the per-cell statistics (`None`: all
+    /// cores); the result does not depend on it.
+    pub fn finish(self, scenario: &Scenario, threads: Option<usize>) -> Result<EnsembleSummary, PartError> {
+        let total = n_blocks(self.replicates);
+        if self.blocks != (0..total) {
+            let missing = if self.blocks.start > 0 {
+                0..self.blocks.start
+            } else {
+                self.blocks.end..total
+            };
+            return Err(PartError::Missing { missing, total });
+        }
+        let layout = MetricLayout::new(scenario);
+        let n_steps = scenario.horizon_quarters as usize;
+        if self.n_series != n_steps * layout.n_cells() {
+            return Err(PartError::Mismatch(format!(
+                "{} outcomes per replicate, the scenario has {}",
+                self.n_series,
+                n_steps * layout.n_cells()
+            )));
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.unwrap_or(0))
+            .build()
+            .map_err(|e| PartError::Mismatch(format!("could not start worker threads: {e}")))?;
+        let n_series = self.n_series;
+        let cells: Vec<CellStats> = pool.install(|| match &self.cells {
+            PartCells::Exact(values) => (0..n_series)
+                .into_par_iter()
+                .map_init(Vec::new, |column, series| {
+                    column.clear();
+                    column.extend(values.iter().map(|v| v[series]));
+                    stats::describe(column)
+                })
+                .collect(),
+            PartCells::Streaming(accumulators) => accumulators.par_iter().map(StreamingStats::describe).collect(),
+        });
+        let n = self.replicates as f64;
+        let decision_means = self.decisions.iter().map(|s| s.value() / n).collect();
+        Ok(EnsembleSummary {
+            layout,
+            n_steps,
+            replicates: self.replicates,
+            cells,
+            decision_means,
+        })
+    }
+
+    /// Writes the part: a magic number, the sizes, the values or accumulators, the
+    /// decision sums, and an FNV-1a checksum of everything before it. All numbers are
+    /// little-endian; `f64`s are written as their bits.
+    pub fn write_to(&self, writer: &mut impl Write) -> io::Result<()> {
+        let mut w = Checksummed::new(writer);
+        w.bytes(MAGIC)?;
+        w.u64(self.replicates)?;
+        w.u64(self.blocks.start)?;
+        w.u64(self.blocks.end)?;
+        w.u64(self.n_series as u64)?;
+        w.u64(self.decisions.len() as u64)?;
+        match &self.cells {
+            PartCells::Exact(values) => {
+                w.u64(0)?;
+                for record in values {
+                    for &v in record {
+                        w.f64(v)?;
+                    }
+                }
+            }
+            PartCells::Streaming(accumulators) => {
+                w.u64(1)?;
+                for stats in accumulators {
+                    let parts = stats.to_parts();
+                    for v in [parts.bin_start, parts.bin_width, parts.shift, parts.min, parts.max] {
+                        w.f64(v)?;
+                    }
+                    w.u64(parts.count)?;
+                    w.exact_sum(&parts.sum)?;
+                    w.exact_sum(&parts.sum_squares)?;
+                    // The bins between the first and last occupied one, as LEB128 varints:
+                    // most counts are small and most bins empty.
+                    let lo = parts.counts.iter().position(|&c| c != 0).unwrap_or(0);
+                    let hi = parts.counts.iter().rposition(|&c| c != 0).map_or(lo, |h| h + 1);
+                    w.u32(lo as u32)?;
+                    w.u32(hi as u32)?;
+                    for &c in &parts.counts[lo..hi] {
+                        w.varint(c)?;
+                    }
+                }
+            }
+        }
+        for sum in &self.decisions {
+            w.exact_sum(sum)?;
+        }
+        let checksum = w.hash;
+        w.u64(checksum)?;
+        w.inner.flush()
+    }
+
+    /// Reads a part written by [`EnsemblePart::write_to`].
+    pub fn read_from(reader: &mut impl Read) -> Result<EnsemblePart, PartError> {
+        let corrupt = |what: &str| PartError::Corrupt(what.to_string());
+        let mut r = Checksummed::new(reader);
+        let mut magic = [0u8; 8];
+        r.read_exact(&mut magic).map_err(|_| corrupt("file too short"))?;
+        if &magic != MAGIC {
+            return Err(corrupt("wrong magic number or format version"));
+        }
+        let read_u64 = |r: &mut Checksummed<_>| r.read_u64().map_err(|_| corrupt("file truncated"));
+        let replicates = read_u64(&mut r)?;
+        let blocks = read_u64(&mut r)?..read_u64(&mut r)?;
+        let n_series = read_u64(&mut r)? as usize;
+        let n_decisions = read_u64(&mut r)? as usize;
+        let method = read_u64(&mut r)?;
+        if blocks.start > blocks.end || blocks.end > n_blocks(replicates) {
+            return Err(corrupt("block range outside the ensemble"));
+        }
+        let expected = match method {
+            0 => StatisticsMethod::Exact,
+            1 => StatisticsMethod::Streaming,
+            _ => return Err(corrupt("unknown statistics method")),
+        };
+        if expected != statistics_method(replicates) {
+            return Err(corrupt("statistics method does not match the replicate count"));
+        }
+        let truncated = |_| corrupt("file truncated");
+        let mut part = EnsemblePart {
+            replicates,
+            blocks,
+            n_series,
+            cells: PartCells::Exact(Vec::new()),
+            decisions: Vec::new(),
+        };
+        let n_replicates = part.replicate_range().end - part.replicate_range().start;
+        part.cells = match expected {
+            StatisticsMethod::Exact => {
+                let mut values = Vec::with_capacity(n_replicates as usize);
+                for _ in 0..n_replicates {
+                    let record = (0..n_series).map(|_| r.read_f64()).collect::<io::Result<Vec<f64>>>();
+                    values.push(record.map_err(truncated)?);
+                }
+                PartCells::Exact(values)
+            }
+            StatisticsMethod::Streaming => {
+                let mut accumulators = Vec::with_capacity(n_series.min(1 << 24));
+                for _ in 0..n_series {
+                    let mut f = [0.0; 5];
+                    for v in f.iter_mut() {
+                        *v = r.read_f64().map_err(truncated)?;
+                    }
+                    let count = r.read_u64().map_err(truncated)?;
+                    let sum = r.read_exact_sum()?;
+                    let sum_squares = r.read_exact_sum()?;
+                    let lo = r.read_u32().map_err(truncated)? as usize;
+                    let hi = r.read_u32().map_err(truncated)? as usize;
+                    if lo > hi || hi > SLOTS {
+                        return Err(corrupt("bin range outside the bins"));
+                    }
+                    let mut counts = Ok(vec![0u32; SLOTS]);
+                    for slot in lo..hi {
+                        match (r.read_varint(), counts.as_mut()) {
+                            (Ok(c), Ok(counts)) => counts[slot] = c,
+                            (Err(e), _) => counts = Err(e),
+                            _ => {}
+                        }
+                    }
+                    let parts = StreamingParts {
+                        bin_start: f[0],
+                        bin_width: f[1],
+                        shift: f[2],
+                        min: f[3],
+                        max: f[4],
+                        count,
+                        sum,
+                        sum_squares,
+                        counts: counts.map_err(truncated)?,
+                    };
+                    if count != n_replicates {
+                        return Err(corrupt("a series counts a different number of replicates"));
+                    }
+                    accumulators
+                        .push(StreamingStats::from_parts(parts).ok_or_else(|| corrupt("inconsistent statistics"))?);
+                }
+                PartCells::Streaming(accumulators)
+            }
+        };
+        part.decisions = (0..n_decisions)
+            .map(|_| r.read_exact_sum())
+            .collect::<Result<Vec<_>, _>>()?;
+        let computed = r.hash;
+        let stored = r.read_u64().map_err(truncated)?;
+        if computed != stored {
+            return Err(corrupt("checksum mismatch: the file was changed or damaged"));
+        }
+        let mut rest = [0u8; 1];
+        if r.inner.read(&mut rest).map_err(truncated)? != 0 {
+            return Err(corrupt("data after the checksum"));
+        }
+        Ok(part)
+    }
+}
+
+/// FNV-1a, 64 bits.
+pub fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(hash, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// FNV-1a's starting value.
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// A reader or writer that hashes what passes through it.
+struct Checksummed<T> {
+    inner: T,
+    hash: u64,
+}
+
+impl<T> Checksummed<T> {
+    fn new(inner: T) -> Checksummed<T> {
+        Checksummed {
+            inner,
+            hash: FNV_OFFSET,
+        }
+    }
+}
+
+impl<W: Write> Checksummed<W> {
+    fn bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.hash = fnv1a(self.hash, bytes);
+        self.inner.write_all(bytes)
+    }
+
+    fn u64(&mut self, v: u64) -> io::Result<()> {
+        self.bytes(&v.to_le_bytes())
+    }
+
+    fn u32(&mut self, v: u32) -> io::Result<()> {
+        self.bytes(&v.to_le_bytes())
+    }
+
+    fn f64(&mut self, v: f64) -> io::Result<()> {
+        self.u64(v.to_bits())
+    }
+
+    fn varint(&mut self, mut v: u32) -> io::Result<()> {
+        let mut buf = [0u8; 5];
+        let mut n = 0;
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                buf[n] = byte;
+                n += 1;
+                break;
+            }
+            buf[n] = byte | 0x80;
+            n += 1;
+        }
+        self.bytes(&buf[..n])
+    }
+
+    fn exact_sum(&mut self, sum: &ExactSum) -> io::Result<()> {
+        let (non_finite, first, chunks) = sum.to_parts();
+        self.u32(u32::from(non_finite))?;
+        self.u32(first as u32)?;
+        self.u32(chunks.len() as u32)?;
+        for c in chunks {
+            self.u64(c as u64)?;
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Checksummed<R> {
+    fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.inner.read_exact(buf)?;
+        self.hash = fnv1a(self.hash, buf);
+        Ok(())
+    }
+
+    fn read_u64(&mut self) -> io::Result<u64> {
+        let mut b = [0u8; 8];
+        self.read_exact(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn read_u32(&mut self) -> io::Result<u32> {
+        let mut b = [0u8; 4];
+        self.read_exact(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn read_varint(&mut self) -> io::Result<u32> {
+        let mut value = 0u64;
+        for shift in (0..35).step_by(7) {
+            let mut b = [0u8; 1];
+            self.read_exact(&mut b)?;
+            value |= u64::from(b[0] & 0x7f) << shift;
+            if b[0] & 0x80 == 0 {
+                return u32::try_from(value).map_err(|_| io::Error::from(io::ErrorKind::InvalidData));
+            }
+        }
+        Err(io::Error::from(io::ErrorKind::InvalidData))
+    }
+
+    fn read_f64(&mut self) -> io::Result<f64> {
+        self.read_u64().map(f64::from_bits)
+    }
+
+    fn read_exact_sum(&mut self) -> Result<ExactSum, PartError> {
+        let truncated = |_| PartError::Corrupt("file truncated".to_string());
+        let non_finite = self.read_u32().map_err(truncated)? != 0;
+        let first = self.read_u32().map_err(truncated)? as usize;
+        let len = self.read_u32().map_err(truncated)? as usize;
+        if len > crate::stats::exact::CHUNKS {
+            return Err(PartError::Corrupt("exact sum too long".to_string()));
+        }
+        let chunks = (0..len)
+            .map(|_| self.read_u64().map(|c| c as i64))
+            .collect::<io::Result<Vec<i64>>>()
+            .map_err(truncated)?;
+        ExactSum::from_parts(non_finite, first, &chunks)
+            .ok_or_else(|| PartError::Corrupt("inconsistent exact sum".to_string()))
+    }
+}
