@@ -187,12 +187,33 @@ pub fn run_replicate(
     seed: u64,
     index: u64,
 ) -> Result<ReplicateRecord, NonFinite> {
+    let mut record = ReplicateRecord {
+        values: Vec::new(),
+        decisions: Vec::new(),
+    };
+    run_replicate_into(scenario, layout, seed, index, &mut record)?;
+    Ok(record)
+}
+
+/// [`run_replicate`] into an existing record, reusing its buffers: a worker that folds
+/// its records and runs more does not allocate (and fault in) fresh memory for each.
+fn run_replicate_into(
+    scenario: &Scenario,
+    layout: &MetricLayout,
+    seed: u64,
+    index: u64,
+    record: &mut ReplicateRecord,
+) -> Result<(), NonFinite> {
     let mut rng = replicate_rng(seed, index);
     let mut sim = Simulation::new(scenario);
     let n_steps = scenario.horizon_quarters as usize;
     let n_cells = layout.n_cells();
-    let mut values = vec![0.0; n_steps * n_cells];
-    let mut decisions = Vec::with_capacity(n_steps * decisions_per_step(scenario));
+    let values = &mut record.values;
+    values.clear();
+    values.resize(n_steps * n_cells, 0.0);
+    let decisions = &mut record.decisions;
+    decisions.clear();
+    decisions.reserve(n_steps * decisions_per_step(scenario));
     for step in 0..n_steps {
         sim.step(&mut rng)?;
         metrics::record(&sim, layout, &mut values[step * n_cells..(step + 1) * n_cells]);
@@ -200,7 +221,7 @@ pub fn run_replicate(
             decisions.extend_from_slice(&terms.values());
         }
     }
-    Ok(ReplicateRecord { values, decisions })
+    Ok(())
 }
 
 fn decisions_per_step(scenario: &Scenario) -> usize {
@@ -710,6 +731,8 @@ impl Work<'_> {
     /// folds them into the statistics.
     fn worker(&self, worker: usize, sender: Option<SyncSender<Batch>>) -> Kept {
         let mut kept = Vec::new();
+        // Records of the last batch, whose buffers the next one reuses.
+        let mut spare: Vec<ReplicateRecord> = Vec::new();
         loop {
             if self.should_stop() {
                 break;
@@ -727,7 +750,7 @@ impl Work<'_> {
             if sender.is_some() && !self.wait_for_observer(blocks.end - 1) {
                 break;
             }
-            let Some(records) = self.run_replicates(range.clone()) else {
+            let Some(records) = self.run_replicates(range.clone(), &mut spare) else {
                 break;
             };
             if let Some(stripes) = &self.stripes {
@@ -746,6 +769,8 @@ impl Work<'_> {
                 None => {
                     if self.keep_values {
                         kept.extend(range.clone().zip(records.into_iter().map(|r| r.values)));
+                    } else {
+                        spare = records;
                     }
                 }
             }
@@ -770,7 +795,7 @@ impl Work<'_> {
     }
 
     /// Runs replicates in order; `None` if the run stops or one fails.
-    fn run_replicates(&self, range: Range<u64>) -> Option<Vec<ReplicateRecord>> {
+    fn run_replicates(&self, range: Range<u64>, spare: &mut Vec<ReplicateRecord>) -> Option<Vec<ReplicateRecord>> {
         let mut records = Vec::with_capacity((range.end - range.start) as usize);
         for index in range {
             if self.should_stop() || index > self.first_failure.load(Ordering::SeqCst) {
@@ -782,7 +807,13 @@ impl Work<'_> {
                 .and_then(|slot| slot.lock().unwrap_or_else(|e| e.into_inner()).take());
             let record = match kept {
                 Some(record) => Ok(record),
-                None => run_replicate(self.scenario, self.layout, self.seed, index),
+                None => {
+                    let mut record = spare.pop().unwrap_or(ReplicateRecord {
+                        values: Vec::new(),
+                        decisions: Vec::new(),
+                    });
+                    run_replicate_into(self.scenario, self.layout, self.seed, index, &mut record).map(|()| record)
+                }
             };
             match record {
                 Ok(record) => {
