@@ -58,6 +58,9 @@ enum Command {
     Sweep(SweepArgs),
     /// Rank the parameters that drive outcomes: Morris screening and Sobol' indices.
     Sensitivity(SensitivityArgs),
+    /// Set a scenario's run against observations: errors, coverage and skill against
+    /// naive forecasts (docs/backtest.md).
+    Backtest(BacktestArgs),
 }
 
 #[derive(Args, Default)]
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
         Some(Command::Compare(args)) => analysis::compare(args),
         Some(Command::Sweep(args)) => analysis::sweep(args),
         Some(Command::Sensitivity(args)) => analysis::sensitivity(args),
+        Some(Command::Backtest(args)) => analysis::backtest(args),
     }
 }
 
@@ -369,6 +373,17 @@ struct SensitivityArgs {
     at: Option<String>,
 }
 
+#[derive(Args)]
+struct BacktestArgs {
+    /// Scenario file (TOML), e.g. scenarios/backcast_2015.toml.
+    scenario: PathBuf,
+    /// Observations: CSV with year,host,partner,metric,value,unit,basis,note,source.
+    #[arg(long, value_name = "FILE")]
+    observed: PathBuf,
+    #[command(flatten)]
+    run: AnalysisRunArgs,
+}
+
 /// The `compare`, `sweep` and `sensitivity` commands: options in, library call, messages
 /// and exit codes out.
 mod analysis {
@@ -384,7 +399,10 @@ mod analysis {
     use greatgame::ensemble::EnsembleError;
     use indicatif::ProgressBar;
 
-    use super::{exit, print_scenario_error, progress_bar, AnalysisRunArgs, CompareArgs, SensitivityArgs, SweepArgs};
+    use super::{
+        exit, print_scenario_error, progress_bar, AnalysisRunArgs, BacktestArgs, CompareArgs, SensitivityArgs,
+        SweepArgs,
+    };
 
     struct Bar(ProgressBar);
 
@@ -593,6 +611,33 @@ mod analysis {
                 print!("{}", outcome.summary);
                 if !args.run.quiet {
                     eprintln!("{} design points evaluated", outcome.evaluations);
+                }
+                report_written(&outcome.written, started, args.run.quiet);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        }
+    }
+    pub fn backtest(args: BacktestArgs) -> ExitCode {
+        use greatgame::analysis::backtest::{backtest as run_backtest, BacktestOptions};
+        let started = Instant::now();
+        let options = BacktestOptions {
+            scenario: args.scenario.clone(),
+            observed: args.observed.clone(),
+            settings: settings(&args.run),
+        };
+        let cancel = cancel_flag();
+        let bar = Bar(progress_bar(0, args.run.quiet));
+        let result = run_backtest(&options, &bar, &cancel);
+        bar.0.finish_and_clear();
+        match result {
+            Ok(outcome) => {
+                print!("{}", outcome.summary);
+                if !args.run.quiet {
+                    eprintln!(
+                        "{} observations compared, {} skipped (see backtest_skipped.csv)",
+                        outcome.matched, outcome.skipped
+                    );
                 }
                 report_written(&outcome.written, started, args.run.quiet);
                 ExitCode::SUCCESS

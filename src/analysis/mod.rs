@@ -11,6 +11,7 @@
 //! Everything is deterministic: the same inputs and seed give the same bytes on any thread
 //! count. Outputs go into a staging folder renamed into place when complete.
 
+pub mod backtest;
 pub mod bootstrap;
 pub mod charts;
 pub mod compare;
