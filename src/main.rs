@@ -508,12 +508,39 @@ mod analysis {
         );
     }
 
+    /// Runs an analysis with a progress bar and the Ctrl-C flag, then prints its summary
+    /// on stdout, its notes on stderr (unless quiet) and the files it wrote.
+    fn run_analysis<T>(
+        quiet: bool,
+        analysis: impl FnOnce(&Bar, &AtomicBool) -> Result<T, AnalysisError>,
+        report: impl FnOnce(&T) -> (&str, Vec<String>, &Written),
+    ) -> ExitCode {
+        let started = Instant::now();
+        let cancel = cancel_flag();
+        let bar = Bar(progress_bar(0, quiet));
+        let result = analysis(&bar, &cancel);
+        bar.0.finish_and_clear();
+        match result {
+            Ok(outcome) => {
+                let (summary, notes, written) = report(&outcome);
+                print!("{summary}");
+                if !quiet {
+                    for note in notes {
+                        eprintln!("{note}");
+                    }
+                }
+                report_written(written, started, quiet);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        }
+    }
+
     fn dates(at: &Option<String>) -> Result<Option<Vec<greatgame::time::Quarter>>, AnalysisError> {
         at.as_deref().map(lib::parse_dates).transpose()
     }
 
     pub fn compare(args: CompareArgs) -> ExitCode {
-        let started = Instant::now();
         let options = match (|| -> Result<CompareOptions, AnalysisError> {
             Ok(CompareOptions {
                 inputs: args.inputs.clone(),
@@ -527,27 +554,17 @@ mod analysis {
             Ok(options) => options,
             Err(e) => return fail(e),
         };
-        let cancel = cancel_flag();
-        let bar = Bar(progress_bar(0, args.run.quiet));
-        let result = run_compare(&options, &bar, &cancel);
-        bar.0.finish_and_clear();
-        match result {
-            Ok(outcome) => {
-                if !args.run.quiet {
-                    for note in &outcome.notes {
-                        eprintln!("note: {note}");
-                    }
-                }
-                print!("{}", outcome.summary);
-                report_written(&outcome.written, started, args.run.quiet);
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(e),
-        }
+        run_analysis(
+            args.run.quiet,
+            |bar, cancel| run_compare(&options, bar, cancel),
+            |outcome| {
+                let notes = outcome.notes.iter().map(|note| format!("note: {note}")).collect();
+                (outcome.summary.as_str(), notes, &outcome.written)
+            },
+        )
     }
 
     pub fn sweep(args: SweepArgs) -> ExitCode {
-        let started = Instant::now();
         let options = match (|| -> Result<SweepOptions, AnalysisError> {
             Ok(SweepOptions {
                 scenario: args.scenario.clone(),
@@ -562,25 +579,17 @@ mod analysis {
             Ok(options) => options,
             Err(e) => return fail(e),
         };
-        let cancel = cancel_flag();
-        let bar = Bar(progress_bar(0, args.run.quiet));
-        let result = run_sweep(&options, &bar, &cancel);
-        bar.0.finish_and_clear();
-        match result {
-            Ok(outcome) => {
-                print!("{}", outcome.summary);
-                if !args.run.quiet {
-                    eprintln!("{} sweep points", outcome.points);
-                }
-                report_written(&outcome.written, started, args.run.quiet);
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(e),
-        }
+        run_analysis(
+            args.run.quiet,
+            |bar, cancel| run_sweep(&options, bar, cancel),
+            |outcome| {
+                let notes = vec![format!("{} sweep points", outcome.points)];
+                (outcome.summary.as_str(), notes, &outcome.written)
+            },
+        )
     }
 
     pub fn sensitivity(args: SensitivityArgs) -> ExitCode {
-        let started = Instant::now();
         let options = match (|| -> Result<SensitivityOptions, AnalysisError> {
             Ok(SensitivityOptions {
                 scenario: args.scenario.clone(),
@@ -602,48 +611,33 @@ mod analysis {
             Ok(options) => options,
             Err(e) => return fail(e),
         };
-        let cancel = cancel_flag();
-        let bar = Bar(progress_bar(0, args.run.quiet));
-        let result = run_sensitivity(&options, &bar, &cancel);
-        bar.0.finish_and_clear();
-        match result {
-            Ok(outcome) => {
-                print!("{}", outcome.summary);
-                if !args.run.quiet {
-                    eprintln!("{} design points evaluated", outcome.evaluations);
-                }
-                report_written(&outcome.written, started, args.run.quiet);
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(e),
-        }
+        run_analysis(
+            args.run.quiet,
+            |bar, cancel| run_sensitivity(&options, bar, cancel),
+            |outcome| {
+                let notes = vec![format!("{} design points evaluated", outcome.evaluations)];
+                (outcome.summary.as_str(), notes, &outcome.written)
+            },
+        )
     }
     pub fn backtest(args: BacktestArgs) -> ExitCode {
         use greatgame::analysis::backtest::{backtest as run_backtest, BacktestOptions};
-        let started = Instant::now();
         let options = BacktestOptions {
             scenario: args.scenario.clone(),
             observed: args.observed.clone(),
             settings: settings(&args.run),
         };
-        let cancel = cancel_flag();
-        let bar = Bar(progress_bar(0, args.run.quiet));
-        let result = run_backtest(&options, &bar, &cancel);
-        bar.0.finish_and_clear();
-        match result {
-            Ok(outcome) => {
-                print!("{}", outcome.summary);
-                if !args.run.quiet {
-                    eprintln!(
-                        "{} observations compared, {} skipped (see backtest_skipped.csv)",
-                        outcome.matched, outcome.skipped
-                    );
-                }
-                report_written(&outcome.written, started, args.run.quiet);
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(e),
-        }
+        run_analysis(
+            args.run.quiet,
+            |bar, cancel| run_backtest(&options, bar, cancel),
+            |outcome| {
+                let notes = vec![format!(
+                    "{} observations compared, {} skipped (see backtest_skipped.csv)",
+                    outcome.matched, outcome.skipped
+                )];
+                (outcome.summary.as_str(), notes, &outcome.written)
+            },
+        )
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary};
+use crate::model::Scenario;
 use crate::output::{self, charts, Manifest, Replaced, ReplicateWriter, Staging};
 use crate::scenario::LoadedScenario;
 
@@ -68,26 +69,20 @@ fn io_context(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> RunE
     move |source| RunError::Io { context, source }
 }
 
-/// Runs the scenario's ensemble and writes its output folder.
-pub fn run_scenario(
-    loaded: &LoadedScenario,
-    options: &RunOptions,
-    progress: &(dyn Fn() + Sync),
-    cancel: &AtomicBool,
-) -> Result<RunOutcome, RunError> {
-    let scenario = &loaded.scenario;
+/// What every run does before its ensemble: resolve replicates and seed, refuse an empty
+/// or oversized ensemble and a destination that is not a folder, all before touching the
+/// disk; then create the staging folder.
+pub(crate) fn prepare(scenario: &Scenario, options: &RunOptions) -> Result<(EnsembleConfig, Staging), RunError> {
     let replicates = options.replicates.unwrap_or(scenario.replicates);
     if replicates == 0 {
         return Err(RunError::NoReplicates);
     }
-    let seed = options.seed.unwrap_or(scenario.seed);
     let config = EnsembleConfig {
         replicates,
-        seed,
+        seed: options.seed.unwrap_or(scenario.seed),
         threads: options.threads,
         max_memory_bytes: options.max_memory_bytes,
     };
-    // Refuse oversized runs before touching the disk.
     let needed = ensemble::memory_needed(scenario, replicates);
     if needed > config.max_memory_bytes {
         return Err(EnsembleError::TooLarge {
@@ -98,7 +93,6 @@ pub fn run_scenario(
         }
         .into());
     }
-
     let destination = options.out_root.join(&scenario.name);
     if destination.exists() && !destination.is_dir() {
         return Err(RunError::Io {
@@ -113,6 +107,19 @@ pub fn run_scenario(
         "creating a folder in {}",
         options.out_root.display()
     )))?;
+    Ok((config, staging))
+}
+
+/// Runs the scenario's ensemble and writes its output folder.
+pub fn run_scenario(
+    loaded: &LoadedScenario,
+    options: &RunOptions,
+    progress: &(dyn Fn() + Sync),
+    cancel: &AtomicBool,
+) -> Result<RunOutcome, RunError> {
+    let scenario = &loaded.scenario;
+    let (config, staging) = prepare(scenario, options)?;
+    let (replicates, seed) = (config.replicates, config.seed);
     match write_into(loaded, options, &config, &staging.dir, progress, cancel) {
         Ok((summary, files)) => {
             let manifest = Manifest::new(

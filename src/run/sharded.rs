@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use super::{io_context, write_results, RunError, RunOptions, RunOutcome};
-use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsemblePart, BLOCK_REPLICATES};
+use crate::ensemble::{self, EnsemblePart, BLOCK_REPLICATES};
 use crate::model::Scenario;
 use crate::output::{Manifest, Replaced, ReplicateWriter, Staging};
 use crate::scenario::file::ScenarioFile;
@@ -40,42 +40,10 @@ pub fn run_shard(
     cancel: &AtomicBool,
 ) -> Result<ShardOutcome, RunError> {
     let scenario = &loaded.scenario;
-    let replicates = options.replicates.unwrap_or(scenario.replicates);
-    if replicates == 0 {
-        return Err(RunError::NoReplicates);
-    }
-    let seed = options.seed.unwrap_or(scenario.seed);
+    let (config, staging) = super::prepare(scenario, options)?;
+    let (replicates, seed) = (config.replicates, config.seed);
+    // An error here drops the staging folder, which removes it.
     let blocks = shard::ensemble_blocks(shard, replicates)?;
-    let config = EnsembleConfig {
-        replicates,
-        seed,
-        threads: options.threads,
-        max_memory_bytes: options.max_memory_bytes,
-    };
-    let needed = ensemble::memory_needed(scenario, replicates);
-    if needed > config.max_memory_bytes {
-        return Err(EnsembleError::TooLarge {
-            replicates,
-            steps: scenario.horizon_quarters as usize,
-            needed_mb: needed / 1_000_000,
-            limit_mb: config.max_memory_bytes / 1_000_000,
-        }
-        .into());
-    }
-    let destination = options.out_root.join(&scenario.name);
-    if destination.exists() && !destination.is_dir() {
-        return Err(RunError::Io {
-            context: format!(
-                "{} exists and is not a folder; move it away or choose another --out",
-                destination.display()
-            ),
-            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-        });
-    }
-    let staging = Staging::create(&options.out_root, &scenario.name).map_err(io_context(format!(
-        "creating a folder in {}",
-        options.out_root.display()
-    )))?;
 
     let mut files = vec![SHARD_MANIFEST.to_string(), PART_FILE.to_string()];
     let part = if options.per_replicate {
