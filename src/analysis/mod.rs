@@ -31,7 +31,8 @@ use crate::metrics::{MetricLayout, ALL_HOSTS, COMMODITY_METRICS, METRICS, ROUTE_
 use crate::model::Scenario;
 use crate::output::charts::ChartError;
 use crate::output::Staging;
-use crate::scenario::ScenarioError;
+use crate::scenario::overrides::ScenarioTree;
+use crate::scenario::{LoadedScenario, ScenarioError};
 use crate::time::Quarter;
 
 /// Metrics compared and swept when the command line does not say.
@@ -110,6 +111,18 @@ impl AnalysisError {
             message: message.into(),
         }
     }
+}
+
+/// Reads a scenario once for an analysis that will lay many sets of overrides over it,
+/// and resolves it without overrides: the tree and the base scenario.
+pub(crate) fn read_base(path: &Path) -> Result<(ScenarioTree, LoadedScenario), AnalysisError> {
+    let invalid = |error: ScenarioError| AnalysisError::Scenario {
+        context: format!("{} is not a valid scenario", path.display()),
+        error,
+    };
+    let tree = ScenarioTree::read(path).map_err(invalid)?;
+    let base = tree.resolve(&[]).map_err(invalid)?;
+    Ok((tree, base))
 }
 
 pub(crate) fn io_context(context: impl Into<String>) -> impl FnOnce(io::Error) -> AnalysisError {

@@ -156,14 +156,7 @@ pub fn sensitivity(
     cancel: &AtomicBool,
 ) -> Result<SensitivityOutcome, AnalysisError> {
     let invalid = |context: String| move |error: ScenarioError| AnalysisError::Scenario { context, error };
-    let tree = ScenarioTree::read(&options.scenario).map_err(invalid(format!(
-        "{} is not a valid scenario",
-        options.scenario.display()
-    )))?;
-    let base = tree.resolve(&[]).map_err(invalid(format!(
-        "{} is not a valid scenario",
-        options.scenario.display()
-    )))?;
+    let (tree, base) = super::read_base(&options.scenario)?;
     let spec = &base.resolved.sensitivity;
     let params = parameters(&tree, spec, &options.scenario)?;
     let k = params.len();

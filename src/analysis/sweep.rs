@@ -367,14 +367,7 @@ pub fn sweep(
     cancel: &AtomicBool,
 ) -> Result<SweepOutcome, AnalysisError> {
     let invalid = |context: String| move |error: ScenarioError| AnalysisError::Scenario { context, error };
-    let tree = ScenarioTree::read(&options.scenario).map_err(invalid(format!(
-        "{} is not a valid scenario",
-        options.scenario.display()
-    )))?;
-    let base = tree.resolve(&[]).map_err(invalid(format!(
-        "{} is not a valid scenario",
-        options.scenario.display()
-    )))?;
+    let (tree, base) = super::read_base(&options.scenario)?;
     let points = points(options, &tree, &base.resolved.sweep)?;
 
     // Every point is checked before anything runs.
