@@ -315,7 +315,7 @@ impl<'s> Simulation<'s> {
         self.decide(rng);
         self.disburse(rng);
         self.develop_minerals(rng);
-        self.grow_economy();
+        self.grow_economy(quarter);
         self.update_trade();
         self.update_routes();
         self.update_remittances();
@@ -459,27 +459,47 @@ impl<'s> Simulation<'s> {
 
     /// GDP grows at trend plus the growth effect of disbursed projects; FDI depreciates
     /// and patron loans are repaid.
-    fn grow_economy(&mut self) {
+    fn grow_economy(&mut self, quarter: Quarter) {
         let scenario = self.scenario;
         let params = &scenario.params;
         let np = scenario.n_patrons();
-        for (economy, levers) in self.patron_economy.iter_mut().zip(&self.patron_levers) {
-            *economy *= (1.0 + levers.economy_growth_pct / 400.0).max(0.01);
+        // A patron's quarterly growth: its economy path where it applies (plus any change
+        // events make to the lever), else the lever.
+        let patron_growth: Vec<f64> = scenario
+            .patrons
+            .iter()
+            .zip(&self.patron_levers)
+            .map(|(patron, levers)| {
+                let lever = levers.economy_growth_pct / 400.0;
+                match patron.path_growth(quarter) {
+                    Some(path) => path + lever - patron.levers.economy_growth_pct / 400.0,
+                    None => lever,
+                }
+            })
+            .collect();
+        for (economy, growth) in self.patron_economy.iter_mut().zip(&patron_growth) {
+            *economy *= (1.0 + growth).max(0.01);
         }
-        for h in 0..scenario.n_hosts() {
+        for (h, host) in scenario.hosts.iter().enumerate() {
             let disbursed: f64 = self.disbursed_usd_bn[h * np..(h + 1) * np].iter().sum();
-            let growth = self.host_levers[h].trend_growth_pct / 400.0
-                + params.investment_growth_multiplier * disbursed / self.gdp_usd_bn[h];
+            // A GDP path (observed or projected) replaces trend growth in the years it
+            // covers; events that move the trend still add their change.
+            let trend = self.host_levers[h].trend_growth_pct / 400.0;
+            let underlying = match host.path_growth(quarter) {
+                Some(path) => path + trend - host.levers.trend_growth_pct / 400.0,
+                None => trend,
+            };
+            let growth = underlying + params.investment_growth_multiplier * disbursed / self.gdp_usd_bn[h];
             let factor = (1.0 + growth).max(0.01);
             self.gdp_usd_bn[h] *= factor;
-            self.other_trade_usd_bn[h] *= factor * (1.0 + params.other_partners_growth_per_quarter);
+            let trade_factor = factor.powf(params.trade_gdp_elasticity);
+            self.other_trade_usd_bn[h] *= trade_factor * (1.0 + params.other_partners_growth_per_quarter);
             self.other_debt_usd_bn[h] *= factor;
-            for p in 0..np {
+            for (p, growth) in patron_growth.iter().enumerate() {
                 let i = h * np + p;
                 self.fdi_stock_usd_bn[i] *= 1.0 - params.fdi_depreciation_per_quarter;
                 self.debt_to_patron_usd_bn[i] *= 1.0 - params.debt_amortization_per_quarter;
-                let patron_growth = self.patron_levers[p].economy_growth_pct / 400.0;
-                self.trade_base_usd_bn[i] *= factor * (1.0 + patron_growth).max(0.01);
+                self.trade_base_usd_bn[i] *= trade_factor * (1.0 + growth).max(0.01);
             }
         }
     }
@@ -607,6 +627,7 @@ impl<'s> Simulation<'s> {
     fn update_remittances(&mut self) {
         let scenario = self.scenario;
         let elasticity = scenario.params.remittance_elasticity;
+        let trend = (1.0 + scenario.params.remittance_trend_per_quarter).powi(self.step as i32);
         for (h, host) in scenario.hosts.iter().enumerate() {
             let base_pct = host.levers.remittances_pct_gdp;
             let base = base_pct / 100.0 * host.gdp_usd_bn;
@@ -621,7 +642,8 @@ impl<'s> Simulation<'s> {
                 .iter()
                 .zip(&self.patron_economy)
                 .map(|(tie, economy)| tie.remittance_share * economy.powf(elasticity))
-                .sum();
+                .sum::<f64>()
+                * trend;
             let from_patrons_share: f64 = host.ties.iter().map(|t| t.remittance_share).sum();
             let from_elsewhere = (1.0 - from_patrons_share).max(0.0) * self.gdp_usd_bn[h] / host.gdp_usd_bn;
             self.remittances_usd_bn[h] = base * shock * (from_patrons + from_elsewhere);
@@ -918,6 +940,41 @@ ties.P2 = { trade_usd_bn = 2.0, arms_share = 0.3 }
         for _ in 0..steps {
             sim.step(&mut rng).expect("finite");
         }
+    }
+
+    /// A path's years are mid-year levels: GDP climbs from one to the next between the
+    /// middles of the two years, and quarters outside the path grow at the trend.
+    #[test]
+    fn gdp_and_economy_paths_drive_growth_between_mid_years() {
+        let s = scenario(
+            "[time]\nstart = \"2016Q1\"\nhorizon_quarters = 12\n\
+             [model]\ninvestment_growth_multiplier = 0.0\n\
+             [[hosts]]\nid = \"H1\"\ntrend_growth_pct = 8.0\n\
+             gdp_usd_bn_path = { 2015 = 20.0, 2016 = 20.0, 2017 = 30.0, 2018 = 30.0 }\n\
+             [[patrons]]\nid = \"P1\"\neconomy_growth_pct = 4.0\neconomy_usd_bn_path = { 2016 = 100.0, 2017 = 200.0 }\n",
+        );
+        let mut sim = Simulation::new(&s);
+        run(&mut sim, 2); // 2016Q1-Q2: the rate from 2015 to 2016 (flat)
+        assert!((sim.gdp_usd_bn[0] - 20.0).abs() < 1e-9, "{}", sim.gdp_usd_bn[0]);
+        run(&mut sim, 4); // 2016Q3-2017Q2: from 2016 to 2017
+        assert!((sim.gdp_usd_bn[0] - 30.0).abs() < 1e-9, "{}", sim.gdp_usd_bn[0]);
+        run(&mut sim, 4); // 2017Q3-2018Q2: from 2017 to 2018 (flat)
+        assert!((sim.gdp_usd_bn[0] - 30.0).abs() < 1e-9);
+        run(&mut sim, 2); // 2018Q3 on: past the path, the trend (8% a year)
+        assert!(
+            (sim.gdp_usd_bn[0] - 30.0 * 1.02f64.powi(2)).abs() < 1e-9,
+            "{}",
+            sim.gdp_usd_bn[0]
+        );
+        // H2 has no path: its trend (the default 4% a year) all along.
+        assert!((sim.gdp_usd_bn[1] - 20.0 * 1.01f64.powi(12)).abs() < 1e-9);
+        // P1: 2016Q1-Q2 before its path (4% a year), then doubling to mid-2017, then 4% again.
+        let expected = 1.01f64.powi(2) * 2.0 * 1.01f64.powi(6);
+        assert!(
+            (sim.patron_economy[0] - expected).abs() < 1e-9,
+            "{}",
+            sim.patron_economy[0]
+        );
     }
 
     #[test]

@@ -81,6 +81,9 @@ pub struct ModelParams {
     pub sanctions_trade_elasticity: f64,
     pub reexport_capture: f64,
     pub remittance_elasticity: f64,
+    pub trade_gdp_elasticity: f64,
+    /// `remittance_trend_pct` / 400.
+    pub remittance_trend_per_quarter: f64,
 }
 
 /// Weights of the channels through which a patron holds leverage over a host.
@@ -132,6 +135,17 @@ pub struct Host {
     pub ties: Vec<Tie>,
     /// Starting alignment per patron if the file set it (sums to one).
     pub initial_alignment: Option<Vec<f64>>,
+    /// From the file's `gdp_usd_bn_path`: (y, quarterly growth from year y - 1 to year y),
+    /// in year order; quarters the path does not cover grow at `trend_growth_pct`.
+    pub gdp_path_growth: Vec<(i32, f64)>,
+}
+
+impl Host {
+    /// The quarterly growth the GDP path sets in `quarter`, if any (a year's value is its
+    /// mid-year level).
+    pub fn path_growth(&self, quarter: crate::time::Quarter) -> Option<f64> {
+        path_growth(&self.gdp_path_growth, quarter)
+    }
 }
 
 /// A host's starting ties with one patron.
@@ -179,6 +193,23 @@ pub struct Patron {
     /// Processing capacity at the start per commodity, in commodity order, tonnes a year.
     pub processing_t: Vec<f64>,
     pub firms: minerals::FirmsSpec,
+    /// From the file's `economy_usd_bn_path`, as [`Host::gdp_path_growth`].
+    pub economy_path_growth: Vec<(i32, f64)>,
+}
+
+impl Patron {
+    /// The quarterly growth the economy path sets in `quarter`, if any.
+    pub fn path_growth(&self, quarter: crate::time::Quarter) -> Option<f64> {
+        path_growth(&self.economy_path_growth, quarter)
+    }
+}
+
+/// The quarterly growth a path of mid-year levels sets in `quarter`: the first half of
+/// year y grows at the rate from y - 1 to y, the second half at the rate from y to y + 1,
+/// so that the annual mean follows the path.
+fn path_growth(path: &[(i32, f64)], quarter: crate::time::Quarter) -> Option<f64> {
+    let year = quarter.year() + i32::from(quarter.quarter_of_year() >= 3);
+    path.binary_search_by_key(&year, |(y, _)| *y).ok().map(|i| path[i].1)
 }
 
 /// How a patron adapts its allocation over hosts.

@@ -45,6 +45,10 @@ pub struct ScenarioFile {
     /// Parameter ranges and outcomes for `greatgame sensitivity`; `run` ignores it.
     #[serde(skip_serializing_if = "SensitivityFile::is_empty")]
     pub sensitivity: SensitivityFile,
+    /// What `greatgame calibrate` searches, and the calibrated parameter sets `greatgame
+    /// backtest` spreads its replicates over; `run` ignores it. See docs/backtest.md.
+    #[serde(skip_serializing_if = "CalibrationFile::is_empty")]
+    pub calibration: CalibrationFile,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,12 +126,18 @@ pub struct ModelFile {
     /// Growth of trade with partners that are not patrons, percent a year, on top of the
     /// host's own GDP growth.
     pub other_partners_growth_pct: f64,
+    /// Elasticity of a host's trade (in USD) to its GDP (in USD): below 1, trade falls less
+    /// than GDP when the currency devalues.
+    pub trade_gdp_elasticity: f64,
     /// How strongly sanctions on a patron cut hosts' trade with it (log points per unit of sanctions).
     pub sanctions_trade_elasticity: f64,
     /// Share of a sanctioned patron's blocked imports rerouted through the hosts (0..=1).
     pub reexport_capture: f64,
     /// Elasticity of remittances from a patron to that patron's economy.
     pub remittance_elasticity: f64,
+    /// Growth of remittances from patrons beyond their economies' growth (more migrants,
+    /// more of their earnings sent through official channels), percent a year.
+    pub remittance_trend_pct: f64,
 }
 
 impl Default for ModelFile {
@@ -150,9 +160,11 @@ impl Default for ModelFile {
             investment_growth_multiplier: 0.1,
             project_size_usd_bn: 0.05,
             other_partners_growth_pct: 3.0,
+            trade_gdp_elasticity: 1.0,
             sanctions_trade_elasticity: 0.1,
             reexport_capture: 0.0,
             remittance_elasticity: 1.0,
+            remittance_trend_pct: 0.0,
         }
     }
 }
@@ -259,6 +271,10 @@ pub struct PatronFile {
     /// Share of the budgets offered to each host, by host id (normalised to sum to one).
     /// Hosts missing from a given table get nothing; an absent or empty table shares by GDP.
     pub allocation: BTreeMap<String, f64>,
+    /// A driver: the patron's GDP by calendar year, current USD bn, read as mid-year levels
+    /// like a host's `gdp_usd_bn_path`; where it applies it replaces `economy_growth_pct`
+    /// (events that move `economy_growth_pct` still add their change).
+    pub economy_usd_bn_path: BTreeMap<String, f64>,
 }
 
 impl Default for PatronFile {
@@ -289,6 +305,7 @@ impl Default for PatronFile {
             firms: FirmsFile::default(),
             strategy: StrategyFile::default(),
             allocation: BTreeMap::new(),
+            economy_usd_bn_path: BTreeMap::new(),
         }
     }
 }
@@ -567,6 +584,11 @@ pub struct HostFile {
     pub reexport_openness: f64,
     /// Ties with each patron, by patron id.
     pub ties: BTreeMap<String, TieFile>,
+    /// A driver: GDP by calendar year, current USD bn (keys are years, e.g. `2016 = 137.3`).
+    /// Each year's value is its mid-year level: between the middles of two listed years GDP
+    /// grows geometrically from one to the other instead of at `trend_growth_pct`; events
+    /// that move `trend_growth_pct` still add their change. Years must follow one another.
+    pub gdp_usd_bn_path: BTreeMap<String, f64>,
 }
 
 impl Default for HostFile {
@@ -590,6 +612,7 @@ impl Default for HostFile {
             other_security_share: 0.1,
             reexport_openness: 0.5,
             ties: BTreeMap::new(),
+            gdp_usd_bn_path: BTreeMap::new(),
         }
     }
 }
@@ -723,6 +746,80 @@ impl Default for SensitivityFile {
 impl SensitivityFile {
     pub fn is_empty(&self) -> bool {
         self.parameters.is_empty() && self.outputs.is_empty()
+    }
+}
+
+/// `[calibration]`: the free parameters, their ranges and the search's budget.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CalibrationFile {
+    /// Last year whose observations the search may use; later years are held out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub through: Option<i32>,
+    /// Points of the global stage (a Sobol' sequence over the ranges).
+    pub samples: u64,
+    /// Evaluations of the local stage (a compass search from the best global point).
+    pub refine: u64,
+    /// Replicates per evaluation (the same seed for all: common random numbers).
+    pub replicates: u64,
+    /// How many calibrated parameter sets to write: the best evaluation, then the best
+    /// points of the global stage.
+    pub keep: u64,
+    /// Weight of the pull toward the file's own values: the loss adds this times the sum
+    /// of squared distances from them, in units of each range (a Gaussian prior), so that
+    /// a parameter the observations do not inform stays where the file put it.
+    pub prior_weight: f64,
+    /// CSV of calibrated parameter sets (a header of keys, a row per set), relative to the
+    /// scenario file; `backtest` spreads its replicates over them. Empty: none.
+    pub parameter_sets: String,
+    pub parameters: Vec<CalibrationParameterFile>,
+}
+
+/// A free parameter: a key path, its range, and the centre of the prior.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CalibrationParameterFile {
+    pub key: String,
+    pub min: f64,
+    pub max: f64,
+    /// Round values to whole numbers.
+    pub integer: bool,
+    /// The value the prior pulls toward; without it, the file's own value. Give it when the
+    /// file holds calibrated values, so that calibrating again starts from the same prior.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prior: Option<f64>,
+}
+
+impl CalibrationParameterFile {
+    /// The key and range, as a sensitivity parameter.
+    pub fn range(&self) -> SensitivityParameterFile {
+        SensitivityParameterFile {
+            key: self.key.clone(),
+            min: self.min,
+            max: self.max,
+            integer: self.integer,
+        }
+    }
+}
+
+impl Default for CalibrationFile {
+    fn default() -> Self {
+        CalibrationFile {
+            through: None,
+            samples: 64,
+            refine: 48,
+            replicates: 8,
+            keep: 8,
+            prior_weight: 0.1,
+            parameter_sets: String::new(),
+            parameters: Vec::new(),
+        }
+    }
+}
+
+impl CalibrationFile {
+    pub fn is_empty(&self) -> bool {
+        self.parameters.is_empty() && self.through.is_none() && self.parameter_sets.is_empty()
     }
 }
 

@@ -1,6 +1,6 @@
 //! From the file format to the model's types, collecting every problem on the way.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::file::{
     CommodityFile, DepositFile, FreightFile, HostFile, MineralsFile, ModelFile, PatronFile, RouteFile, ScenarioFile,
@@ -593,8 +593,15 @@ fn model_params(m: &ModelFile, path: &KeyPath, problems: &mut Problems) -> Model
             50.0,
         ) / 400.0,
         sanctions_trade_elasticity: weight(problems, "sanctions_trade_elasticity", m.sanctions_trade_elasticity),
+        trade_gdp_elasticity: weight(problems, "trade_gdp_elasticity", m.trade_gdp_elasticity),
         reexport_capture: problems.share(&path.key("reexport_capture"), m.reexport_capture),
         remittance_elasticity: weight(problems, "remittance_elasticity", m.remittance_elasticity),
+        remittance_trend_per_quarter: problems.number(
+            &path.key("remittance_trend_pct"),
+            m.remittance_trend_pct,
+            -50.0,
+            50.0,
+        ) / 400.0,
     }
 }
 
@@ -722,7 +729,42 @@ fn host(
         levers,
         ties,
         initial_alignment,
+        gdp_path_growth: path_growth(&h.gdp_usd_bn_path, &path.key("gdp_usd_bn_path"), problems),
     }
+}
+
+/// Quarterly growth rates from a GDP path (year -> USD bn): for each listed year whose
+/// previous year is listed too, the fourth root of their ratio, less one.
+fn path_growth(path_values: &BTreeMap<String, f64>, path: &KeyPath, problems: &mut Problems) -> Vec<(i32, f64)> {
+    let mut years: Vec<(i32, f64)> = Vec::with_capacity(path_values.len());
+    for (key, &value) in path_values {
+        let at = path.key(key);
+        let year = match key.parse::<i32>() {
+            Ok(y) if (1900..=2200).contains(&y) => y,
+            _ => {
+                problems.fail(&at, "must be a calendar year (1900 to 2200), e.g. 2016 = 137.3");
+                continue;
+            }
+        };
+        let gdp = problems.number(&at, value, 0.0, MAX_USD_BN);
+        if gdp <= 0.0 && value.is_finite() && value >= 0.0 {
+            problems.fail(&at, "must be > 0 (GDP in that year, USD bn)");
+            continue;
+        }
+        years.push((year, gdp));
+    }
+    years.sort_by_key(|(y, _)| *y);
+    if let Some(gap) = years.windows(2).find(|w| w[1].0 != w[0].0 + 1) {
+        problems.fail(
+            &path.key(&gap[1].0.to_string()),
+            format!("years must follow one another: {} comes after {}", gap[1].0, gap[0].0),
+        );
+    }
+    years
+        .windows(2)
+        .filter(|w| w[0].1 > 0.0 && w[1].1 > 0.0)
+        .map(|w| (w[1].0, (w[1].1 / w[0].1).powf(0.25) - 1.0))
+        .collect()
 }
 
 fn patron(
@@ -896,6 +938,7 @@ fn patron(
         ),
         processing_t,
         firms,
+        economy_path_growth: path_growth(&p.economy_usd_bn_path, &path.key("economy_usd_bn_path"), problems),
     }
 }
 
