@@ -61,6 +61,9 @@ enum Command {
     /// Set a scenario's run against observations: errors, coverage and skill against
     /// naive forecasts (docs/backtest.md).
     Backtest(BacktestArgs),
+    /// Search a [calibration] table's parameter ranges for the values that best reproduce
+    /// the observations up to a year (docs/backtest.md).
+    Calibrate(CalibrateArgs),
 }
 
 #[derive(Args, Default)]
@@ -112,6 +115,7 @@ fn main() -> ExitCode {
         Some(Command::Sweep(args)) => analysis::sweep(args),
         Some(Command::Sensitivity(args)) => analysis::sensitivity(args),
         Some(Command::Backtest(args)) => analysis::backtest(args),
+        Some(Command::Calibrate(args)) => analysis::calibrate(args),
     }
 }
 
@@ -283,9 +287,11 @@ struct AnalysisRunArgs {
     /// Worker threads [default: all cores].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
-    /// Output root: results go to DIR/<command>-<names>/.
-    #[arg(long, value_name = "DIR", default_value = "output")]
-    out: PathBuf,
+    /// Output: compare, sweep and sensitivity write DIR/<command>-<names>/ [default DIR:
+    /// output]; backtest and calibrate write into DIR itself [default:
+    /// output/<command>-<scenario>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Skip the charts.
     #[arg(long)]
     no_charts: bool,
@@ -382,6 +388,41 @@ struct BacktestArgs {
     observed: PathBuf,
     #[command(flatten)]
     run: AnalysisRunArgs,
+    /// Run every replicate with the file's values, ignoring the calibrated parameter sets
+    /// the scenario names ([calibration] parameter_sets).
+    #[arg(long, conflicts_with = "parameter_sets")]
+    no_parameter_sets: bool,
+    /// Calibrated parameter sets to spread the replicates over (a CSV as calibrate writes)
+    /// [default: the scenario's [calibration] parameter_sets].
+    #[arg(long, value_name = "FILE")]
+    parameter_sets: Option<PathBuf>,
+    /// Last calibration year: the report scores later years as held out
+    /// [default: the scenario's [calibration] through].
+    #[arg(long, value_name = "YEAR")]
+    through: Option<i32>,
+}
+
+#[derive(Args)]
+struct CalibrateArgs {
+    /// Scenario file (TOML) with a [calibration] table of parameter ranges.
+    scenario: PathBuf,
+    /// Observations: CSV with year,host,partner,metric,value,unit,basis,note,source.
+    #[arg(long, value_name = "FILE")]
+    observed: PathBuf,
+    #[command(flatten)]
+    run: AnalysisRunArgs,
+    /// Last year the search may use; later observations are held out [default: the table's through].
+    #[arg(long, value_name = "YEAR")]
+    through: Option<i32>,
+    /// Points of the global (Sobol') stage [default: the table's samples].
+    #[arg(long, value_name = "N")]
+    samples: Option<u64>,
+    /// Evaluations of the local (compass) stage [default: the table's refine].
+    #[arg(long, value_name = "N")]
+    refine: Option<u64>,
+    /// Best evaluations kept as calibrated parameter sets [default: the table's keep].
+    #[arg(long, value_name = "N")]
+    keep: Option<u64>,
 }
 
 /// The `compare`, `sweep` and `sensitivity` commands: options in, library call, messages
@@ -400,8 +441,8 @@ mod analysis {
     use indicatif::ProgressBar;
 
     use super::{
-        exit, print_scenario_error, progress_bar, AnalysisRunArgs, BacktestArgs, CompareArgs, SensitivityArgs,
-        SweepArgs,
+        exit, print_scenario_error, progress_bar, AnalysisRunArgs, BacktestArgs, CalibrateArgs, CompareArgs,
+        SensitivityArgs, SweepArgs,
     };
 
     struct Bar(ProgressBar);
@@ -422,7 +463,8 @@ mod analysis {
             seed: run.seed,
             threads: run.threads.map(usize::from),
             max_memory_bytes: run.max_memory_mb.saturating_mul(1_000_000),
-            out_root: run.out.clone(),
+            out_root: run.out.clone().unwrap_or_else(|| super::PathBuf::from("output")),
+            out_dir: run.out.clone(),
             charts: !run.no_charts,
             command_line: std::env::args().collect(),
         }
@@ -621,11 +663,19 @@ mod analysis {
         )
     }
     pub fn backtest(args: BacktestArgs) -> ExitCode {
-        use greatgame::analysis::backtest::{backtest as run_backtest, BacktestOptions};
+        use greatgame::analysis::backtest::{backtest as run_backtest, BacktestOptions, ParameterSets};
         let options = BacktestOptions {
             scenario: args.scenario.clone(),
             observed: args.observed.clone(),
             settings: settings(&args.run),
+            parameter_sets: if args.no_parameter_sets {
+                ParameterSets::None
+            } else if let Some(file) = &args.parameter_sets {
+                ParameterSets::File(file.clone())
+            } else {
+                ParameterSets::Scenario
+            },
+            through: args.through,
         };
         run_analysis(
             args.run.quiet,
@@ -635,6 +685,27 @@ mod analysis {
                     "{} observations compared, {} skipped (see backtest_skipped.csv)",
                     outcome.matched, outcome.skipped
                 )];
+                (outcome.summary.as_str(), notes, &outcome.written)
+            },
+        )
+    }
+
+    pub fn calibrate(args: CalibrateArgs) -> ExitCode {
+        use greatgame::analysis::calibrate::{calibrate as run_calibrate, CalibrateOptions};
+        let options = CalibrateOptions {
+            scenario: args.scenario.clone(),
+            observed: args.observed.clone(),
+            settings: settings(&args.run),
+            through: args.through,
+            samples: args.samples,
+            refine: args.refine,
+            keep: args.keep,
+        };
+        run_analysis(
+            args.run.quiet,
+            |bar, cancel| run_calibrate(&options, bar, cancel),
+            |outcome| {
+                let notes = vec![format!("{} evaluations", outcome.evaluations)];
                 (outcome.summary.as_str(), notes, &outcome.written)
             },
         )

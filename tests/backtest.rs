@@ -1,7 +1,11 @@
-//! `greatgame backtest` end to end: the real binary on scenarios/backcast_2015.toml.
+//! `greatgame backtest` and `greatgame calibrate` end to end: the real binary on
+//! scenarios/backcast_2015.toml.
 
 use std::path::Path;
 use std::process::Command;
+
+/// `note` in backtest_skipped.csv (the observation's columns, then the reason).
+const OBSERVED_NOTE_COLUMN: usize = 7;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_greatgame"))
@@ -17,13 +21,14 @@ fn rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-fn run_and_check(observed: &Path, out: &Path) -> usize {
-    let status = bin()
+/// Runs a backtest of the backcast into `dir` (the folder itself) and returns its stdout.
+fn backtest(observed: &Path, dir: &Path, extra: &[&str]) -> String {
+    let output = bin()
         .args(["backtest", "scenarios/backcast_2015.toml", "--observed"])
         .arg(observed)
         .args([
             "--replicates",
-            "4",
+            "16",
             "--seed",
             "1",
             "--threads",
@@ -32,13 +37,19 @@ fn run_and_check(observed: &Path, out: &Path) -> usize {
             "--no-charts",
             "--out",
         ])
-        .arg(out)
+        .arg(dir)
+        .args(extra)
         .output()
         .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    let stdout = String::from_utf8_lossy(&status.stdout);
-    assert!(stdout.contains("verdict:"), "{stdout}");
-    let dir = out.join("backtest-backcast_2015");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Every observation lands in exactly one table (derived turnover rows are extra rows of
+/// backtest.csv); returns the number compared.
+fn run_and_check(observed: &Path, dir: &Path) -> usize {
+    let stdout = backtest(observed, dir, &[]);
+    assert!(stdout.contains("verdict"), "{stdout}");
     let (header, matched) = rows(&dir.join("backtest.csv"));
     assert_eq!(
         header[..9],
@@ -64,7 +75,14 @@ fn run_and_check(observed: &Path, out: &Path) -> usize {
     assert_eq!(header.last().unwrap(), "reason");
     assert!(skipped.iter().all(|r| !r.last().unwrap().is_empty()));
     let (_, observed_rows) = rows(observed);
-    assert_eq!(matched.len() + skipped.len(), observed_rows.len());
+    // Derived rows outside the run (2014, say) are skipped like any other.
+    let note = OBSERVED_NOTE_COLUMN;
+    let derived = matched
+        .iter()
+        .filter(|r| r.last().unwrap().starts_with("derived:"))
+        .count()
+        + skipped.iter().filter(|r| r[note].starts_with("derived:")).count();
+    assert_eq!(matched.len() + skipped.len(), observed_rows.len() + derived);
     assert!(dir.join("skill.csv").exists());
     matched.len()
 }
@@ -85,7 +103,7 @@ fn small_observed_file_lands_in_exactly_one_table() {
          2021,C5,EU,trade_share_pct,23.6,%,test,,x\n",
     )
     .unwrap();
-    assert_eq!(run_and_check(&observed, &tmp.path().join("out")), 4);
+    assert_eq!(run_and_check(&observed, &tmp.path().join("bt")), 4);
 }
 
 #[test]
@@ -117,5 +135,227 @@ fn real_observed_file_if_present() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    assert!(run_and_check(real, tmp.path()) > 0);
+    assert!(run_and_check(real, &tmp.path().join("bt")) > 0);
+}
+
+/// The model has no exports/imports split but has their sum: a pair becomes a derived
+/// turnover row, and both halves are listed as compared through it.
+#[test]
+fn exports_and_imports_are_compared_as_their_sum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let observed = tmp.path().join("observed.csv");
+    std::fs::write(
+        &observed,
+        "year,host,partner,metric,value,unit,basis,note,source\n\
+         2019,KAZ,WORLD,exports_to_partner_usd_bn,58.1,USD bn,WDI,,x\n\
+         2019,KAZ,WORLD,imports_from_partner_usd_bn,38.4,USD bn,WDI,,x\n\
+         2020,KAZ,WORLD,exports_to_partner_usd_bn,47.5,USD bn,WDI,,x\n",
+    )
+    .unwrap();
+    let dir = tmp.path().join("bt");
+    backtest(&observed, &dir, &[]);
+    let (header, matched) = rows(&dir.join("backtest.csv"));
+    assert_eq!(matched.len(), 1);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(matched[0][col("metric")], "trade_turnover_usd_bn");
+    assert_eq!(matched[0][col("observed")].parse::<f64>().unwrap(), 58.1 + 38.4);
+    assert!(matched[0][col("note")].contains("line 2") && matched[0][col("note")].contains("line 3"));
+    let (_, skipped) = rows(&dir.join("backtest_skipped.csv"));
+    assert_eq!(skipped.len(), 3);
+    assert!(skipped[0].last().unwrap().contains("sum with line 3"), "{skipped:?}");
+    // The 2020 exports have no imports to pair with.
+    assert!(skipped[2].last().unwrap().contains("no split"), "{skipped:?}");
+}
+
+/// With a calibration year, the report scores the later years apart and judges on them.
+#[test]
+fn later_years_are_scored_as_held_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let observed = tmp.path().join("observed.csv");
+    let mut text = String::from("year,host,partner,metric,value,unit,basis,note,source\n");
+    for (year, value) in [
+        (2016, 29.3),
+        (2017, 32.3),
+        (2018, 32.5),
+        (2019, 28.8),
+        (2020, 31.8),
+        (2021, 32.6),
+    ] {
+        text.push_str(&format!(
+            "{year},KGZ,WORLD,remittances_pct_gdp,{value},% of GDP,WDI,,x\n"
+        ));
+    }
+    std::fs::write(&observed, text).unwrap();
+    let stdout = backtest(&observed, &tmp.path().join("bt"), &["--through", "2018"]);
+    assert!(stdout.contains("calibrated on the years up to 2018"), "{stdout}");
+    assert!(stdout.contains("calibration years (<= 2018): MALE"), "{stdout}");
+    assert!(stdout.contains("held-out years (> 2018): MALE"), "{stdout}");
+    assert!(
+        stdout.contains("verdict (on the held-out years): the model"),
+        "{stdout}"
+    );
+    // Nothing after the calibration years: the report says it scores fit only.
+    let stdout = backtest(&observed, &tmp.path().join("bt2"), &["--through", "2021"]);
+    assert!(stdout.contains("no observation after 2021"), "{stdout}");
+}
+
+/// The backcast names calibrated parameter sets: spreading the replicates over them
+/// widens the band around the file's values alone.
+#[test]
+fn parameter_sets_widen_the_band() {
+    let tmp = tempfile::tempdir().unwrap();
+    let observed = tmp.path().join("observed.csv");
+    let mut text = String::from("year,host,partner,metric,value,unit,basis,note,source\n");
+    for year in 2016..=2021 {
+        text.push_str(&format!("{year},UZB,WORLD,remittances_pct_gdp,8.0,% of GDP,WDI,,x\n"));
+        text.push_str(&format!("{year},C5,CHN,trade_turnover_usd_bn,40.0,USD bn,t,,x\n"));
+    }
+    std::fs::write(&observed, text).unwrap();
+    let width = |dir: &Path| -> f64 {
+        let (_, matched) = rows(&dir.join("backtest.csv"));
+        matched
+            .iter()
+            .map(|r| r[8].parse::<f64>().unwrap() - r[7].parse::<f64>().unwrap())
+            .sum()
+    };
+    let with_sets = tmp.path().join("sets");
+    let stdout = backtest(&observed, &with_sets, &[]);
+    assert!(stdout.contains("spread over 16 calibrated parameter sets"), "{stdout}");
+    let alone = tmp.path().join("alone");
+    backtest(&observed, &alone, &["--no-parameter-sets"]);
+    assert!(
+        width(&with_sets) > 2.0 * width(&alone),
+        "{} vs {}",
+        width(&with_sets),
+        width(&alone)
+    );
+}
+
+fn calibrate(observed: &Path, dir: &Path, threads: &str) -> std::process::Output {
+    bin()
+        .args(["calibrate", "scenarios/backcast_2015.toml", "--observed"])
+        .arg(observed)
+        .args([
+            "--samples",
+            "6",
+            "--refine",
+            "5",
+            "--keep",
+            "3",
+            "-n",
+            "2",
+            "--threads",
+            threads,
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+/// calibrate searches the [calibration] ranges, writes every evaluation and the kept
+/// sets, and gives the same bytes on one thread or two.
+#[test]
+fn calibrate_writes_its_search_and_is_reproducible() {
+    let tmp = tempfile::tempdir().unwrap();
+    let observed = tmp.path().join("observed.csv");
+    let mut text = String::from("year,host,partner,metric,value,unit,basis,note,source\n");
+    for (year, value) in [(2016, 5.9), (2017, 9.9), (2018, 12.4), (2019, 12.2), (2022, 13.0)] {
+        text.push_str(&format!(
+            "{year},UZB,WORLD,remittances_pct_gdp,{value},% of GDP,WDI,,x\n"
+        ));
+    }
+    std::fs::write(&observed, text).unwrap();
+    let one = tmp.path().join("one");
+    let output = calibrate(&observed, &one, "1");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("4 observations up to 2021 (1 later ones held out)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("best: evaluation"), "{stdout}");
+
+    let (header, evaluations) = rows(&one.join("calibration.csv"));
+    assert_eq!(header[..2], ["evaluation", "stage"]);
+    assert_eq!(header[header.len() - 4..], ["fit", "prior", "loss", "held_out_male"]);
+    assert_eq!(evaluations[0][1], "start");
+    assert_eq!(evaluations.iter().filter(|r| r[1] == "global").count(), 6);
+    assert!(evaluations.iter().filter(|r| r[1] == "local").count() <= 5);
+    let loss = header.iter().position(|h| h == "loss").unwrap();
+    let best = evaluations
+        .iter()
+        .skip(1)
+        .map(|r| r[loss].parse::<f64>().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    // The kept sets: the best first, in the design format (keys, then values).
+    let (keys, sets) = rows(&one.join("parameter_sets.csv"));
+    assert_eq!(keys.len(), 8);
+    assert_eq!(keys[..], header[2..header.len() - 4]);
+    assert_eq!(sets.len(), 3);
+    let best_row = evaluations
+        .iter()
+        .find(|r| r[loss].parse::<f64>().unwrap() == best)
+        .unwrap();
+    for (set_value, row_value) in sets[0].iter().zip(&best_row[2..]) {
+        let (a, b): (f64, f64) = (set_value.parse().unwrap(), row_value.parse().unwrap());
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
+    }
+
+    let two = tmp.path().join("two");
+    assert!(calibrate(&observed, &two, "2").status.success());
+    for file in ["calibration.csv", "parameter_sets.csv", "report.txt"] {
+        assert_eq!(
+            std::fs::read(one.join(file)).unwrap(),
+            std::fs::read(two.join(file)).unwrap(),
+            "{file} differs between 1 and 2 threads"
+        );
+    }
+}
+
+#[test]
+fn calibrate_refuses_bad_tables_with_the_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let observed = tmp.path().join("observed.csv");
+    std::fs::write(
+        &observed,
+        "year,host,partner,metric,value,unit,basis,note,source\n2017,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n",
+    )
+    .unwrap();
+    let scenario = tmp.path().join("bad.toml");
+    let baseline = std::fs::canonicalize("scenarios/baseline.toml").unwrap();
+    std::fs::write(
+        &scenario,
+        format!(
+            "extends = {:?}\n[calibration]\nthrough = 2021\nparameters = [\n  {{ key = \"model.alignment_inertia\", min = 0.3, max = 0.1 }},\n]\n",
+            baseline.display().to_string()
+        ),
+    )
+    .unwrap();
+    let output = bin()
+        .arg("calibrate")
+        .arg(&scenario)
+        .arg("--observed")
+        .arg(&observed)
+        .args(["--quiet", "--out"])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.toml:5") && stderr.contains("max"), "{stderr}");
+
+    // No [calibration] table at all: a usage error that says what to add.
+    let output = bin()
+        .args(["calibrate", "scenarios/baseline.toml", "--observed"])
+        .arg(&observed)
+        .args(["--through", "2021", "--quiet", "--out"])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("[[calibration.parameters]]"), "{stderr}");
+    assert!(!tmp.path().join("out").exists());
 }

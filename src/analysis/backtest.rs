@@ -15,15 +15,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::analysis::charts::write_figure;
+use crate::analysis::sweep::read_design;
 use crate::analysis::{
-    folder_name, io_context, run_ensemble, short, write_folder, write_json, AnalysisError, Progress, RunSettings,
-    Written,
+    io_context, read_base, run_ensemble, short, write_folder, write_json, AnalysisError, Progress, RunSettings, Written,
 };
 use crate::ensemble::{EnsembleConfig, ReplicateObserver, ReplicateRecord};
 use crate::metrics::MetricLayout;
 use crate::model::Scenario;
 use crate::output::charts::{palette, y_range, Figure, LegendEntry, Panel, Series, SINGLE_FIGURE_SIZE};
-use crate::scenario::{self, LoadedScenario};
+use crate::scenario::overrides::Override;
+use crate::scenario::LoadedScenario;
 use crate::stats::quantile_sorted;
 
 /// The columns an observations file must have (in any order; others are ignored).
@@ -291,17 +292,137 @@ pub fn coverage(rows: &[(f64, f64, f64)]) -> Option<f64> {
         .then(|| rows.iter().filter(|(obs, lo, hi)| obs >= lo && obs <= hi).count() as f64 / rows.len() as f64)
 }
 
-// ---------------------------------------------------------------- the observer
+// ---------------------------------------------------------------- derived rows
 
-/// Collects, for each target, every replicate's annual value.
-struct AnnualCollector {
-    targets: Vec<Target>,
-    n_cells: usize,
-    /// `values[t]`: the replicates' values of target `t`, in replicate order.
-    values: Vec<Vec<f64>>,
+/// The metrics summed into a derived turnover row.
+const EXPORTS: &str = "exports_to_partner_usd_bn";
+const IMPORTS: &str = "imports_from_partner_usd_bn";
+const TURNOVER: &str = "trade_turnover_usd_bn";
+
+/// The model has no split of trade into exports and imports, but it has their sum. For
+/// each year, host, partner and basis with both an exports and an imports row and no
+/// turnover row, adds a derived turnover row (their sum, on the same basis). Returns the
+/// rows, and for each exports or imports row so used (by line) the line of its partner.
+pub fn derive_turnover(observations: &[Observation]) -> (Vec<Observation>, BTreeMap<usize, usize>) {
+    type Key<'a> = (i32, &'a str, &'a str, &'a str);
+    let mut groups: BTreeMap<Key, [Option<&Observation>; 3]> = BTreeMap::new();
+    for obs in observations {
+        let slot = match obs.metric.as_str() {
+            EXPORTS => 0,
+            IMPORTS => 1,
+            TURNOVER => 2,
+            _ => continue,
+        };
+        let key = (obs.year, obs.host.as_str(), obs.partner.as_str(), obs.basis.as_str());
+        groups.entry(key).or_default()[slot].get_or_insert(obs);
+    }
+    let mut out = observations.to_vec();
+    let mut used = BTreeMap::new();
+    for group in groups.values() {
+        if let [Some(exports), Some(imports), None] = group {
+            used.insert(exports.line, imports.line);
+            used.insert(imports.line, exports.line);
+            out.push(Observation {
+                metric: TURNOVER.to_string(),
+                value: exports.value + imports.value,
+                note: format!(
+                    "derived: exports (line {}) + imports (line {})",
+                    exports.line, imports.line
+                ),
+                ..(*exports).clone()
+            });
+        }
+    }
+    (out, used)
 }
 
-impl ReplicateObserver for AnnualCollector {
+// ---------------------------------------------------------------- the plan and the observer
+
+/// Observations set against a scenario: which are compared (and with which annual model
+/// value), which are skipped and why, and the targets an ensemble must collect.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Every observation, derived rows included (the naive forecasts' histories).
+    pub observations: Vec<Observation>,
+    pub matched: Vec<(Observation, Matched)>,
+    pub skipped: Vec<(Observation, String)>,
+    /// Distinct targets, sorted.
+    pub targets: Vec<Target>,
+    n_cells: usize,
+}
+
+impl Plan {
+    pub fn new(observations: &[Observation], scenario: &Scenario) -> Plan {
+        let layout = MetricLayout::new(scenario);
+        let (observations, summed) = derive_turnover(observations);
+        let mut skipped = Vec::new();
+        let mut matched = Vec::new();
+        for obs in &observations {
+            if let Some(other) = summed.get(&obs.line).filter(|_| obs.metric != TURNOVER) {
+                let reason = format!("compared as a derived {TURNOVER} row: the sum with line {other}");
+                skipped.push((obs.clone(), reason));
+                continue;
+            }
+            match match_observation(obs, scenario, &layout) {
+                Ok(m) => matched.push((obs.clone(), m)),
+                Err(reason) => skipped.push((obs.clone(), reason)),
+            }
+        }
+        let mut targets: Vec<Target> = matched.iter().map(|(_, m)| m.target).collect();
+        targets.sort();
+        targets.dedup();
+        Plan {
+            observations,
+            matched,
+            skipped,
+            targets,
+            n_cells: layout.n_cells(),
+        }
+    }
+
+    /// Where a matched observation's target is in [`Plan::targets`].
+    pub fn target_index(&self, m: &Matched) -> usize {
+        self.targets
+            .binary_search(&m.target)
+            .expect("every matched target is in the plan")
+    }
+
+    /// Runs one ensemble of `scenario` (which must have the layout the plan was made
+    /// for) and appends every replicate's annual value of each target to `values[t]`.
+    pub(crate) fn collect(
+        &self,
+        scenario: &Scenario,
+        config: &EnsembleConfig,
+        values: &mut [Vec<f64>],
+        progress: &dyn Progress,
+        cancel: &AtomicBool,
+        context: impl Fn() -> String,
+    ) -> Result<(), AnalysisError> {
+        if MetricLayout::new(scenario).n_cells() != self.n_cells {
+            return Err(AnalysisError::Usage(format!(
+                "{}: the parameter set changes the scenario's actors, commodities or routes",
+                context()
+            )));
+        }
+        let mut collector = AnnualCollector {
+            targets: &self.targets,
+            n_cells: self.n_cells,
+            values,
+        };
+        run_ensemble(scenario, config, progress, cancel, Some(&mut collector), context)?;
+        Ok(())
+    }
+}
+
+/// Collects, for each target, every replicate's annual value.
+struct AnnualCollector<'a> {
+    targets: &'a [Target],
+    n_cells: usize,
+    /// `values[t]`: the replicates' values of target `t`, in replicate order.
+    values: &'a mut [Vec<f64>],
+}
+
+impl ReplicateObserver for AnnualCollector<'_> {
     fn on_replicate(&mut self, _index: u64, record: &ReplicateRecord) -> io::Result<()> {
         let mut quarters = [0.0; 4];
         for (t, target) in self.targets.iter().enumerate() {
@@ -314,6 +435,31 @@ impl ReplicateObserver for AnnualCollector {
     }
 }
 
+/// The calibrated parameter sets to run, as overrides (none: the file's values). A file
+/// the scenario names is relative to the scenario file.
+fn parameter_sets(
+    which: &ParameterSets,
+    scenario_path: &Path,
+    loaded: &LoadedScenario,
+) -> Result<Vec<Vec<Override>>, AnalysisError> {
+    let path = match which {
+        ParameterSets::None => return Ok(Vec::new()),
+        ParameterSets::File(path) => path.clone(),
+        ParameterSets::Scenario => {
+            let file = &loaded.resolved.calibration.parameter_sets;
+            if file.is_empty() {
+                return Ok(Vec::new());
+            }
+            scenario_path.parent().unwrap_or(Path::new("")).join(file)
+        }
+    };
+    let (keys, rows) = read_design(&path)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| keys.iter().cloned().zip(row).collect())
+        .collect())
+}
+
 // ---------------------------------------------------------------- the command
 
 #[derive(Debug, Clone)]
@@ -321,6 +467,21 @@ pub struct BacktestOptions {
     pub scenario: PathBuf,
     pub observed: PathBuf,
     pub settings: RunSettings,
+    /// Which calibrated parameter sets to spread the replicates over.
+    pub parameter_sets: ParameterSets,
+    /// Last calibration year, instead of the scenario's `[calibration] through`.
+    pub through: Option<i32>,
+}
+
+/// Where a backtest's parameter sets come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParameterSets {
+    /// The file the scenario names in `[calibration] parameter_sets`, if any.
+    Scenario,
+    /// This file (a CSV as `calibrate` writes).
+    File(PathBuf),
+    /// None: every replicate runs the file's values.
+    None,
 }
 
 #[derive(Debug)]
@@ -345,9 +506,9 @@ pub struct Row {
 }
 
 /// A series: host, partner, metric and basis (rows on different bases are not mixed).
-type SeriesKey = (String, String, String, String);
+pub(crate) type SeriesKey = (String, String, String, String);
 
-fn key(obs: &Observation) -> SeriesKey {
+pub(crate) fn key(obs: &Observation) -> SeriesKey {
     (
         obs.host.clone(),
         obs.partner.clone(),
@@ -405,53 +566,65 @@ fn verdict(s: &Skill) -> &'static str {
     }
 }
 
+/// How the replicates were run: the file's values, or spread over parameter sets.
+struct Runs {
+    replicates: u64,
+    seed: u64,
+    parameter_sets: usize,
+    through: Option<i32>,
+}
+
 pub fn backtest(
     options: &BacktestOptions,
     progress: &dyn Progress,
     cancel: &AtomicBool,
 ) -> Result<BacktestOutcome, AnalysisError> {
-    let loaded: LoadedScenario = scenario::load(&options.scenario).map_err(|error| AnalysisError::Scenario {
-        context: options.scenario.display().to_string(),
-        error,
-    })?;
+    let (tree, loaded) = read_base(&options.scenario)?;
     let observations = read_observed(&options.observed)?;
     let scenario = &loaded.scenario;
-    let layout = MetricLayout::new(scenario);
-
-    let mut skipped: Vec<(Observation, String)> = Vec::new();
-    let mut matched: Vec<(Observation, Matched)> = Vec::new();
-    for obs in &observations {
-        match match_observation(obs, scenario, &layout) {
-            Ok(m) => matched.push((obs.clone(), m)),
-            Err(reason) => skipped.push((obs.clone(), reason)),
-        }
-    }
-    let mut targets: Vec<Target> = matched.iter().map(|(_, m)| m.target).collect();
-    targets.sort();
-    targets.dedup();
+    let plan = Plan::new(&observations, scenario);
 
     let replicates = options.settings.replicates.unwrap_or(scenario.replicates);
     if replicates == 0 {
         return Err(AnalysisError::Usage("--replicates must be at least 1".into()));
     }
     let seed = options.settings.seed.unwrap_or(scenario.seed);
-    let config = EnsembleConfig {
-        replicates,
-        seed,
-        threads: options.settings.threads,
-        max_memory_bytes: options.settings.max_memory_bytes,
-    };
-    let mut collector = AnnualCollector {
-        n_cells: layout.n_cells(),
-        values: vec![Vec::with_capacity(replicates.min(1 << 20) as usize); targets.len()],
-        targets: targets.clone(),
-    };
-    progress.start(replicates, "replicates");
-    run_ensemble(scenario, &config, progress, cancel, Some(&mut collector), || {
-        format!("backtest of {}", scenario.name)
-    })?;
-    let stats: Vec<(f64, f64, f64)> = collector
-        .values
+    let sets = parameter_sets(&options.parameter_sets, &options.scenario, &loaded)?;
+    // Each parameter set runs its share of the replicates, on its own seed (seed + set):
+    // the band then holds parameter uncertainty as well as the model's own noise.
+    let mut runs: Vec<(LoadedScenario, u64, u64)> = Vec::new();
+    if sets.is_empty() {
+        runs.push((loaded.clone(), replicates, seed));
+    } else {
+        let n = sets.len() as u64;
+        for (s, overrides) in sets.iter().enumerate() {
+            let share = replicates / n + u64::from((s as u64) < replicates % n);
+            let resolved = tree.resolve(overrides).map_err(|error| AnalysisError::Scenario {
+                context: format!("calibrated parameter set {} is not valid", s + 1),
+                error,
+            })?;
+            runs.push((resolved, share.max(1), seed.wrapping_add(s as u64)));
+        }
+    }
+    let total: u64 = runs.iter().map(|r| r.1).sum();
+    progress.start(total, "replicates");
+    let mut values = vec![Vec::with_capacity(total.min(1 << 20) as usize); plan.targets.len()];
+    for (s, (run, n, run_seed)) in runs.iter().enumerate() {
+        let config = EnsembleConfig {
+            replicates: *n,
+            seed: *run_seed,
+            threads: options.settings.threads,
+            max_memory_bytes: options.settings.max_memory_bytes,
+        };
+        plan.collect(&run.scenario, &config, &mut values, progress, cancel, || {
+            if runs.len() == 1 {
+                format!("backtest of {}", scenario.name)
+            } else {
+                format!("backtest of {}, parameter set {}", scenario.name, s + 1)
+            }
+        })?;
+    }
+    let stats: Vec<(f64, f64, f64)> = values
         .iter_mut()
         .map(|v| {
             v.sort_by(f64::total_cmp);
@@ -462,24 +635,24 @@ pub fn backtest(
 
     // Histories of every series, from the whole file (years outside the run too).
     let mut history: BTreeMap<SeriesKey, Vec<(i32, f64)>> = BTreeMap::new();
-    for obs in &observations {
+    for obs in &plan.observations {
         history.entry(key(obs)).or_default().push((obs.year, obs.value));
     }
-    let rows: Vec<Row> = matched
-        .into_iter()
+    let rows: Vec<Row> = plan
+        .matched
+        .iter()
         .map(|(obs, m)| {
-            let t = targets.binary_search(&m.target).expect("every target was collected");
-            let (mean, p05, p95) = stats[t];
-            let h = &history[&key(&obs)];
+            let (mean, p05, p95) = stats[plan.target_index(m)];
+            let h = &history[&key(obs)];
             Row {
                 persistence: persistence(h, obs.year),
                 trend: log_linear_trend(h, obs.year),
-                model_metric: m.model_metric,
+                model_metric: m.model_metric.clone(),
                 aggregate: m.target.aggregate,
                 mean: mean * m.scale,
                 p05: p05 * m.scale,
                 p95: p95 * m.scale,
-                obs,
+                obs: obs.clone(),
             }
         })
         .collect();
@@ -488,25 +661,30 @@ pub fn backtest(
     for row in &rows {
         by_series.entry(key(&row.obs)).or_default().push(row);
     }
+    let how = Runs {
+        replicates: total,
+        seed,
+        parameter_sets: sets.len(),
+        through: options.through.or(loaded.resolved.calibration.through),
+    };
     let summary = report(
         &scenario.name,
-        replicates,
-        seed,
+        &how,
         &options.observed,
         &rows,
         &by_series,
-        skipped.len(),
+        plan.skipped.len(),
     );
 
-    let name = folder_name("backtest", &[&scenario.name]);
-    let written = write_folder(&options.settings.out_root, &name, |dir| {
+    let (root, name) = options.settings.place("backtest", &scenario.name);
+    let written = write_folder(&root, &name, |dir| {
         let mut files = vec![
             "backtest.csv".to_string(),
             "backtest_skipped.csv".to_string(),
             "skill.csv".to_string(),
         ];
         write_rows(&dir.join("backtest.csv"), &rows).map_err(io_context("writing backtest.csv"))?;
-        write_skipped(&dir.join("backtest_skipped.csv"), &skipped)
+        write_skipped(&dir.join("backtest_skipped.csv"), &plan.skipped)
             .map_err(io_context("writing backtest_skipped.csv"))?;
         write_skill(&dir.join("skill.csv"), &by_series, &rows).map_err(io_context("writing skill.csv"))?;
         fs::write(dir.join("report.txt"), &summary).map_err(io_context("writing report.txt"))?;
@@ -526,13 +704,15 @@ pub fn backtest(
             "scenario": scenario.name,
             "scenario_file": options.scenario.display().to_string(),
             "observed": options.observed.display().to_string(),
-            "replicates": replicates,
+            "replicates": total,
             "seed": seed,
+            "parameter_sets": sets.len(),
+            "calibrated_through": how.through,
             "crate_version": env!("CARGO_PKG_VERSION"),
             "command_line": options.settings.command_line,
-            "observations": observations.len(),
+            "observations": plan.observations.len(),
             "compared": rows.len(),
-            "skipped": skipped.len(),
+            "skipped": plan.skipped.len(),
             "files": files,
         });
         write_json(&dir.join("manifest.json"), &manifest).map_err(io_context("writing manifest.json"))?;
@@ -543,14 +723,13 @@ pub fn backtest(
         summary,
         written,
         matched: rows.len(),
-        skipped: skipped.len(),
+        skipped: plan.skipped.len(),
     })
 }
 
 fn report(
     name: &str,
-    replicates: u64,
-    seed: u64,
+    how: &Runs,
     observed: &Path,
     rows: &[Row],
     by_series: &BTreeMap<SeriesKey, Vec<&Row>>,
@@ -559,13 +738,25 @@ fn report(
     let mut out = String::new();
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.0}%", v * 100.0));
     let num = |v: Option<f64>| v.map_or("-".to_string(), short);
+    let spread = match how.parameter_sets {
+        0 => String::new(),
+        n => format!(" spread over {n} calibrated parameter sets"),
+    };
     out.push_str(&format!(
-        "backtest of {name} against {}: {} observations compared, {skipped} skipped; {replicates} replicates, seed {seed}\n",
+        "backtest of {name} against {}: {} observations compared, {skipped} skipped; {} replicates{spread}, seed {}\n",
         observed.display(),
-        rows.len()
+        rows.len(),
+        how.replicates,
+        how.seed
     ));
     out.push_str("MALE = mean absolute log error |ln(forecast/observed)| (0.1 is about 10% off); coverage = share inside the model's p05-p95.\n");
-    out.push_str("naive forecasts use only observations of the same series from earlier years; 'vs naive' columns are on the observations that have both.\n\n");
+    out.push_str("naive forecasts use only observations of the same series from earlier years; 'vs naive' columns are on the observations that have both.\n");
+    match how.through {
+        Some(t) => out.push_str(&format!(
+            "the scenario was calibrated on the years up to {t}; later years are held out.\n\n"
+        )),
+        None => out.push_str("the scenario names no calibration years ([calibration] through).\n\n"),
+    }
     out.push_str(&format!(
         "{:<4} {:<6} {:<24} {:<30} {:>3} {:>7} {:>6} | {:>3} {:>7} {:>7} {:>7}  {}\n",
         "host", "partner", "metric", "basis", "n", "MALE", "cover", "n", "model", "persist", "trend", "verdict"
@@ -590,27 +781,50 @@ fn report(
             verdict(&s)
         ));
     }
-    let all: Vec<&Row> = rows.iter().collect();
-    let s = skill(&all);
-    out.push_str(&format!(
-        "\nall: MALE {} over {} observations, coverage {}\n",
-        num(s.male_model),
-        s.n,
-        pct(s.coverage)
-    ));
-    out.push_str(&format!(
-        "on the {} observations with both naive forecasts: model {}, persistence {}, trend {}\n",
-        s.n_naive,
-        num(s.male_model_naive),
-        num(s.male_persistence),
-        num(s.male_trend)
-    ));
-    let plain = match (s.male_model_naive, s.male_trend) {
-        (Some(m), Some(t)) if m < t => "the model BEATS the log-linear trend line",
-        (Some(_), Some(_)) => "the model does NOT beat the log-linear trend line",
-        _ => "no observation has a trend forecast: the model cannot be compared with the trend line",
+    let line = |label: &str, rows: &[&Row]| {
+        let s = skill(rows);
+        format!(
+            "{label}: MALE {} over {} observations, coverage {}; on the {} with both naive forecasts: model {}, persistence {}, trend {}\n",
+            num(s.male_model),
+            s.n,
+            pct(s.coverage),
+            s.n_naive,
+            num(s.male_model_naive),
+            num(s.male_persistence),
+            num(s.male_trend)
+        )
     };
-    out.push_str(&format!("verdict: {plain}\n"));
+    let all: Vec<&Row> = rows.iter().collect();
+    out.push('\n');
+    out.push_str(&line("all years", &all));
+    let judged: Vec<&Row> = match how.through {
+        Some(t) => {
+            let (fit, held): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.obs.year <= t);
+            out.push_str(&line(&format!("calibration years (<= {t})"), &fit));
+            if held.is_empty() {
+                out.push_str(&format!("held-out years (> {t}): no observations\n"));
+            } else {
+                out.push_str(&line(&format!("held-out years (> {t})"), &held));
+            }
+            held
+        }
+        None => all,
+    };
+    let s = skill(&judged);
+    let plain = match (how.through, s.male_model_naive, s.male_trend) {
+        (Some(t), _, _) if judged.is_empty() => format!(
+            "no observation after {t}: the file scores only the calibration years, where doing well shows fit, not forecasting skill"
+        ),
+        (_, Some(m), Some(t)) if m < t => "the model BEATS the log-linear trend line".to_string(),
+        (_, Some(_), Some(_)) => "the model does NOT beat the log-linear trend line".to_string(),
+        _ => "no observation has a trend forecast: the model cannot be compared with the trend line".to_string(),
+    };
+    let scope = if how.through.is_some() && !judged.is_empty() {
+        " (on the held-out years)"
+    } else {
+        ""
+    };
+    out.push_str(&format!("verdict{scope}: {plain}\n"));
     out
 }
 

@@ -13,6 +13,7 @@
 
 pub mod backtest;
 pub mod bootstrap;
+pub mod calibrate;
 pub mod charts;
 pub mod compare;
 pub mod design;
@@ -55,10 +56,33 @@ pub struct RunSettings {
     pub max_memory_bytes: u64,
     /// Output goes to `out_root/<analysis name>/`.
     pub out_root: PathBuf,
+    /// For the commands whose `--out` names the folder itself (backtest, calibrate): the
+    /// folder given, if any.
+    pub out_dir: Option<PathBuf>,
     /// Draw charts (and, for compare, put them in the report).
     pub charts: bool,
     /// Recorded in the manifest.
     pub command_line: Vec<String>,
+}
+
+impl RunSettings {
+    /// Where a command that takes its folder from `--out` writes: (parent, folder name);
+    /// without `--out`, `out_root/<command>-<scenario>`.
+    pub fn place(&self, command: &str, scenario: &str) -> (PathBuf, String) {
+        match &self.out_dir {
+            Some(dir) => {
+                let name = dir
+                    .file_name()
+                    .map_or_else(|| command.to_string(), |n| n.to_string_lossy().into_owned());
+                let parent = dir
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                (parent.to_path_buf(), name)
+            }
+            None => (self.out_root.clone(), folder_name(command, &[scenario])),
+        }
+    }
 }
 
 /// Receives progress: the total once known, then one tick per finished replicate.

@@ -30,7 +30,7 @@ use super::{
 use crate::ensemble::EnsembleConfig;
 use crate::metrics::MetricLayout;
 use crate::output::number;
-use crate::scenario::file::SensitivityFile;
+use crate::scenario::file::SensitivityParameterFile;
 use crate::scenario::overrides::{parse_key, Override, ScenarioTree};
 use crate::scenario::source::KeyPath;
 use crate::scenario::{Problem, ScenarioError};
@@ -91,8 +91,13 @@ struct Methods {
 }
 
 fn problem(tree: &ScenarioTree, path: KeyPath, message: String) -> AnalysisError {
+    table_problem(tree, "sensitivity", path, message)
+}
+
+/// A problem in the analysis table `table` of a scenario, located in its file.
+pub(crate) fn table_problem(tree: &ScenarioTree, table: &str, path: KeyPath, message: String) -> AnalysisError {
     AnalysisError::Scenario {
-        context: "the [sensitivity] table is not valid".to_string(),
+        context: format!("the [{table}] table is not valid"),
         error: ScenarioError {
             problems: vec![Problem {
                 location: tree.locate(&path),
@@ -103,33 +108,39 @@ fn problem(tree: &ScenarioTree, path: KeyPath, message: String) -> AnalysisError
     }
 }
 
-fn parameters(tree: &ScenarioTree, spec: &SensitivityFile, path: &Path) -> Result<Vec<Parameter>, AnalysisError> {
-    if spec.parameters.is_empty() {
+/// The parameters and ranges of the analysis table `table` (`sensitivity` or
+/// `calibration`), checked: valid keys, real ranges, no repeats.
+pub(crate) fn parameters(
+    tree: &ScenarioTree,
+    table: &str,
+    specs: &[SensitivityParameterFile],
+    path: &Path,
+) -> Result<Vec<Parameter>, AnalysisError> {
+    let problem = |path: KeyPath, message: String| table_problem(tree, table, path, message);
+    if specs.is_empty() {
         return Err(AnalysisError::Usage(format!(
-            "{} has no [[sensitivity.parameters]]: give each uncertain parameter's key and range (see docs/analysis.md)",
+            "{} has no [[{table}.parameters]]: give each parameter's key and range (see docs/analysis.md)",
             path.display()
         )));
     }
     let mut out: Vec<Parameter> = Vec::new();
-    for (i, p) in spec.parameters.iter().enumerate() {
-        let at = KeyPath::root().key("sensitivity").key("parameters").index(i);
-        parse_key(&p.key).map_err(|e| problem(tree, at.key("key"), e))?;
+    for (i, p) in specs.iter().enumerate() {
+        let at = KeyPath::root().key(table).key("parameters").index(i);
+        parse_key(&p.key).map_err(|e| problem(at.key("key"), e))?;
         if !(p.min.is_finite() && p.max.is_finite() && p.min < p.max) {
             return Err(problem(
-                tree,
                 at.key("max"),
                 format!("must be above min ({} .. {} is not a range)", p.min, p.max),
             ));
         }
         if p.integer && (p.min.fract() != 0.0 || p.max.fract() != 0.0) {
             return Err(problem(
-                tree,
                 at.key("min"),
                 "min and max of an integer parameter must be whole numbers".to_string(),
             ));
         }
         if out.iter().any(|q| q.key == p.key) {
-            return Err(problem(tree, at.key("key"), format!("{} is listed twice", p.key)));
+            return Err(problem(at.key("key"), format!("{} is listed twice", p.key)));
         }
         out.push(Parameter {
             key: p.key.clone(),
@@ -141,7 +152,7 @@ fn parameters(tree: &ScenarioTree, spec: &SensitivityFile, path: &Path) -> Resul
     Ok(out)
 }
 
-fn overrides(parameters: &[Parameter], unit: &[f64]) -> Vec<Override> {
+pub(crate) fn overrides(parameters: &[Parameter], unit: &[f64]) -> Vec<Override> {
     parameters
         .iter()
         .zip(unit)
@@ -158,7 +169,7 @@ pub fn sensitivity(
     let invalid = |context: String| move |error: ScenarioError| AnalysisError::Scenario { context, error };
     let (tree, base) = super::read_base(&options.scenario)?;
     let spec = &base.resolved.sensitivity;
-    let params = parameters(&tree, spec, &options.scenario)?;
+    let params = parameters(&tree, "sensitivity", &spec.parameters, &options.scenario)?;
     let k = params.len();
 
     let method = options.method.clone().unwrap_or_else(|| spec.method.clone());

@@ -1,0 +1,602 @@
+//! `greatgame calibrate`: a search over the ranges of a scenario's `[calibration]` table
+//! for the parameter values whose runs best reproduce the observations up to a year.
+//!
+//! The loss of a set of values is the backtest's error on the calibration years: for each
+//! series (host, partner, metric, basis) the mean absolute log error of the ensemble mean,
+//! then the mean over series, so that a series observed every year counts no more than
+//! one observed once. Every evaluation runs the same replicates (one seed: common random
+//! numbers), so differences between evaluations come from the parameters, not the noise.
+//!
+//! The search has two stages, both deterministic: a Sobol' sequence over the ranges
+//! (global), then a compass search from the best point found (local: one coordinate at a
+//! time, up and down by a step that halves when no move helps). The loss adds a pull
+//! toward the file's own values (`prior_weight`), so parameters the observations do not
+//! inform stay where the file put them. The best evaluation and the best points of the
+//! global stage (`keep` in all) are written as parameter sets that `greatgame backtest`
+//! spreads its replicates over, so its bands carry the parameters' uncertainty as well
+//! as the model's noise.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use crate::analysis::backtest::{key, read_observed, Plan, SeriesKey};
+use crate::analysis::design::{Sobol, MAX_SOBOL_DIMENSIONS};
+use crate::analysis::sensitivity::{overrides, parameters, table_problem, Parameter};
+use crate::analysis::sweep::tidy_number;
+use crate::analysis::{
+    io_context, read_base, short, write_folder, write_json, AnalysisError, Progress, RunSettings, Written,
+};
+use crate::ensemble::EnsembleConfig;
+use crate::scenario::file::ScenarioFile;
+use crate::scenario::overrides::parse_key;
+use crate::scenario::source::KeyPath;
+
+/// Largest number of evaluations in one stage.
+const MAX_EVALUATIONS: u64 = 100_000;
+/// The compass search starts with this step (in units of each range) and stops below the last.
+const FIRST_STEP: f64 = 0.125;
+const SMALLEST_STEP: f64 = 1.0 / 1024.0;
+/// A simulated value at or below zero is scored as this fraction of the observation.
+const FLOOR: f64 = 1e-3;
+
+#[derive(Debug, Clone)]
+pub struct CalibrateOptions {
+    pub scenario: PathBuf,
+    pub observed: PathBuf,
+    pub settings: RunSettings,
+    pub through: Option<i32>,
+    pub samples: Option<u64>,
+    pub refine: Option<u64>,
+    pub keep: Option<u64>,
+}
+
+#[derive(Debug)]
+pub struct CalibrateOutcome {
+    pub summary: String,
+    pub written: Written,
+    pub evaluations: usize,
+}
+
+/// One evaluated set of values.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// `start` (the file's own values), `global` or `local`.
+    pub stage: &'static str,
+    /// Unit coordinates in the ranges; `None` for the start.
+    pub unit: Option<Vec<f64>>,
+    /// The error on the calibration years (series-balanced MALE).
+    pub fit: f64,
+    /// The prior's pull: `prior_weight` times the squared distance from the file's values.
+    pub penalty: f64,
+    /// `fit + penalty`: what the search minimises.
+    pub loss: f64,
+    /// The same error on the held-out years, if there are any (reported, never used).
+    pub held_out: Option<f64>,
+    /// Per series: MALE on its calibration years.
+    pub by_series: BTreeMap<SeriesKey, f64>,
+}
+
+/// |ln(simulated / observed)|, with a simulated value at or below zero scored as a
+/// thousandth of the observation; `None` when the observation is not positive.
+pub fn log_error(simulated: f64, observed: f64) -> Option<f64> {
+    (observed > 0.0 && observed.is_finite()).then(|| {
+        let floored = if simulated.is_finite() {
+            simulated.max(FLOOR * observed)
+        } else {
+            FLOOR * observed
+        };
+        (floored / observed).ln().abs()
+    })
+}
+
+/// The value a key path names in a resolved scenario file, if it is a number. Arrays
+/// of tables are entered by the element's `id` or `name` (as in overrides) or by index.
+pub fn file_value(resolved: &ScenarioFile, key: &str) -> Option<f64> {
+    let mut node = toml::Value::try_from(resolved).ok()?;
+    for segment in parse_key(key).ok()? {
+        node = match node {
+            toml::Value::Table(mut table) => table.remove(&segment)?,
+            toml::Value::Array(items) => {
+                let labelled = |item: &toml::Value| {
+                    ["id", "name"]
+                        .iter()
+                        .any(|k| item.get(k).and_then(toml::Value::as_str) == Some(segment.as_str()))
+                };
+                match items.iter().position(labelled) {
+                    Some(i) => items.into_iter().nth(i)?,
+                    None => items.into_iter().nth(segment.parse().ok()?)?,
+                }
+            }
+            _ => return None,
+        };
+    }
+    node.as_float().or_else(|| node.as_integer().map(|i| i as f64))
+}
+
+/// Series-balanced MALE of the plan's matched observations that `include` selects, from
+/// the ensemble means of the targets: (loss, per-series MALE); `None` without any.
+pub fn series_loss(
+    plan: &Plan,
+    means: &[f64],
+    include: impl Fn(i32) -> bool,
+) -> Option<(f64, BTreeMap<SeriesKey, f64>)> {
+    let mut sums: BTreeMap<SeriesKey, (f64, usize)> = BTreeMap::new();
+    for (obs, m) in &plan.matched {
+        if !include(obs.year) {
+            continue;
+        }
+        if let Some(e) = log_error(means[plan.target_index(m)] * m.scale, obs.value) {
+            let entry = sums.entry(key(obs)).or_default();
+            entry.0 += e;
+            entry.1 += 1;
+        }
+    }
+    if sums.is_empty() {
+        return None;
+    }
+    let by_series: BTreeMap<SeriesKey, f64> = sums.into_iter().map(|(k, (s, n))| (k, s / n as f64)).collect();
+    let loss = by_series.values().sum::<f64>() / by_series.len() as f64;
+    Some((loss, by_series))
+}
+
+pub fn calibrate(
+    options: &CalibrateOptions,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<CalibrateOutcome, AnalysisError> {
+    let (tree, base) = read_base(&options.scenario)?;
+    let spec = &base.resolved.calibration;
+    let ranges: Vec<_> = spec.parameters.iter().map(|p| p.range()).collect();
+    let params = parameters(&tree, "calibration", &ranges, &options.scenario)?;
+    let k = params.len();
+    if k > MAX_SOBOL_DIMENSIONS {
+        return Err(AnalysisError::Usage(format!(
+            "calibrate takes at most {MAX_SOBOL_DIMENSIONS} parameters, the scenario lists {k}"
+        )));
+    }
+    let field = |name: &str| KeyPath::root().key("calibration").key(name);
+    let bad = |from_cli: bool, name: &str, message: String| {
+        if from_cli {
+            AnalysisError::Usage(format!("--{name}: {message}"))
+        } else {
+            table_problem(&tree, "calibration", field(name), message)
+        }
+    };
+    let through = options.through.or(spec.through).ok_or_else(|| {
+        AnalysisError::Usage(format!(
+            "{} gives no last calibration year: set [calibration] through or pass --through YEAR",
+            options.scenario.display()
+        ))
+    })?;
+    let samples = options.samples.unwrap_or(spec.samples);
+    let refine = options.refine.unwrap_or(spec.refine);
+    let keep = options.keep.unwrap_or(spec.keep);
+    let replicates = options.settings.replicates.unwrap_or(spec.replicates);
+    if !(1..=MAX_EVALUATIONS).contains(&samples) {
+        return Err(bad(
+            options.samples.is_some(),
+            "samples",
+            format!("must be 1 to {MAX_EVALUATIONS}, got {samples}"),
+        ));
+    }
+    if refine > MAX_EVALUATIONS {
+        return Err(bad(
+            options.refine.is_some(),
+            "refine",
+            format!("must be 0 to {MAX_EVALUATIONS}, got {refine}"),
+        ));
+    }
+    if keep == 0 || keep > samples + 1 {
+        return Err(bad(
+            options.keep.is_some(),
+            "keep",
+            format!("must be 1 to samples + 1 ({}), got {keep}", samples + 1),
+        ));
+    }
+    if replicates == 0 {
+        return Err(bad(
+            options.settings.replicates.is_some(),
+            "replicates",
+            "must be at least 1".to_string(),
+        ));
+    }
+    // The ranges' ends must make valid scenarios.
+    for (end, u) in [("minimum", 0.0), ("maximum", 1.0)] {
+        tree.resolve(&overrides(&params, &vec![u; k]))
+            .map_err(|error| AnalysisError::Scenario {
+                context: format!("the scenario with every calibration parameter at its {end} is not valid"),
+                error,
+            })?;
+    }
+
+    let observations = read_observed(&options.observed)?;
+    let plan = Plan::new(&observations, &base.scenario);
+    let calibration_years = plan.matched.iter().filter(|(o, _)| o.year <= through).count();
+    let held_out_years = plan.matched.len() - calibration_years;
+    if series_loss(&plan, &vec![1.0; plan.targets.len()], |y| y <= through).is_none() {
+        return Err(AnalysisError::Usage(format!(
+            "no observation of {} up to {through} matches a quantity of the model: nothing to calibrate on",
+            options.observed.display()
+        )));
+    }
+
+    let prior_weight = spec.prior_weight;
+    if !(prior_weight.is_finite() && prior_weight >= 0.0) {
+        return Err(bad(
+            false,
+            "prior_weight",
+            format!("must be a number >= 0, got {prior_weight}"),
+        ));
+    }
+    // The prior's centre, in unit coordinates of the ranges: the value the table gives,
+    // else the file's own.
+    let mut prior: Vec<Option<f64>> = Vec::with_capacity(k);
+    for (i, (p, given)) in params.iter().zip(&spec.parameters).enumerate() {
+        let centre = match given.prior {
+            Some(v) if !(p.min..=p.max).contains(&v) => {
+                return Err(table_problem(
+                    &tree,
+                    "calibration",
+                    KeyPath::root()
+                        .key("calibration")
+                        .key("parameters")
+                        .index(i)
+                        .key("prior"),
+                    format!("must lie in the range {} .. {}, got {v}", p.min, p.max),
+                ))
+            }
+            Some(v) => Some(v),
+            None => file_value(&base.resolved, &p.key),
+        };
+        prior.push(centre.map(|v| ((v - p.min) / (p.max - p.min)).clamp(0.0, 1.0)));
+    }
+    let penalty = |unit: &[f64]| -> f64 {
+        prior_weight
+            * unit
+                .iter()
+                .zip(&prior)
+                .filter_map(|(u, c)| c.map(|c| (u - c).powi(2)))
+                .sum::<f64>()
+    };
+
+    let seed = options.settings.seed.unwrap_or(base.scenario.seed);
+    let config = EnsembleConfig {
+        replicates,
+        seed,
+        threads: options.settings.threads,
+        max_memory_bytes: options.settings.max_memory_bytes,
+    };
+    progress.start((1 + samples + refine) * replicates, "replicates");
+    let mut evaluations: Vec<Evaluation> = Vec::new();
+    let evaluate = |evaluations: &mut Vec<Evaluation>,
+                    stage: &'static str,
+                    unit: Option<Vec<f64>>|
+     -> Result<f64, AnalysisError> {
+        let number = evaluations.len() + 1;
+        let loaded = match &unit {
+            Some(u) => tree
+                .resolve(&overrides(&params, u))
+                .map_err(|error| AnalysisError::Scenario {
+                    context: format!("calibration point {number} is not valid"),
+                    error,
+                })?,
+            None => base.clone(),
+        };
+        let mut values = vec![Vec::with_capacity(replicates as usize); plan.targets.len()];
+        plan.collect(&loaded.scenario, &config, &mut values, progress, cancel, || {
+            format!("calibration point {number}")
+        })?;
+        let means: Vec<f64> = values.iter().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
+        let (fit, by_series) = series_loss(&plan, &means, |y| y <= through).expect("checked: calibration rows exist");
+        let held_out = series_loss(&plan, &means, |y| y > through).map(|(l, _)| l);
+        let pull = unit.as_deref().map_or(0.0, penalty);
+        evaluations.push(Evaluation {
+            stage,
+            unit,
+            fit,
+            penalty: pull,
+            loss: fit + pull,
+            held_out,
+            by_series,
+        });
+        Ok(fit + pull)
+    };
+
+    // The file's own values, for reference; then the global stage.
+    evaluate(&mut evaluations, "start", None)?;
+    for point in Sobol::new(k).expect("k checked").points(samples as usize) {
+        evaluate(&mut evaluations, "global", Some(point))?;
+    }
+    // The local stage: compass search from the best global point.
+    let best_global = best_point(&evaluations);
+    let mut centre = evaluations[best_global]
+        .unit
+        .clone()
+        .expect("global points have coordinates");
+    let mut centre_loss = evaluations[best_global].loss;
+    let mut step = FIRST_STEP;
+    let mut used = 0;
+    'search: while used < refine && step >= SMALLEST_STEP {
+        let mut moved = false;
+        for d in 0..k {
+            for sign in [1.0, -1.0] {
+                if used >= refine {
+                    break 'search;
+                }
+                let mut trial = centre.clone();
+                trial[d] = (trial[d] + sign * step).clamp(0.0, 1.0);
+                if trial[d] == centre[d] {
+                    continue;
+                }
+                used += 1;
+                let loss = evaluate(&mut evaluations, "local", Some(trial.clone()))?;
+                if loss < centre_loss {
+                    centre = trial;
+                    centre_loss = loss;
+                    moved = true;
+                    break;
+                }
+            }
+        }
+        if !moved {
+            step /= 2.0;
+        }
+    }
+
+    // The calibrated sets: the best evaluation, then the best points of the global stage.
+    // The global points are a sample of the ranges, so the best of them show how far the
+    // good values spread (a rejection sample, as in approximate Bayesian computation);
+    // the local stage's points are neighbours of the best and would hide that spread.
+    let best = best_point(&evaluations);
+    let mut global: Vec<usize> = (0..evaluations.len())
+        .filter(|&i| evaluations[i].stage == "global" && i != best)
+        .collect();
+    global.sort_by(|&a, &b| evaluations[a].loss.total_cmp(&evaluations[b].loss).then(a.cmp(&b)));
+    let kept: Vec<usize> = std::iter::once(best).chain(global).take(keep as usize).collect();
+
+    let summary = report(&Report {
+        name: &base.scenario.name,
+        options,
+        params: &params,
+        evaluations: &evaluations,
+        kept: &kept,
+        through,
+        calibration_years,
+        held_out_years,
+        replicates,
+        seed,
+        prior: &prior,
+        prior_weight,
+    });
+    let (root, name) = options.settings.place("calibrate", &base.scenario.name);
+    let written = write_folder(&root, &name, |dir| {
+        write_evaluations(&dir.join("calibration.csv"), &params, &evaluations)
+            .map_err(io_context("writing calibration.csv"))?;
+        write_sets(&dir.join("parameter_sets.csv"), &params, &evaluations, &kept)
+            .map_err(io_context("writing parameter_sets.csv"))?;
+        fs::write(dir.join("report.txt"), &summary).map_err(io_context("writing report.txt"))?;
+        let values = |i: usize| -> serde_json::Map<String, serde_json::Value> {
+            let unit = evaluations[i].unit.as_ref().expect("ranked points have coordinates");
+            params
+                .iter()
+                .zip(unit)
+                .map(|(p, &u)| (p.key.clone(), serde_json::json!(p.value(u))))
+                .collect()
+        };
+        let manifest = serde_json::json!({
+            "command": "calibrate",
+            "scenario": base.scenario.name,
+            "scenario_file": options.scenario.display().to_string(),
+            "observed": options.observed.display().to_string(),
+            "through": through,
+            "replicates_per_evaluation": replicates,
+            "seed": seed,
+            "evaluations": evaluations.len(),
+            "start_fit": evaluations[0].fit,
+            "prior_weight": prior_weight,
+            "best_loss": evaluations[best].loss,
+            "best": values(best),
+            "crate_version": env!("CARGO_PKG_VERSION"),
+            "command_line": options.settings.command_line,
+            "files": ["calibration.csv", "parameter_sets.csv", "report.txt", "manifest.json"],
+        });
+        write_json(&dir.join("manifest.json"), &manifest).map_err(io_context("writing manifest.json"))?;
+        Ok(vec![
+            "calibration.csv".into(),
+            "parameter_sets.csv".into(),
+            "report.txt".into(),
+            "manifest.json".into(),
+        ])
+    })?;
+    Ok(CalibrateOutcome {
+        summary,
+        written,
+        evaluations: evaluations.len(),
+    })
+}
+
+/// The best evaluation with coordinates (the first of equals).
+fn best_point(evaluations: &[Evaluation]) -> usize {
+    (0..evaluations.len())
+        .filter(|&i| evaluations[i].unit.is_some())
+        .min_by(|&a, &b| evaluations[a].loss.total_cmp(&evaluations[b].loss).then(a.cmp(&b)))
+        .expect("the global stage has at least one point")
+}
+
+struct Report<'a> {
+    name: &'a str,
+    options: &'a CalibrateOptions,
+    params: &'a [Parameter],
+    evaluations: &'a [Evaluation],
+    kept: &'a [usize],
+    through: i32,
+    calibration_years: usize,
+    held_out_years: usize,
+    replicates: u64,
+    seed: u64,
+    prior: &'a [Option<f64>],
+    prior_weight: f64,
+}
+
+fn report(r: &Report) -> String {
+    let mut out = String::new();
+    let best = &r.evaluations[r.kept[0]];
+    let start = &r.evaluations[0];
+    let value = |e: &Evaluation, p: usize| r.params[p].value(e.unit.as_ref().expect("ranked")[p]);
+    let _ = writeln!(
+        out,
+        "calibration of {} against {}: {} observations up to {} ({} later ones held out); {} evaluations of {} replicates, seed {}",
+        r.name,
+        r.options.observed.display(),
+        r.calibration_years,
+        r.through,
+        r.held_out_years,
+        r.evaluations.len(),
+        r.replicates,
+        r.seed
+    );
+    let _ = writeln!(
+        out,
+        "loss = fit + prior: fit = mean over series of the series' mean absolute log error on the years up to {} (each\n\
+         series counts once); prior = {} x squared distance from the prior's centres, in units of each range\n",
+        r.through,
+        short(r.prior_weight)
+    );
+    let held = |e: &Evaluation| e.held_out.map_or("-".to_string(), short);
+    let _ = writeln!(
+        out,
+        "the file's own values: fit {} (held-out MALE {})",
+        short(start.fit),
+        held(start)
+    );
+    let _ = writeln!(
+        out,
+        "best: evaluation {} ({} stage), loss {} = fit {} + prior {} (held-out MALE {})\n",
+        r.kept[0] + 1,
+        best.stage,
+        short(best.loss),
+        short(best.fit),
+        short(best.penalty),
+        held(best)
+    );
+    let _ = writeln!(
+        out,
+        "{:<44} {:>10} {:>10} {:>10} {:>10}   kept sets ({})",
+        "parameter",
+        "min",
+        "max",
+        "prior",
+        "best",
+        r.kept.len()
+    );
+    for (p, param) in r.params.iter().enumerate() {
+        let kept: Vec<f64> = r.kept.iter().map(|&i| value(&r.evaluations[i], p)).collect();
+        let lo = kept.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = kept.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let at_edge = {
+            let u = best.unit.as_ref().expect("ranked")[p];
+            if u <= 0.01 || u >= 0.99 {
+                "  (at the edge of its range)"
+            } else {
+                ""
+            }
+        };
+        let centre = r.prior[p].map_or("-".to_string(), |u| short(param.value(u)));
+        let _ = writeln!(
+            out,
+            "{:<44} {:>10} {:>10} {:>10} {:>10}   {} .. {}{at_edge}",
+            param.key,
+            short(param.min),
+            short(param.max),
+            centre,
+            short(value(best, p)),
+            short(lo),
+            short(hi)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nper series, MALE on the calibration years: the file's values -> best"
+    );
+    for (k, after) in &best.by_series {
+        let before = start.by_series.get(k).copied();
+        let _ = writeln!(
+            out,
+            "  {:<4} {:<6} {:<26} {:<34} {:>7} -> {}",
+            k.0,
+            k.1,
+            k.2,
+            k.3.chars().take(34).collect::<String>(),
+            before.map_or("-".to_string(), short),
+            short(*after)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nTo adopt: write the best values into the scenario, and name parameter_sets.csv (copied beside it) in [calibration] parameter_sets."
+    );
+    out
+}
+
+fn write_evaluations(path: &std::path::Path, params: &[Parameter], evaluations: &[Evaluation]) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    let mut header = vec!["evaluation".to_string(), "stage".to_string()];
+    header.extend(params.iter().map(|p| p.key.clone()));
+    header.extend(["fit", "prior", "loss", "held_out_male"].map(String::from));
+    w.write_record(&header)?;
+    for (i, e) in evaluations.iter().enumerate() {
+        let mut row = vec![(i + 1).to_string(), e.stage.to_string()];
+        match &e.unit {
+            Some(u) => row.extend(params.iter().zip(u).map(|(p, &u)| crate::output::number(p.value(u)))),
+            None => row.extend(params.iter().map(|_| String::new())),
+        }
+        row.push(crate::output::number(e.fit));
+        row.push(crate::output::number(e.penalty));
+        row.push(crate::output::number(e.loss));
+        row.push(e.held_out.map_or_else(String::new, crate::output::number));
+        w.write_record(&row)?;
+    }
+    w.flush()
+}
+
+/// The kept sets in the design format `backtest` and `sweep --design` read: a header of
+/// keys, a row of values per set, best first.
+fn write_sets(
+    path: &std::path::Path,
+    params: &[Parameter],
+    evaluations: &[Evaluation],
+    kept: &[usize],
+) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(params.iter().map(|p| p.key.as_str()))?;
+    for &i in kept {
+        let unit = evaluations[i].unit.as_ref().expect("kept points have coordinates");
+        w.write_record(
+            params
+                .iter()
+                .zip(unit)
+                .map(|(p, &u)| tidy_number(p.value(u)).to_string()),
+        )?;
+    }
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_error_is_symmetric_in_ratio_and_floors_non_positive_values() {
+        let e = log_error(2.0, 1.0).unwrap();
+        assert!((e - 2f64.ln()).abs() < 1e-12);
+        assert!((log_error(0.5, 1.0).unwrap() - e).abs() < 1e-12);
+        assert_eq!(log_error(1.0, 0.0), None);
+        let floored = log_error(0.0, 5.0).unwrap();
+        assert!((floored - 1000f64.ln()).abs() < 1e-9);
+        assert_eq!(log_error(-3.0, 5.0), Some(floored));
+        assert_eq!(log_error(f64::NAN, 5.0), Some(floored));
+    }
+}
