@@ -84,6 +84,11 @@ fn run_and_check(observed: &Path, dir: &Path) -> usize {
         + skipped.iter().filter(|r| r[note].starts_with("derived:")).count();
     assert_eq!(matched.len() + skipped.len(), observed_rows.len() + derived);
     assert!(dir.join("skill.csv").exists());
+    // The forecast covers every whole year of the run (2015-2025) for each compared series.
+    let (header, forecast) = rows(&dir.join("forecast.csv"));
+    assert_eq!(header[0], "year");
+    let series: std::collections::BTreeSet<_> = matched.iter().map(|r| r[1..5].to_vec()).collect();
+    assert_eq!(forecast.len(), 11 * series.len());
     matched.len()
 }
 

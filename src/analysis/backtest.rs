@@ -346,6 +346,9 @@ pub struct Plan {
     pub observations: Vec<Observation>,
     pub matched: Vec<(Observation, Matched)>,
     pub skipped: Vec<(Observation, String)>,
+    /// For each compared series, its model quantity in every whole year of the run: the
+    /// forecast drawn and written beside the observations.
+    pub series_years: BTreeMap<SeriesKey, Vec<(i32, Matched)>>,
     /// Distinct targets, sorted.
     pub targets: Vec<Target>,
     n_cells: usize,
@@ -368,13 +371,33 @@ impl Plan {
                 Err(reason) => skipped.push((obs.clone(), reason)),
             }
         }
-        let mut targets: Vec<Target> = matched.iter().map(|(_, m)| m.target).collect();
+        let first_year = scenario.start.year() + i32::from(scenario.start.quarter_of_year() != 1);
+        let last_year = scenario
+            .quarter_of_step(scenario.horizon_quarters.saturating_sub(1))
+            .year();
+        let mut series_years: BTreeMap<SeriesKey, Vec<(i32, Matched)>> = BTreeMap::new();
+        for (obs, _) in &matched {
+            series_years.entry(key(obs)).or_insert_with(|| {
+                (first_year..=last_year)
+                    .filter_map(|year| {
+                        let at_year = Observation { year, ..obs.clone() };
+                        match_observation(&at_year, scenario, &layout).ok().map(|m| (year, m))
+                    })
+                    .collect()
+            });
+        }
+        let mut targets: Vec<Target> = matched
+            .iter()
+            .map(|(_, m)| m.target)
+            .chain(series_years.values().flatten().map(|(_, m)| m.target))
+            .collect();
         targets.sort();
         targets.dedup();
         Plan {
             observations,
             matched,
             skipped,
+            series_years,
             targets,
             n_cells: layout.n_cells(),
         }
@@ -661,6 +684,21 @@ pub fn backtest(
     for row in &rows {
         by_series.entry(key(&row.obs)).or_default().push(row);
     }
+    // Every whole year of the run, for each series: (year, mean, p05, p95).
+    let forecasts: BTreeMap<&SeriesKey, Vec<(i32, f64, f64, f64)>> = plan
+        .series_years
+        .iter()
+        .map(|(k, years)| {
+            let values = years
+                .iter()
+                .map(|(year, m)| {
+                    let (mean, p05, p95) = stats[plan.target_index(m)];
+                    (*year, mean * m.scale, p05 * m.scale, p95 * m.scale)
+                })
+                .collect();
+            (k, values)
+        })
+        .collect();
     let how = Runs {
         replicates: total,
         seed,
@@ -687,13 +725,15 @@ pub fn backtest(
         write_skipped(&dir.join("backtest_skipped.csv"), &plan.skipped)
             .map_err(io_context("writing backtest_skipped.csv"))?;
         write_skill(&dir.join("skill.csv"), &by_series, &rows).map_err(io_context("writing skill.csv"))?;
+        write_forecasts(&dir.join("forecast.csv"), &forecasts).map_err(io_context("writing forecast.csv"))?;
+        files.push("forecast.csv".into());
         fs::write(dir.join("report.txt"), &summary).map_err(io_context("writing report.txt"))?;
         files.push("report.txt".into());
         if options.settings.charts {
             let chart_dir = dir.join("charts");
             fs::create_dir_all(&chart_dir).map_err(io_context("creating charts/"))?;
             for (k, series) in &by_series {
-                for path in draw_series(&chart_dir, k, series)? {
+                for path in draw_series(&chart_dir, k, series, &forecasts[k], how.through)? {
                     let relative = path.strip_prefix(dir).unwrap_or(&path);
                     files.push(relative.display().to_string());
                 }
@@ -927,7 +967,45 @@ fn write_skill(path: &Path, by_series: &BTreeMap<SeriesKey, Vec<&Row>>, rows: &[
     w.flush()
 }
 
-fn draw_series(dir: &Path, k: &SeriesKey, rows: &[&Row]) -> Result<Vec<PathBuf>, crate::output::charts::ChartError> {
+/// The model's annual value of every compared series in every whole year of the run.
+fn write_forecasts(path: &Path, forecasts: &BTreeMap<&SeriesKey, Vec<(i32, f64, f64, f64)>>) -> io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record([
+        "year",
+        "host",
+        "partner",
+        "metric",
+        "basis",
+        "simulated_mean",
+        "simulated_p05",
+        "simulated_p95",
+    ])?;
+    for (k, years) in forecasts {
+        for &(year, mean, p05, p95) in years {
+            w.write_record([
+                year.to_string(),
+                k.0.clone(),
+                k.1.clone(),
+                k.2.clone(),
+                k.3.clone(),
+                crate::output::number(mean),
+                crate::output::number(p05),
+                crate::output::number(p95),
+            ])?;
+        }
+    }
+    w.flush()
+}
+
+/// One series: the model's band over the whole run, the observations, and the naive
+/// forecasts; a dotted line after the last calibration year.
+fn draw_series(
+    dir: &Path,
+    k: &SeriesKey,
+    rows: &[&Row],
+    forecast: &[(i32, f64, f64, f64)],
+    through: Option<i32>,
+) -> Result<Vec<PathBuf>, crate::output::charts::ChartError> {
     let mut sorted: Vec<&Row> = rows.to_vec();
     sorted.sort_by_key(|r| r.obs.year);
     let x = |r: &Row| r.obs.year as f64 + 0.5;
@@ -936,7 +1014,10 @@ fn draw_series(dir: &Path, k: &SeriesKey, rows: &[&Row]) -> Result<Vec<PathBuf>,
         color: palette(0),
         dashed: false,
         band: true,
-        points: sorted.iter().map(|r| (x(r), r.mean, r.p05, r.p95)).collect(),
+        points: forecast
+            .iter()
+            .map(|&(year, mean, p05, p95)| (year as f64 + 0.5, mean, p05, p95))
+            .collect(),
     };
     let observed = Series {
         color: crate::output::charts::INK,
@@ -959,8 +1040,8 @@ fn draw_series(dir: &Path, k: &SeriesKey, rows: &[&Row]) -> Result<Vec<PathBuf>,
         band: false,
         points: sorted.iter().filter_map(|r| r.trend.map(|v| point(r, v))).collect(),
     };
-    let series = vec![model, observed, persist, trend];
-    let legend = vec![
+    let mut series = vec![model, observed, persist, trend];
+    let mut legend = vec![
         LegendEntry {
             label: "model (mean, p05-p95)".into(),
             color: palette(0),
@@ -986,8 +1067,26 @@ fn draw_series(dir: &Path, k: &SeriesKey, rows: &[&Row]) -> Result<Vec<PathBuf>,
             band: false,
         },
     ];
-    let first = sorted.first().map_or(2015.0, |r| r.obs.year as f64);
-    let last = sorted.last().map_or(2016.0, |r| r.obs.year as f64 + 1.0);
+    let years = forecast.iter().map(|f| f.0).chain(sorted.iter().map(|r| r.obs.year));
+    let (first, last) = years.fold((i32::MAX, i32::MIN), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let (first, last) = (first as f64, last as f64 + 1.0);
+    if let Some(t) = through.filter(|&t| (first..last).contains(&(t as f64 + 1.0))) {
+        // The end of the calibration years, as a thin vertical line across the data.
+        let (lo, hi) = y_range(&series);
+        let edge = t as f64 + 1.0;
+        series.push(Series {
+            color: crate::output::charts::INK,
+            dashed: true,
+            band: false,
+            points: vec![(edge, lo, lo, lo), (edge, hi, hi, hi)],
+        });
+        legend.push(LegendEntry {
+            label: format!("end of calibration ({t})"),
+            color: crate::output::charts::INK,
+            dashed: true,
+            band: false,
+        });
+    }
     let figure = Figure {
         title: format!("{} {} {}", k.2, k.0, k.1),
         subtitle: format!("basis: {}; model: {}", k.3, rows[0].model_metric),
