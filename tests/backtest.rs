@@ -286,6 +286,12 @@ fn calibrate_writes_its_search_and_is_reproducible() {
     assert_eq!(header[..2], ["evaluation", "stage"]);
     assert_eq!(header[header.len() - 4..], ["fit", "prior", "loss", "held_out_male"]);
     assert_eq!(evaluations[0][1], "start");
+    // The search starts from the prior's centres the backcast's table gives.
+    let start: Vec<f64> = evaluations[0][2..header.len() - 4]
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(start, [0.0, 1.0, 3.0, 1.0, 1.0, 0.08, 0.05, 2.0]);
     assert_eq!(evaluations.iter().filter(|r| r[1] == "global").count(), 6);
     assert!(evaluations.iter().filter(|r| r[1] == "local").count() <= 5);
     let loss = header.iter().position(|h| h == "loss").unwrap();
@@ -363,4 +369,90 @@ fn calibrate_refuses_bad_tables_with_the_line_and_key() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("[[calibration.parameters]]"), "{stderr}");
     assert!(!tmp.path().join("out").exists());
+}
+
+/// `--out` names the folder itself, which is replaced: an unrelated folder is refused
+/// and left as it was, as is a path that names no folder.
+#[test]
+fn out_folder_that_is_not_an_earlier_output_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let observed = tmp.path().join("observed.csv");
+    std::fs::write(
+        &observed,
+        "year,host,partner,metric,value,unit,basis,note,source\n2017,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n",
+    )
+    .unwrap();
+    let precious = tmp.path().join("results");
+    std::fs::create_dir(&precious).unwrap();
+    std::fs::write(precious.join("thesis.txt"), "keep me").unwrap();
+    let calibrate_budget = ["--samples", "2", "--keep", "1", "--refine", "0"];
+    for (command, out) in [
+        ("backtest", precious.clone()),
+        ("calibrate", precious.clone()),
+        ("backtest", ".".into()),
+    ] {
+        let mut cmd = bin();
+        cmd.args([command, "scenarios/backcast_2015.toml", "--observed"])
+            .arg(&observed)
+            .args(["-n", "2", "--quiet", "--out"])
+            .arg(&out);
+        if command == "calibrate" {
+            cmd.args(calibrate_budget);
+        }
+        let output = cmd.output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{command} --out {}", out.display());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--out"), "{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(precious.join("thesis.txt")).unwrap(), "keep me");
+    assert_eq!(std::fs::read_dir(&precious).unwrap().count(), 1);
+
+    // An earlier backtest's folder is replaced.
+    let earlier = tmp.path().join("bt");
+    backtest(&observed, &earlier, &[]);
+    backtest(&observed, &earlier, &[]);
+}
+
+#[test]
+fn a_file_with_nothing_comparable_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let observed = tmp.path().join("observed.csv");
+    std::fs::write(
+        &observed,
+        "year,host,partner,metric,value,unit,basis,note,source\n\
+         2014,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n\
+         2017,C5,EU,trade_share_pct,23.6,%,t,,x\n",
+    )
+    .unwrap();
+    let stdout = backtest(&observed, &tmp.path().join("bt"), &[]);
+    assert!(stdout.contains("no observation could be compared"), "{stdout}");
+}
+
+/// A parameter set that changes the run's time cannot fill the plan: refused, naming the file.
+#[test]
+fn parameter_sets_that_change_the_time_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let observed = tmp.path().join("observed.csv");
+    std::fs::write(
+        &observed,
+        "year,host,partner,metric,value,unit,basis,note,source\n2017,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n",
+    )
+    .unwrap();
+    let sets = tmp.path().join("sets.csv");
+    std::fs::write(&sets, "time.horizon_quarters,model.alignment_inertia\n20,0.1\n").unwrap();
+    let output = bin()
+        .args(["backtest", "scenarios/backcast_2015.toml", "--observed"])
+        .arg(&observed)
+        .arg("--parameter-sets")
+        .arg(&sets)
+        .args(["-n", "2", "--quiet", "--out"])
+        .arg(tmp.path().join("bt"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("sets.csv") && stderr.contains("horizon_quarters"),
+        "{stderr}"
+    );
 }

@@ -23,7 +23,7 @@ use crate::ensemble::{EnsembleConfig, ReplicateObserver, ReplicateRecord};
 use crate::metrics::MetricLayout;
 use crate::model::Scenario;
 use crate::output::charts::{palette, y_range, Figure, LegendEntry, Panel, Series, SINGLE_FIGURE_SIZE};
-use crate::scenario::overrides::Override;
+use crate::scenario::overrides::{Override, ScenarioTree};
 use crate::scenario::LoadedScenario;
 use crate::stats::quantile_sorted;
 
@@ -352,21 +352,41 @@ pub struct Plan {
     /// Distinct targets, sorted.
     pub targets: Vec<Target>,
     n_cells: usize,
+    /// The run the targets index into: its first quarter and length.
+    start: crate::time::Quarter,
+    horizon_quarters: u32,
 }
 
 impl Plan {
     pub fn new(observations: &[Observation], scenario: &Scenario) -> Plan {
         let layout = MetricLayout::new(scenario);
         let (observations, summed) = derive_turnover(observations);
+        let results: Vec<Result<Matched, String>> = observations
+            .iter()
+            .map(|obs| match_observation(obs, scenario, &layout))
+            .collect();
+        // A derived row carries the line of its exports row; the halves of a pair that was
+        // compared point to it.
+        let derived_compared: BTreeMap<usize, bool> = observations
+            .iter()
+            .zip(&results)
+            .filter(|(obs, _)| obs.metric == TURNOVER && summed.contains_key(&obs.line))
+            .map(|(obs, result)| (obs.line, result.is_ok()))
+            .collect();
         let mut skipped = Vec::new();
         let mut matched = Vec::new();
-        for obs in &observations {
-            if let Some(other) = summed.get(&obs.line).filter(|_| obs.metric != TURNOVER) {
-                let reason = format!("compared as a derived {TURNOVER} row: the sum with line {other}");
-                skipped.push((obs.clone(), reason));
-                continue;
+        for (obs, result) in observations.iter().zip(results) {
+            if obs.metric != TURNOVER {
+                if let Some(&other) = summed.get(&obs.line) {
+                    let derived_line = if obs.metric == EXPORTS { obs.line } else { other };
+                    if derived_compared.get(&derived_line) == Some(&true) {
+                        let reason = format!("compared as a derived {TURNOVER} row: the sum with line {other}");
+                        skipped.push((obs.clone(), reason));
+                        continue;
+                    }
+                }
             }
-            match match_observation(obs, scenario, &layout) {
+            match result {
                 Ok(m) => matched.push((obs.clone(), m)),
                 Err(reason) => skipped.push((obs.clone(), reason)),
             }
@@ -400,6 +420,20 @@ impl Plan {
             series_years,
             targets,
             n_cells: layout.n_cells(),
+            start: scenario.start,
+            horizon_quarters: scenario.horizon_quarters,
+        }
+    }
+
+    /// Why `scenario` cannot fill this plan's targets, if it cannot: overrides changed its
+    /// actors, commodities, routes or time.
+    pub fn incompatible(&self, scenario: &Scenario) -> Option<&'static str> {
+        if MetricLayout::new(scenario).n_cells() != self.n_cells {
+            Some("it changes the scenario's actors, commodities or routes")
+        } else if scenario.start != self.start || scenario.horizon_quarters != self.horizon_quarters {
+            Some("it changes the scenario's time.start or time.horizon_quarters")
+        } else {
+            None
         }
     }
 
@@ -421,11 +455,8 @@ impl Plan {
         cancel: &AtomicBool,
         context: impl Fn() -> String,
     ) -> Result<(), AnalysisError> {
-        if MetricLayout::new(scenario).n_cells() != self.n_cells {
-            return Err(AnalysisError::Usage(format!(
-                "{}: the parameter set changes the scenario's actors, commodities or routes",
-                context()
-            )));
+        if let Some(problem) = self.incompatible(scenario) {
+            return Err(AnalysisError::Usage(format!("{}: {problem}", context())));
         }
         let mut collector = AnnualCollector {
             targets: &self.targets,
@@ -462,25 +493,30 @@ impl ReplicateObserver for AnnualCollector<'_> {
 /// the scenario names is relative to the scenario file.
 fn parameter_sets(
     which: &ParameterSets,
-    scenario_path: &Path,
+    tree: &ScenarioTree,
     loaded: &LoadedScenario,
-) -> Result<Vec<Vec<Override>>, AnalysisError> {
+) -> Result<Option<(PathBuf, Vec<ParameterSet>)>, AnalysisError> {
     let path = match which {
-        ParameterSets::None => return Ok(Vec::new()),
+        ParameterSets::None => return Ok(None),
         ParameterSets::File(path) => path.clone(),
         ParameterSets::Scenario => {
             let file = &loaded.resolved.calibration.parameter_sets;
             if file.is_empty() {
-                return Ok(Vec::new());
+                return Ok(None);
             }
-            scenario_path.parent().unwrap_or(Path::new("")).join(file)
+            // Relative to the file that names it, which may be a parent through `extends`.
+            let naming = tree
+                .defining_file(&["calibration", "parameter_sets"])
+                .unwrap_or_else(|| tree.path().to_path_buf());
+            naming.parent().unwrap_or(Path::new("")).join(file)
         }
     };
     let (keys, rows) = read_design(&path)?;
-    Ok(rows
+    let sets = rows
         .into_iter()
         .map(|row| keys.iter().cloned().zip(row).collect())
-        .collect())
+        .collect();
+    Ok(Some((path, sets)))
 }
 
 // ---------------------------------------------------------------- the command
@@ -495,6 +531,9 @@ pub struct BacktestOptions {
     /// Last calibration year, instead of the scenario's `[calibration] through`.
     pub through: Option<i32>,
 }
+
+/// One calibrated parameter set: a value for each of its keys.
+type ParameterSet = Vec<Override>;
 
 /// Where a backtest's parameter sets come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -605,6 +644,7 @@ pub fn backtest(
     let (tree, loaded) = read_base(&options.scenario)?;
     let observations = read_observed(&options.observed)?;
     let scenario = &loaded.scenario;
+    let (root, name) = options.settings.place("backtest", &scenario.name)?;
     let plan = Plan::new(&observations, scenario);
 
     let replicates = options.settings.replicates.unwrap_or(scenario.replicates);
@@ -612,7 +652,8 @@ pub fn backtest(
         return Err(AnalysisError::Usage("--replicates must be at least 1".into()));
     }
     let seed = options.settings.seed.unwrap_or(scenario.seed);
-    let sets = parameter_sets(&options.parameter_sets, &options.scenario, &loaded)?;
+    let (sets_file, sets) = parameter_sets(&options.parameter_sets, &tree, &loaded)?.unzip();
+    let sets = sets.unwrap_or_default();
     // Each parameter set runs its share of the replicates, on its own seed (seed + set):
     // the band then holds parameter uncertainty as well as the model's own noise.
     let mut runs: Vec<(LoadedScenario, u64, u64)> = Vec::new();
@@ -622,10 +663,17 @@ pub fn backtest(
         let n = sets.len() as u64;
         for (s, overrides) in sets.iter().enumerate() {
             let share = replicates / n + u64::from((s as u64) < replicates % n);
+            let file = sets_file.as_deref().unwrap_or(Path::new("?"));
             let resolved = tree.resolve(overrides).map_err(|error| AnalysisError::Scenario {
-                context: format!("calibrated parameter set {} is not valid", s + 1),
+                context: format!("parameter set {} of {} is not valid", s + 1, file.display()),
                 error,
             })?;
+            if let Some(problem) = plan.incompatible(&resolved.scenario) {
+                return Err(AnalysisError::input(
+                    file,
+                    format!("parameter set {}: {problem}", s + 1),
+                ));
+            }
             runs.push((resolved, share.max(1), seed.wrapping_add(s as u64)));
         }
     }
@@ -714,7 +762,6 @@ pub fn backtest(
         plan.skipped.len(),
     );
 
-    let (root, name) = options.settings.place("backtest", &scenario.name);
     let written = write_folder(&root, &name, |dir| {
         let mut files = vec![
             "backtest.csv".to_string(),
@@ -747,6 +794,7 @@ pub fn backtest(
             "replicates": total,
             "seed": seed,
             "parameter_sets": sets.len(),
+            "parameter_sets_file": sets_file.as_ref().map(|p| p.display().to_string()),
             "calibrated_through": how.through,
             "crate_version": env!("CARGO_PKG_VERSION"),
             "command_line": options.settings.command_line,
@@ -852,6 +900,7 @@ fn report(
     };
     let s = skill(&judged);
     let plain = match (how.through, s.male_model_naive, s.male_trend) {
+        _ if rows.is_empty() => "no observation could be compared with the model (see backtest_skipped.csv)".to_string(),
         (Some(t), _, _) if judged.is_empty() => format!(
             "no observation after {t}: the file scores only the calibration years, where doing well shows fit, not forecasting skill"
         ),

@@ -60,12 +60,33 @@ pub struct CalibrateOutcome {
     pub evaluations: usize,
 }
 
+/// Which part of the search an evaluation belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The prior's centres (where a parameter has none: the file's value).
+    Start,
+    /// A point of the Sobol' sequence over the ranges.
+    Global,
+    /// A step of the compass search.
+    Local,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Start => "start",
+            Stage::Global => "global",
+            Stage::Local => "local",
+        }
+    }
+}
+
 /// One evaluated set of values.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
-    /// `start` (the file's own values), `global` or `local`.
-    pub stage: &'static str,
-    /// Unit coordinates in the ranges; `None` for the start.
+    pub stage: Stage,
+    /// Unit coordinates in the ranges; `None` for a start at the file's own values when
+    /// some parameter has no numeric value to centre a prior on: it is then no candidate.
     pub unit: Option<Vec<f64>>,
     /// The error on the calibration years (series-balanced MALE).
     pub fit: f64,
@@ -148,6 +169,7 @@ pub fn calibrate(
     cancel: &AtomicBool,
 ) -> Result<CalibrateOutcome, AnalysisError> {
     let (tree, base) = read_base(&options.scenario)?;
+    let (root, name) = options.settings.place("calibrate", &base.scenario.name)?;
     let spec = &base.resolved.calibration;
     let ranges: Vec<_> = spec.parameters.iter().map(|p| p.range()).collect();
     let params = parameters(&tree, "calibration", &ranges, &options.scenario)?;
@@ -189,11 +211,11 @@ pub fn calibrate(
             format!("must be 0 to {MAX_EVALUATIONS}, got {refine}"),
         ));
     }
-    if keep == 0 || keep > samples + 1 {
+    if keep == 0 || keep > samples {
         return Err(bad(
             options.keep.is_some(),
             "keep",
-            format!("must be 1 to samples + 1 ({}), got {keep}", samples + 1),
+            format!("must be 1 to samples ({samples}), got {keep}"),
         ));
     }
     if replicates == 0 {
@@ -217,10 +239,10 @@ pub fn calibrate(
     let calibration_years = plan.matched.iter().filter(|(o, _)| o.year <= through).count();
     let held_out_years = plan.matched.len() - calibration_years;
     if series_loss(&plan, &vec![1.0; plan.targets.len()], |y| y <= through).is_none() {
-        return Err(AnalysisError::Usage(format!(
-            "no observation of {} up to {through} matches a quantity of the model: nothing to calibrate on",
-            options.observed.display()
-        )));
+        return Err(AnalysisError::input(
+            &options.observed,
+            format!("no observation up to {through} matches a quantity of the model: nothing to calibrate on"),
+        ));
     }
 
     let prior_weight = spec.prior_weight;
@@ -253,6 +275,9 @@ pub fn calibrate(
         };
         prior.push(centre.map(|v| ((v - p.min) / (p.max - p.min)).clamp(0.0, 1.0)));
     }
+    // The search starts from the prior's centres, scored like any point, so that the
+    // result does not depend on the values the file holds now (after a calibration, say).
+    let start_unit: Option<Vec<f64>> = prior.iter().copied().collect();
     let penalty = |unit: &[f64]| -> f64 {
         prior_weight
             * unit
@@ -271,52 +296,54 @@ pub fn calibrate(
     };
     progress.start((1 + samples + refine) * replicates, "replicates");
     let mut evaluations: Vec<Evaluation> = Vec::new();
-    let evaluate = |evaluations: &mut Vec<Evaluation>,
-                    stage: &'static str,
-                    unit: Option<Vec<f64>>|
-     -> Result<f64, AnalysisError> {
-        let number = evaluations.len() + 1;
-        let loaded = match &unit {
-            Some(u) => tree
-                .resolve(&overrides(&params, u))
-                .map_err(|error| AnalysisError::Scenario {
-                    context: format!("calibration point {number} is not valid"),
-                    error,
-                })?,
-            None => base.clone(),
+    let evaluate =
+        |evaluations: &mut Vec<Evaluation>, stage: Stage, unit: Option<Vec<f64>>| -> Result<f64, AnalysisError> {
+            let number = evaluations.len() + 1;
+            let loaded = match &unit {
+                Some(u) => tree
+                    .resolve(&overrides(&params, u))
+                    .map_err(|error| AnalysisError::Scenario {
+                        context: format!("calibration point {number} is not valid"),
+                        error,
+                    })?,
+                None => base.clone(),
+            };
+            let mut values = vec![Vec::with_capacity(replicates as usize); plan.targets.len()];
+            plan.collect(&loaded.scenario, &config, &mut values, progress, cancel, || {
+                format!("calibration point {number}")
+            })?;
+            let means: Vec<f64> = values.iter().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
+            let (fit, by_series) =
+                series_loss(&plan, &means, |y| y <= through).expect("checked: calibration rows exist");
+            let held_out = series_loss(&plan, &means, |y| y > through).map(|(l, _)| l);
+            let pull = unit.as_deref().map_or(0.0, penalty);
+            evaluations.push(Evaluation {
+                stage,
+                unit,
+                fit,
+                penalty: pull,
+                loss: fit + pull,
+                held_out,
+                by_series,
+            });
+            Ok(fit + pull)
         };
-        let mut values = vec![Vec::with_capacity(replicates as usize); plan.targets.len()];
-        plan.collect(&loaded.scenario, &config, &mut values, progress, cancel, || {
-            format!("calibration point {number}")
-        })?;
-        let means: Vec<f64> = values.iter().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
-        let (fit, by_series) = series_loss(&plan, &means, |y| y <= through).expect("checked: calibration rows exist");
-        let held_out = series_loss(&plan, &means, |y| y > through).map(|(l, _)| l);
-        let pull = unit.as_deref().map_or(0.0, penalty);
-        evaluations.push(Evaluation {
-            stage,
-            unit,
-            fit,
-            penalty: pull,
-            loss: fit + pull,
-            held_out,
-            by_series,
-        });
-        Ok(fit + pull)
-    };
 
-    // The file's own values, for reference; then the global stage.
-    evaluate(&mut evaluations, "start", None)?;
-    for point in Sobol::new(k).expect("k checked").points(samples as usize) {
-        evaluate(&mut evaluations, "global", Some(point))?;
+    // The prior's centres (the file's own values where no prior is given); then the
+    // global stage. The sequence's first point is the corner of every minimum:
+    // it is skipped.
+    evaluate(&mut evaluations, Stage::Start, start_unit)?;
+    let sobol = Sobol::new(k).expect("k checked");
+    for point in sobol.points(samples as usize + 1).into_iter().skip(1) {
+        evaluate(&mut evaluations, Stage::Global, Some(point))?;
     }
-    // The local stage: compass search from the best global point.
-    let best_global = best_point(&evaluations);
-    let mut centre = evaluations[best_global]
+    // The local stage: compass search from the best point so far.
+    let best_so_far = best_point(&evaluations);
+    let mut centre = evaluations[best_so_far]
         .unit
         .clone()
-        .expect("global points have coordinates");
-    let mut centre_loss = evaluations[best_global].loss;
+        .expect("best_point has coordinates");
+    let mut centre_loss = evaluations[best_so_far].loss;
     let mut step = FIRST_STEP;
     let mut used = 0;
     'search: while used < refine && step >= SMALLEST_STEP {
@@ -332,7 +359,7 @@ pub fn calibrate(
                     continue;
                 }
                 used += 1;
-                let loss = evaluate(&mut evaluations, "local", Some(trial.clone()))?;
+                let loss = evaluate(&mut evaluations, Stage::Local, Some(trial.clone()))?;
                 if loss < centre_loss {
                     centre = trial;
                     centre_loss = loss;
@@ -352,7 +379,7 @@ pub fn calibrate(
     // the local stage's points are neighbours of the best and would hide that spread.
     let best = best_point(&evaluations);
     let mut global: Vec<usize> = (0..evaluations.len())
-        .filter(|&i| evaluations[i].stage == "global" && i != best)
+        .filter(|&i| evaluations[i].stage == Stage::Global && i != best)
         .collect();
     global.sort_by(|&a, &b| evaluations[a].loss.total_cmp(&evaluations[b].loss).then(a.cmp(&b)));
     let kept: Vec<usize> = std::iter::once(best).chain(global).take(keep as usize).collect();
@@ -371,7 +398,6 @@ pub fn calibrate(
         prior: &prior,
         prior_weight,
     });
-    let (root, name) = options.settings.place("calibrate", &base.scenario.name);
     let written = write_folder(&root, &name, |dir| {
         write_evaluations(&dir.join("calibration.csv"), &params, &evaluations)
             .map_err(io_context("writing calibration.csv"))?;
@@ -397,6 +423,21 @@ pub fn calibrate(
             "evaluations": evaluations.len(),
             "start_fit": evaluations[0].fit,
             "prior_weight": prior_weight,
+            "samples": samples,
+            "refine": refine,
+            "keep": keep,
+            "parameters": params
+                .iter()
+                .zip(&prior)
+                .map(|(p, centre)| {
+                    serde_json::json!({
+                        "key": p.key,
+                        "min": p.min,
+                        "max": p.max,
+                        "prior": centre.map(|u| p.value(u)),
+                    })
+                })
+                .collect::<Vec<_>>(),
             "best_loss": evaluations[best].loss,
             "best": values(best),
             "crate_version": env!("CARGO_PKG_VERSION"),
@@ -468,7 +509,7 @@ fn report(r: &Report) -> String {
     let held = |e: &Evaluation| e.held_out.map_or("-".to_string(), short);
     let _ = writeln!(
         out,
-        "the file's own values: fit {} (held-out MALE {})",
+        "start (the prior's centres): fit {} (held-out MALE {})",
         short(start.fit),
         held(start)
     );
@@ -476,7 +517,7 @@ fn report(r: &Report) -> String {
         out,
         "best: evaluation {} ({} stage), loss {} = fit {} + prior {} (held-out MALE {})\n",
         r.kept[0] + 1,
-        best.stage,
+        best.stage.name(),
         short(best.loss),
         short(best.fit),
         short(best.penalty),
@@ -517,10 +558,7 @@ fn report(r: &Report) -> String {
             short(hi)
         );
     }
-    let _ = writeln!(
-        out,
-        "\nper series, MALE on the calibration years: the file's values -> best"
-    );
+    let _ = writeln!(out, "\nper series, MALE on the calibration years: start -> best");
     for (k, after) in &best.by_series {
         let before = start.by_series.get(k).copied();
         let _ = writeln!(
@@ -548,7 +586,7 @@ fn write_evaluations(path: &std::path::Path, params: &[Parameter], evaluations: 
     header.extend(["fit", "prior", "loss", "held_out_male"].map(String::from));
     w.write_record(&header)?;
     for (i, e) in evaluations.iter().enumerate() {
-        let mut row = vec![(i + 1).to_string(), e.stage.to_string()];
+        let mut row = vec![(i + 1).to_string(), e.stage.name().to_string()];
         match &e.unit {
             Some(u) => row.extend(params.iter().zip(u).map(|(p, &u)| crate::output::number(p.value(u)))),
             None => row.extend(params.iter().map(|_| String::new())),

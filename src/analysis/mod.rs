@@ -67,13 +67,23 @@ pub struct RunSettings {
 
 impl RunSettings {
     /// Where a command that takes its folder from `--out` writes: (parent, folder name);
-    /// without `--out`, `out_root/<command>-<scenario>`.
-    pub fn place(&self, command: &str, scenario: &str) -> (PathBuf, String) {
-        match &self.out_dir {
+    /// without `--out`, `out_root/<command>-<scenario>`. Called before any work is done.
+    ///
+    /// The folder is replaced when the command finishes, so it must be new, empty, or the
+    /// output of an earlier run of the same command (its `manifest.json` says so): `--out
+    /// output` must not replace a whole folder of other results.
+    pub fn place(&self, command: &str, scenario: &str) -> Result<(PathBuf, String), AnalysisError> {
+        let (parent, name) = match &self.out_dir {
             Some(dir) => {
-                let name = dir
-                    .file_name()
-                    .map_or_else(|| command.to_string(), |n| n.to_string_lossy().into_owned());
+                let name = match dir.components().next_back() {
+                    Some(std::path::Component::Normal(name)) => name.to_string_lossy().into_owned(),
+                    _ => {
+                        return Err(AnalysisError::Usage(format!(
+                            "--out {}: give a folder name (the {command} output is written into it)",
+                            dir.display()
+                        )))
+                    }
+                };
                 let parent = dir
                     .parent()
                     .filter(|p| !p.as_os_str().is_empty())
@@ -81,7 +91,27 @@ impl RunSettings {
                 (parent.to_path_buf(), name)
             }
             None => (self.out_root.clone(), folder_name(command, &[scenario])),
+        };
+        let dir = parent.join(&name);
+        let replaceable = match fs::read_dir(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+            Err(_) => false,
+            Ok(mut entries) => {
+                entries.next().is_none()
+                    || fs::read_to_string(dir.join("manifest.json"))
+                        .ok()
+                        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                        .is_some_and(|m| m.get("command").and_then(|c| c.as_str()) == Some(command))
+            }
+        };
+        if !replaceable {
+            return Err(AnalysisError::Usage(format!(
+                "{} exists and is not the output of an earlier `greatgame {command}`; it would be replaced: \
+                 give a new folder with --out",
+                dir.display()
+            )));
         }
+        Ok((parent, name))
     }
 }
 

@@ -143,6 +143,8 @@ pub struct Simulation<'s> {
     // Patrons
     /// Size of each patron's economy relative to the start.
     patron_economy: Vec<f64>,
+    /// This quarter's growth of each patron's economy (a buffer reused every step).
+    patron_growth: Vec<f64>,
     pub(crate) credibility: Vec<f64>,
     /// Patron x host, row-major by patron: share of the patron's budgets offered to the host.
     pub(crate) allocation: Vec<f64>,
@@ -214,6 +216,7 @@ impl<'s> Simulation<'s> {
             offered_value: vec![0.0; hp],
             acceptance: vec![0.0; hp],
             patron_economy: vec![1.0; np],
+            patron_growth: vec![0.0; np],
             credibility: scenario.patrons.iter().map(|p| p.credibility).collect(),
             allocation: scenario
                 .patrons
@@ -465,19 +468,19 @@ impl<'s> Simulation<'s> {
         let np = scenario.n_patrons();
         // A patron's quarterly growth: its economy path where it applies (plus any change
         // events make to the lever), else the lever.
-        let patron_growth: Vec<f64> = scenario
-            .patrons
-            .iter()
+        for ((growth, patron), levers) in self
+            .patron_growth
+            .iter_mut()
+            .zip(&scenario.patrons)
             .zip(&self.patron_levers)
-            .map(|(patron, levers)| {
-                let lever = levers.economy_growth_pct / 400.0;
-                match patron.path_growth(quarter) {
-                    Some(path) => path + lever - patron.levers.economy_growth_pct / 400.0,
-                    None => lever,
-                }
-            })
-            .collect();
-        for (economy, growth) in self.patron_economy.iter_mut().zip(&patron_growth) {
+        {
+            let lever = levers.economy_growth_pct / 400.0;
+            *growth = match patron.path_growth(quarter) {
+                Some(path) => path + lever - patron.levers.economy_growth_pct / 400.0,
+                None => lever,
+            };
+        }
+        for (economy, growth) in self.patron_economy.iter_mut().zip(&self.patron_growth) {
             *economy *= (1.0 + growth).max(0.01);
         }
         for (h, host) in scenario.hosts.iter().enumerate() {
@@ -495,7 +498,7 @@ impl<'s> Simulation<'s> {
             let trade_factor = factor.powf(params.trade_gdp_elasticity);
             self.other_trade_usd_bn[h] *= trade_factor * (1.0 + params.other_partners_growth_per_quarter);
             self.other_debt_usd_bn[h] *= factor;
-            for (p, growth) in patron_growth.iter().enumerate() {
+            for (p, growth) in self.patron_growth.iter().enumerate() {
                 let i = h * np + p;
                 self.fdi_stock_usd_bn[i] *= 1.0 - params.fdi_depreciation_per_quarter;
                 self.debt_to_patron_usd_bn[i] *= 1.0 - params.debt_amortization_per_quarter;
