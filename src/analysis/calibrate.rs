@@ -22,6 +22,8 @@ use std::fs;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
+use rayon::prelude::*;
+
 use crate::analysis::backtest::{key, read_observed, Plan, SeriesKey};
 use crate::analysis::design::{Sobol, MAX_SOBOL_DIMENSIONS};
 use crate::analysis::sensitivity::{overrides, parameters, table_problem, Parameter};
@@ -295,47 +297,65 @@ pub fn calibrate(
         max_memory_bytes: options.settings.max_memory_bytes,
     };
     progress.start((1 + samples + refine) * replicates, "replicates");
-    let mut evaluations: Vec<Evaluation> = Vec::new();
-    let evaluate =
-        |evaluations: &mut Vec<Evaluation>, stage: Stage, unit: Option<Vec<f64>>| -> Result<f64, AnalysisError> {
-            let number = evaluations.len() + 1;
-            let loaded = match &unit {
-                Some(u) => tree
-                    .resolve(&overrides(&params, u))
-                    .map_err(|error| AnalysisError::Scenario {
-                        context: format!("calibration point {number} is not valid"),
-                        error,
-                    })?,
-                None => base.clone(),
-            };
-            let mut values = vec![Vec::with_capacity(replicates as usize); plan.targets.len()];
-            plan.collect(&loaded.scenario, &config, &mut values, progress, cancel, || {
-                format!("calibration point {number}")
-            })?;
-            let means: Vec<f64> = values.iter().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
-            let (fit, by_series) =
-                series_loss(&plan, &means, |y| y <= through).expect("checked: calibration rows exist");
-            let held_out = series_loss(&plan, &means, |y| y > through).map(|(l, _)| l);
-            let pull = unit.as_deref().map_or(0.0, penalty);
-            evaluations.push(Evaluation {
-                stage,
-                unit,
-                fit,
-                penalty: pull,
-                loss: fit + pull,
-                held_out,
-                by_series,
-            });
-            Ok(fit + pull)
+    // Scores one set of values as evaluation `number` (1-based), its ensemble on
+    // `config` (any thread count gives the same numbers).
+    let score = |number: usize, stage: Stage, unit: Option<Vec<f64>>, config: &EnsembleConfig| {
+        let loaded = match &unit {
+            Some(u) => tree
+                .resolve(&overrides(&params, u))
+                .map_err(|error| AnalysisError::Scenario {
+                    context: format!("calibration point {number} is not valid"),
+                    error,
+                })?,
+            None => base.clone(),
         };
+        let mut values = vec![Vec::with_capacity(replicates as usize); plan.targets.len()];
+        plan.collect(&loaded.scenario, config, &mut values, progress, cancel, || {
+            format!("calibration point {number}")
+        })?;
+        let means: Vec<f64> = values.iter().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
+        let (fit, by_series) = series_loss(&plan, &means, |y| y <= through).expect("checked: calibration rows exist");
+        let held_out = series_loss(&plan, &means, |y| y > through).map(|(l, _)| l);
+        let pull = unit.as_deref().map_or(0.0, penalty);
+        Ok::<_, AnalysisError>(Evaluation {
+            stage,
+            unit,
+            fit,
+            penalty: pull,
+            loss: fit + pull,
+            held_out,
+            by_series,
+        })
+    };
 
     // The prior's centres (the file's own values where no prior is given); then the
-    // global stage. The sequence's first point is the corner of every minimum:
-    // it is skipped.
-    evaluate(&mut evaluations, Stage::Start, start_unit)?;
-    let sobol = Sobol::new(k).expect("k checked");
-    for point in sobol.points(samples as usize + 1).into_iter().skip(1) {
-        evaluate(&mut evaluations, Stage::Global, Some(point))?;
+    // global stage. The sequence's first point is the corner of every minimum: it is
+    // skipped. The global points are independent, so they run side by side, each
+    // ensemble on one thread; they are kept in sequence order.
+    let mut evaluations: Vec<Evaluation> = vec![score(1, Stage::Start, start_unit, &config)?];
+    let points = Sobol::new(k).expect("k checked").points(samples as usize + 1);
+    let one_thread = EnsembleConfig {
+        threads: Some(1),
+        ..config.clone()
+    };
+    let workers = options
+        .settings
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .map_err(|e| AnalysisError::Usage(format!("cannot start {workers} worker threads: {e}")))?;
+    let global: Vec<Result<Evaluation, AnalysisError>> = pool.install(|| {
+        points
+            .into_par_iter()
+            .enumerate()
+            .skip(1)
+            .map(|(j, point)| score(1 + j, Stage::Global, Some(point), &one_thread))
+            .collect()
+    });
+    for evaluation in global {
+        evaluations.push(evaluation?);
     }
     // The local stage: compass search from the best point so far.
     let best_so_far = best_point(&evaluations);
@@ -359,7 +379,9 @@ pub fn calibrate(
                     continue;
                 }
                 used += 1;
-                let loss = evaluate(&mut evaluations, Stage::Local, Some(trial.clone()))?;
+                let evaluation = score(evaluations.len() + 1, Stage::Local, Some(trial.clone()), &config)?;
+                let loss = evaluation.loss;
+                evaluations.push(evaluation);
                 if loss < centre_loss {
                     centre = trial;
                     centre_loss = loss;
