@@ -4,6 +4,17 @@
 use std::path::Path;
 use std::process::Command;
 
+/// Writes an observations file with the standard header and `rows` below it.
+fn observed_file(dir: &Path, rows: &str) -> std::path::PathBuf {
+    let path = dir.join("observed.csv");
+    std::fs::write(
+        &path,
+        format!("year,host,partner,metric,value,unit,basis,note,source\n{rows}"),
+    )
+    .unwrap();
+    path
+}
+
 /// `note` in backtest_skipped.csv (the observation's columns, then the reason).
 const OBSERVED_NOTE_COLUMN: usize = 7;
 
@@ -95,19 +106,16 @@ fn run_and_check(observed: &Path, dir: &Path) -> usize {
 #[test]
 fn small_observed_file_lands_in_exactly_one_table() {
     let tmp = tempfile::tempdir().unwrap();
-    let observed = tmp.path().join("observed.csv");
-    std::fs::write(
-        &observed,
-        "year,host,partner,metric,value,unit,basis,note,source\n\
-         2016,C5,CHN,trade_turnover_usd_bn,30.0,USD bn,test,,x\n\
+    let observed = observed_file(
+        tmp.path(),
+        "2016,C5,CHN,trade_turnover_usd_bn,30.0,USD bn,test,,x\n\
          2018,C5,CHN,trade_turnover_usd_bn,40.0,USD bn,test,,x\n\
          2020,C5,CHN,trade_turnover_usd_bn,45.0,USD bn,test,,x\n\
          2019,KGZ,WORLD,remittances_pct_gdp,28.0,% of GDP,test,,x\n\
          2014,KGZ,WORLD,remittances_pct_gdp,30.0,% of GDP,test,,x\n\
          2019,KAZ,WORLD,exports_to_partner_usd_bn,50.0,USD bn,test,,x\n\
          2021,C5,EU,trade_share_pct,23.6,%,test,,x\n",
-    )
-    .unwrap();
+    );
     assert_eq!(run_and_check(&observed, &tmp.path().join("bt")), 4);
 }
 
@@ -148,15 +156,12 @@ fn real_observed_file_if_present() {
 #[test]
 fn exports_and_imports_are_compared_as_their_sum() {
     let tmp = tempfile::tempdir().unwrap();
-    let observed = tmp.path().join("observed.csv");
-    std::fs::write(
-        &observed,
-        "year,host,partner,metric,value,unit,basis,note,source\n\
-         2019,KAZ,WORLD,exports_to_partner_usd_bn,58.1,USD bn,WDI,,x\n\
+    let observed = observed_file(
+        tmp.path(),
+        "2019,KAZ,WORLD,exports_to_partner_usd_bn,58.1,USD bn,WDI,,x\n\
          2019,KAZ,WORLD,imports_from_partner_usd_bn,38.4,USD bn,WDI,,x\n\
          2020,KAZ,WORLD,exports_to_partner_usd_bn,47.5,USD bn,WDI,,x\n",
-    )
-    .unwrap();
+    );
     let dir = tmp.path().join("bt");
     backtest(&observed, &dir, &[]);
     let (header, matched) = rows(&dir.join("backtest.csv"));
@@ -176,8 +181,7 @@ fn exports_and_imports_are_compared_as_their_sum() {
 #[test]
 fn later_years_are_scored_as_held_out() {
     let tmp = tempfile::tempdir().unwrap();
-    let observed = tmp.path().join("observed.csv");
-    let mut text = String::from("year,host,partner,metric,value,unit,basis,note,source\n");
+    let mut text = String::new();
     for (year, value) in [
         (2016, 29.3),
         (2017, 32.3),
@@ -190,7 +194,7 @@ fn later_years_are_scored_as_held_out() {
             "{year},KGZ,WORLD,remittances_pct_gdp,{value},% of GDP,WDI,,x\n"
         ));
     }
-    std::fs::write(&observed, text).unwrap();
+    let observed = observed_file(tmp.path(), &text);
     let stdout = backtest(&observed, &tmp.path().join("bt"), &["--through", "2018"]);
     assert!(stdout.contains("calibrated on the years up to 2018"), "{stdout}");
     assert!(stdout.contains("calibration years (<= 2018): MALE"), "{stdout}");
@@ -209,13 +213,12 @@ fn later_years_are_scored_as_held_out() {
 #[test]
 fn parameter_sets_widen_the_band() {
     let tmp = tempfile::tempdir().unwrap();
-    let observed = tmp.path().join("observed.csv");
-    let mut text = String::from("year,host,partner,metric,value,unit,basis,note,source\n");
+    let mut text = String::new();
     for year in 2016..=2021 {
         text.push_str(&format!("{year},UZB,WORLD,remittances_pct_gdp,8.0,% of GDP,WDI,,x\n"));
         text.push_str(&format!("{year},C5,CHN,trade_turnover_usd_bn,40.0,USD bn,t,,x\n"));
     }
-    std::fs::write(&observed, text).unwrap();
+    let observed = observed_file(tmp.path(), &text);
     let width = |dir: &Path| -> f64 {
         let (_, matched) = rows(&dir.join("backtest.csv"));
         matched
@@ -264,14 +267,13 @@ fn calibrate(observed: &Path, dir: &Path, threads: &str) -> std::process::Output
 #[test]
 fn calibrate_writes_its_search_and_is_reproducible() {
     let tmp = tempfile::tempdir().unwrap();
-    let observed = tmp.path().join("observed.csv");
-    let mut text = String::from("year,host,partner,metric,value,unit,basis,note,source\n");
+    let mut text = String::new();
     for (year, value) in [(2016, 5.9), (2017, 9.9), (2018, 12.4), (2019, 12.2), (2022, 13.0)] {
         text.push_str(&format!(
             "{year},UZB,WORLD,remittances_pct_gdp,{value},% of GDP,WDI,,x\n"
         ));
     }
-    std::fs::write(&observed, text).unwrap();
+    let observed = observed_file(tmp.path(), &text);
     let one = tmp.path().join("one");
     let output = calibrate(&observed, &one, "1");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -328,12 +330,7 @@ fn calibrate_writes_its_search_and_is_reproducible() {
 #[test]
 fn calibrate_refuses_bad_tables_with_the_line_and_key() {
     let tmp = tempfile::tempdir().unwrap();
-    let observed = tmp.path().join("observed.csv");
-    std::fs::write(
-        &observed,
-        "year,host,partner,metric,value,unit,basis,note,source\n2017,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n",
-    )
-    .unwrap();
+    let observed = observed_file(tmp.path(), "2017,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n");
     let scenario = tmp.path().join("bad.toml");
     let baseline = std::fs::canonicalize("scenarios/baseline.toml").unwrap();
     std::fs::write(
@@ -376,12 +373,7 @@ fn calibrate_refuses_bad_tables_with_the_line_and_key() {
 #[test]
 fn out_folder_that_is_not_an_earlier_output_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let observed = tmp.path().join("observed.csv");
-    std::fs::write(
-        &observed,
-        "year,host,partner,metric,value,unit,basis,note,source\n2017,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n",
-    )
-    .unwrap();
+    let observed = observed_file(tmp.path(), "2017,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n");
     let precious = tmp.path().join("results");
     std::fs::create_dir(&precious).unwrap();
     std::fs::write(precious.join("thesis.txt"), "keep me").unwrap();
@@ -416,14 +408,11 @@ fn out_folder_that_is_not_an_earlier_output_is_refused() {
 #[test]
 fn a_file_with_nothing_comparable_says_so() {
     let tmp = tempfile::tempdir().unwrap();
-    let observed = tmp.path().join("observed.csv");
-    std::fs::write(
-        &observed,
-        "year,host,partner,metric,value,unit,basis,note,source\n\
-         2014,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n\
+    let observed = observed_file(
+        tmp.path(),
+        "2014,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n\
          2017,C5,EU,trade_share_pct,23.6,%,t,,x\n",
-    )
-    .unwrap();
+    );
     let stdout = backtest(&observed, &tmp.path().join("bt"), &[]);
     assert!(stdout.contains("no observation could be compared"), "{stdout}");
 }
@@ -432,12 +421,7 @@ fn a_file_with_nothing_comparable_says_so() {
 #[test]
 fn parameter_sets_that_change_the_time_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let observed = tmp.path().join("observed.csv");
-    std::fs::write(
-        &observed,
-        "year,host,partner,metric,value,unit,basis,note,source\n2017,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n",
-    )
-    .unwrap();
+    let observed = observed_file(tmp.path(), "2017,UZB,WORLD,remittances_pct_gdp,9.9,%,WDI,,x\n");
     let sets = tmp.path().join("sets.csv");
     std::fs::write(&sets, "time.horizon_quarters,model.alignment_inertia\n20,0.1\n").unwrap();
     let output = bin()

@@ -238,8 +238,8 @@ pub fn calibrate(
 
     let observations = read_observed(&options.observed)?;
     let plan = Plan::new(&observations, &base.scenario);
-    let calibration_years = plan.matched.iter().filter(|(o, _)| o.year <= through).count();
-    let held_out_years = plan.matched.len() - calibration_years;
+    let calibration_observations = plan.matched.iter().filter(|(o, _)| o.year <= through).count();
+    let held_out_observations = plan.matched.len() - calibration_observations;
     if series_loss(&plan, &vec![1.0; plan.targets.len()], |y| y <= through).is_none() {
         return Err(AnalysisError::input(
             &options.observed,
@@ -413,8 +413,8 @@ pub fn calibrate(
         evaluations: &evaluations,
         kept: &kept,
         through,
-        calibration_years,
-        held_out_years,
+        calibration_observations,
+        held_out_observations,
         replicates,
         seed,
         prior: &prior,
@@ -496,8 +496,8 @@ struct Report<'a> {
     evaluations: &'a [Evaluation],
     kept: &'a [usize],
     through: i32,
-    calibration_years: usize,
-    held_out_years: usize,
+    calibration_observations: usize,
+    held_out_observations: usize,
     replicates: u64,
     seed: u64,
     prior: &'a [Option<f64>],
@@ -514,9 +514,9 @@ fn report(r: &Report) -> String {
         "calibration of {} against {}: {} observations up to {} ({} later ones held out); {} evaluations of {} replicates, seed {}",
         r.name,
         r.options.observed.display(),
-        r.calibration_years,
+        r.calibration_observations,
         r.through,
-        r.held_out_years,
+        r.held_out_observations,
         r.evaluations.len(),
         r.replicates,
         r.seed
