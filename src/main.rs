@@ -277,8 +277,9 @@ fn progress_bar(replicates: u64, quiet: bool) -> ProgressBar {
 /// Options the analyses share with `run`.
 #[derive(Args)]
 struct AnalysisRunArgs {
-    /// Replicates per ensemble [default: compare: the first input's; sweep: the scenario's
-    /// run.replicates; sensitivity: its sensitivity.replicates].
+    /// Replicates per ensemble [default: compare: the first input's; sweep and backtest:
+    /// the scenario's run.replicates; sensitivity and calibrate: its sensitivity.replicates
+    /// or calibration.replicates].
     #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..))]
     replicates: Option<u64>,
     /// Master seed, the same for every ensemble [default: the (first) scenario's run.seed].
