@@ -464,8 +464,7 @@ mod analysis {
             seed: run.seed,
             threads: run.threads.map(usize::from),
             max_memory_bytes: run.max_memory_mb.saturating_mul(1_000_000),
-            out_root: run.out.clone().unwrap_or_else(|| super::PathBuf::from("output")),
-            out_dir: run.out.clone(),
+            out: run.out.clone(),
             charts: !run.no_charts,
             command_line: std::env::args().collect(),
         }

@@ -8,6 +8,7 @@
 //! kept (targets × replicates numbers). Observations the model cannot produce go to
 //! `backtest_skipped.csv` with the reason.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
@@ -656,14 +657,14 @@ pub fn backtest(
     let sets = sets.unwrap_or_default();
     // Each parameter set runs its share of the replicates, on its own seed (seed + set):
     // the band then holds parameter uncertainty as well as the model's own noise.
-    let mut runs: Vec<(LoadedScenario, u64, u64)> = Vec::new();
+    let mut runs: Vec<(Cow<Scenario>, u64, u64)> = Vec::new();
     if sets.is_empty() {
-        runs.push((loaded.clone(), replicates, seed));
+        runs.push((Cow::Borrowed(scenario), replicates, seed));
     } else {
         let n = sets.len() as u64;
+        let file = sets_file.as_deref().unwrap_or(Path::new("?"));
         for (s, overrides) in sets.iter().enumerate() {
             let share = replicates / n + u64::from((s as u64) < replicates % n);
-            let file = sets_file.as_deref().unwrap_or(Path::new("?"));
             let resolved = tree.resolve(overrides).map_err(|error| AnalysisError::Scenario {
                 context: format!("parameter set {} of {} is not valid", s + 1, file.display()),
                 error,
@@ -674,7 +675,7 @@ pub fn backtest(
                     format!("parameter set {}: {problem}", s + 1),
                 ));
             }
-            runs.push((resolved, share.max(1), seed.wrapping_add(s as u64)));
+            runs.push((Cow::Owned(resolved.scenario), share.max(1), seed.wrapping_add(s as u64)));
         }
     }
     let total: u64 = runs.iter().map(|r| r.1).sum();
@@ -687,7 +688,7 @@ pub fn backtest(
             threads: options.settings.threads,
             max_memory_bytes: options.settings.max_memory_bytes,
         };
-        plan.collect(&run.scenario, &config, &mut values, progress, cancel, || {
+        plan.collect(run, &config, &mut values, progress, cancel, || {
             if runs.len() == 1 {
                 format!("backtest of {}", scenario.name)
             } else {

@@ -102,6 +102,20 @@ pub struct Evaluation {
     pub by_series: BTreeMap<SeriesKey, f64>,
 }
 
+impl Evaluation {
+    /// The parameters' values at this point (`None` when it has no coordinates).
+    pub fn values(&self, params: &[Parameter]) -> Option<Vec<f64>> {
+        self.unit
+            .as_ref()
+            .map(|unit| params.iter().zip(unit).map(|(p, &u)| p.value(u)).collect())
+    }
+
+    /// The values of a ranked or kept point, which always has coordinates.
+    fn candidate_values(&self, params: &[Parameter]) -> Vec<f64> {
+        self.values(params).expect("ranked and kept points have coordinates")
+    }
+}
+
 /// |ln(simulated / observed)|, with a simulated value at or below zero scored as a
 /// thousandth of the observation; `None` when the observation is not positive.
 pub fn log_error(simulated: f64, observed: f64) -> Option<f64> {
@@ -240,7 +254,12 @@ pub fn calibrate(
     let plan = Plan::new(&observations, &base.scenario);
     let calibration_observations = plan.matched.iter().filter(|(o, _)| o.year <= through).count();
     let held_out_observations = plan.matched.len() - calibration_observations;
-    if series_loss(&plan, &vec![1.0; plan.targets.len()], |y| y <= through).is_none() {
+    // The fit needs at least one positive observation (a log error) in the calibration years.
+    if !plan
+        .matched
+        .iter()
+        .any(|(o, _)| o.year <= through && log_error(o.value, o.value).is_some())
+    {
         return Err(AnalysisError::input(
             &options.observed,
             format!("no observation up to {through} matches a quantity of the model: nothing to calibrate on"),
@@ -426,14 +445,11 @@ pub fn calibrate(
         write_sets(&dir.join("parameter_sets.csv"), &params, &evaluations, &kept)
             .map_err(io_context("writing parameter_sets.csv"))?;
         fs::write(dir.join("report.txt"), &summary).map_err(io_context("writing report.txt"))?;
-        let values = |i: usize| -> serde_json::Map<String, serde_json::Value> {
-            let unit = evaluations[i].unit.as_ref().expect("ranked points have coordinates");
-            params
-                .iter()
-                .zip(unit)
-                .map(|(p, &u)| (p.key.clone(), serde_json::json!(p.value(u))))
-                .collect()
-        };
+        let best_values: serde_json::Map<String, serde_json::Value> = params
+            .iter()
+            .zip(evaluations[best].candidate_values(&params))
+            .map(|(p, v)| (p.key.clone(), serde_json::json!(v)))
+            .collect();
         let manifest = serde_json::json!({
             "command": "calibrate",
             "scenario": base.scenario.name,
@@ -461,7 +477,7 @@ pub fn calibrate(
                 })
                 .collect::<Vec<_>>(),
             "best_loss": evaluations[best].loss,
-            "best": values(best),
+            "best": best_values,
             "crate_version": env!("CARGO_PKG_VERSION"),
             "command_line": options.settings.command_line,
             "files": ["calibration.csv", "parameter_sets.csv", "report.txt", "manifest.json"],
@@ -508,7 +524,12 @@ fn report(r: &Report) -> String {
     let mut out = String::new();
     let best = &r.evaluations[r.kept[0]];
     let start = &r.evaluations[0];
-    let value = |e: &Evaluation, p: usize| r.params[p].value(e.unit.as_ref().expect("ranked")[p]);
+    let best_values = best.candidate_values(r.params);
+    let kept_values: Vec<Vec<f64>> = r
+        .kept
+        .iter()
+        .map(|&i| r.evaluations[i].candidate_values(r.params))
+        .collect();
     let _ = writeln!(
         out,
         "calibration of {} against {}: {} observations up to {} ({} later ones held out); {} evaluations of {} replicates, seed {}",
@@ -556,16 +577,11 @@ fn report(r: &Report) -> String {
         r.kept.len()
     );
     for (p, param) in r.params.iter().enumerate() {
-        let kept: Vec<f64> = r.kept.iter().map(|&i| value(&r.evaluations[i], p)).collect();
-        let lo = kept.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = kept.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let at_edge = {
-            let u = best.unit.as_ref().expect("ranked")[p];
-            if u <= 0.01 || u >= 0.99 {
-                "  (at the edge of its range)"
-            } else {
-                ""
-            }
+        let lo = kept_values.iter().map(|v| v[p]).fold(f64::INFINITY, f64::min);
+        let hi = kept_values.iter().map(|v| v[p]).fold(f64::NEG_INFINITY, f64::max);
+        let at_edge = match best.unit.as_deref().map(|u| u[p]) {
+            Some(u) if u <= 0.01 || u >= 0.99 => "  (at the edge of its range)",
+            _ => "",
         };
         let centre = r.prior[p].map_or("-".to_string(), |u| short(param.value(u)));
         let _ = writeln!(
@@ -575,7 +591,7 @@ fn report(r: &Report) -> String {
             short(param.min),
             short(param.max),
             centre,
-            short(value(best, p)),
+            short(best_values[p]),
             short(lo),
             short(hi)
         );
@@ -609,8 +625,8 @@ fn write_evaluations(path: &std::path::Path, params: &[Parameter], evaluations: 
     w.write_record(&header)?;
     for (i, e) in evaluations.iter().enumerate() {
         let mut row = vec![(i + 1).to_string(), e.stage.name().to_string()];
-        match &e.unit {
-            Some(u) => row.extend(params.iter().zip(u).map(|(p, &u)| crate::output::number(p.value(u)))),
+        match e.values(params) {
+            Some(values) => row.extend(values.into_iter().map(crate::output::number)),
             None => row.extend(params.iter().map(|_| String::new())),
         }
         row.push(crate::output::number(e.fit));
@@ -633,13 +649,8 @@ fn write_sets(
     let mut w = csv::Writer::from_path(path)?;
     w.write_record(params.iter().map(|p| p.key.as_str()))?;
     for &i in kept {
-        let unit = evaluations[i].unit.as_ref().expect("kept points have coordinates");
-        w.write_record(
-            params
-                .iter()
-                .zip(unit)
-                .map(|(p, &u)| tidy_number(p.value(u)).to_string()),
-        )?;
+        let values = evaluations[i].candidate_values(params);
+        w.write_record(values.into_iter().map(|v| tidy_number(v).to_string()))?;
     }
     w.flush()
 }

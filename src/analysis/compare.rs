@@ -370,7 +370,7 @@ pub fn compare(
         notes: &notes,
         options,
     };
-    let written = write_folder(&options.settings.out_root, &folder, |dir| context.write(dir))?;
+    let written = write_folder(options.settings.out_root(), &folder, |dir| context.write(dir))?;
     Ok(CompareOutcome {
         written,
         summary,

@@ -54,11 +54,10 @@ pub struct RunSettings {
     pub seed: Option<u64>,
     pub threads: Option<usize>,
     pub max_memory_bytes: u64,
-    /// Output goes to `out_root/<analysis name>/`.
-    pub out_root: PathBuf,
-    /// For the commands whose `--out` names the folder itself (backtest, calibrate): the
-    /// folder given, if any.
-    pub out_dir: Option<PathBuf>,
+    /// `--out`, if given: for compare, sweep and sensitivity the folder their output
+    /// folder goes into ([`RunSettings::out_root`]); for backtest and calibrate the output
+    /// folder itself ([`RunSettings::place`]).
+    pub out: Option<PathBuf>,
     /// Draw charts (and, for compare, put them in the report).
     pub charts: bool,
     /// Recorded in the manifest.
@@ -66,14 +65,19 @@ pub struct RunSettings {
 }
 
 impl RunSettings {
+    /// Where compare, sweep and sensitivity put their folder: `--out`, else `output`.
+    pub fn out_root(&self) -> &Path {
+        self.out.as_deref().unwrap_or(Path::new("output"))
+    }
+
     /// Where a command that takes its folder from `--out` writes: (parent, folder name);
-    /// without `--out`, `out_root/<command>-<scenario>`. Called before any work is done.
+    /// without `--out`, `output/<command>-<scenario>`. Called before any work is done.
     ///
     /// The folder is replaced when the command finishes, so it must be new, empty, or the
     /// output of an earlier run of the same command (its `manifest.json` says so): `--out
     /// output` must not replace a whole folder of other results.
     pub fn place(&self, command: &str, scenario: &str) -> Result<(PathBuf, String), AnalysisError> {
-        let (parent, name) = match &self.out_dir {
+        let (parent, name) = match &self.out {
             Some(dir) => {
                 let name = match dir.components().next_back() {
                     Some(std::path::Component::Normal(name)) => name.to_string_lossy().into_owned(),
@@ -90,7 +94,7 @@ impl RunSettings {
                     .unwrap_or(Path::new("."));
                 (parent.to_path_buf(), name)
             }
-            None => (self.out_root.clone(), folder_name(command, &[scenario])),
+            None => (self.out_root().to_path_buf(), folder_name(command, &[scenario])),
         };
         let dir = parent.join(&name);
         let replaceable = match fs::read_dir(&dir) {

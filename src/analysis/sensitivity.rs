@@ -376,7 +376,7 @@ pub fn sensitivity(
 
     let summary = text_summary(&params, &results);
     let name = super::folder_name("sensitivity", &[base.scenario.name.as_str()]);
-    let written = write_folder(&options.settings.out_root, &name, |dir| {
+    let written = write_folder(options.settings.out_root(), &name, |dir| {
         let mut files = vec!["sensitivity.csv".to_string(), "points.csv".to_string()];
         write_indices(&dir.join("sensitivity.csv"), &params, &outcomes, &layout, &results)
             .map_err(io_context("writing sensitivity.csv"))?;

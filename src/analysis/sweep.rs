@@ -436,7 +436,7 @@ pub fn sweep(
 
     let summary = text_summary(&points, &outcomes, &results, &layout, &metrics);
     let name = super::folder_name("sweep", &[base.scenario.name.as_str()]);
-    let written = write_folder(&options.settings.out_root, &name, |dir| {
+    let written = write_folder(options.settings.out_root(), &name, |dir| {
         let mut files = vec!["sweep.csv".to_string()];
         write_sweep_csv(
             &dir.join("sweep.csv"),
