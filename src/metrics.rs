@@ -553,7 +553,7 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
     for r in 0..scenario.routes.len() {
         let cargo = route_base + r * ROUTE_METRICS.len();
         out[layout.index(cargo, all, None)] = sim.routes.flow_mt[r];
-        out[layout.index(cargo + 1, all, None)] = sim.routes.share(r);
+        out[layout.index(cargo + 1, all, None)] = sim.routes.share(&scenario.routes, r);
         out[layout.index(cargo + 2, all, None)] = sim.routes.generalised_cost[r];
     }
 

@@ -4,7 +4,7 @@ use rand::Rng;
 
 use super::quantities::{self, Quantity};
 use super::routes::RouteLevers;
-use super::{HostIdx, HostLevers, PatronIdx, PatronLevers};
+use super::{HostLevers, PatronLevers};
 use crate::time::Quarter;
 
 #[derive(Debug, Clone)]
@@ -30,8 +30,10 @@ pub enum Trigger {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target {
-    Host(HostIdx),
-    Patron(PatronIdx),
+    /// A host, by its index in the scenario.
+    Host(usize),
+    /// A patron, by its index in the scenario.
+    Patron(usize),
     Route(usize),
     AllHosts,
     AllPatrons,
@@ -140,14 +142,19 @@ impl EventClock {
     }
 
     /// Writes the levers in force this quarter: the scenario's values with the effects of
-    /// running events applied in the order the scenario lists them, then clamped.
+    /// running events applied, then clamped. Effects compose in a fixed order whatever the
+    /// order of events in the file: every `set` first, then every `add`, then every
+    /// `multiply` (events are sorted by name at validation, which orders effects of one
+    /// kind on one lever).
     pub fn apply(&self, events: &[Event], levers: &mut Levers<'_>) {
-        for (i, event) in events.iter().enumerate() {
-            if !self.is_running(i) {
-                continue;
-            }
-            for effect in &event.effects {
-                apply_effect(effect, levers);
+        for op in [Op::Set, Op::Add, Op::Multiply] {
+            for (i, event) in events.iter().enumerate() {
+                if !self.is_running(i) {
+                    continue;
+                }
+                for effect in event.effects.iter().filter(|e| e.op == op) {
+                    apply_effect(effect, levers);
+                }
             }
         }
         levers.hosts.iter_mut().for_each(quantities::clamp_host);
@@ -167,13 +174,13 @@ pub struct Levers<'a> {
 fn apply_effect(effect: &Effect, levers: &mut Levers<'_>) {
     let (hosts, patrons, routes) = (&mut *levers.hosts, &mut *levers.patrons, &mut *levers.routes);
     match (effect.quantity, effect.target) {
-        (Quantity::Host(q), Target::Host(h)) => effect.op.apply(q.slot(&mut hosts[h.0]), effect.value),
+        (Quantity::Host(q), Target::Host(h)) => effect.op.apply(q.slot(&mut hosts[h]), effect.value),
         (Quantity::Host(q), Target::AllHosts) => {
             for levers in hosts.iter_mut() {
                 effect.op.apply(q.slot(levers), effect.value);
             }
         }
-        (Quantity::Patron(q), Target::Patron(p)) => effect.op.apply(q.slot(&mut patrons[p.0]), effect.value),
+        (Quantity::Patron(q), Target::Patron(p)) => effect.op.apply(q.slot(&mut patrons[p]), effect.value),
         (Quantity::Patron(q), Target::AllPatrons) => {
             for levers in patrons.iter_mut() {
                 effect.op.apply(q.slot(levers), effect.value);
@@ -208,7 +215,7 @@ mod tests {
             economy_growth_pct: 3.0,
             sanctions: 0.0,
             loan_share: 0.5,
-            delivery_rate: 0.5,
+            implementation_capacity: 0.5,
             secondary_sanctions: 0.0,
             minerals_budget_usd_bn: 0.0,
             mapping_budget_usd_bn: 0.0,
@@ -237,7 +244,7 @@ mod tests {
             trigger: Trigger::At(at.parse().unwrap()),
             duration_quarters: duration,
             effects: vec![Effect {
-                target: Target::Patron(PatronIdx(0)),
+                target: Target::Patron(0),
                 quantity: Quantity::Patron(PatronQuantity::InvestmentBudgetUsdBn),
                 op: Op::Multiply,
                 value: 0.5,

@@ -16,14 +16,6 @@ use crate::time::Quarter;
 
 pub use engine::{DecisionTerms, Simulation, StepReport};
 
-/// Index of a host in [`Scenario::hosts`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct HostIdx(pub usize);
-
-/// Index of a patron in [`Scenario::patrons`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct PatronIdx(pub usize);
-
 /// A validated scenario: everything a run needs, in the model's own types.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -59,11 +51,18 @@ impl Scenario {
 }
 
 /// Behavioural parameters shared by all actors; see `docs/MODEL.md` for each.
+///
+/// Money-valued terms of a host's decision are in one unit, USD bn a quarter of
+/// money-equivalent value, so every `*_weight` below is "USD of value per USD offered".
 #[derive(Debug, Clone)]
 pub struct ModelParams {
     pub alignment_inertia: f64,
+    /// Standard deviation of the noise on a host's value per USD offered.
     pub decision_noise_sd: f64,
+    /// Value per USD offered at which a host takes half an offer.
     pub acceptance_threshold: f64,
+    /// Value per USD offered that moves acceptance by one logit unit.
+    pub acceptance_scale: f64,
     pub economic_weight: f64,
     pub security_weight: f64,
     pub displeasure_weight: f64,
@@ -71,19 +70,36 @@ pub struct ModelParams {
     pub attraction_weights: Attraction,
     pub trade_access_gain: f64,
     pub trade_access_decay: f64,
+    /// Weight of this quarter's accepted offers in their moving average.
+    pub offers_decay: f64,
     pub trade_alignment_elasticity: f64,
     pub security_decay: f64,
     pub fdi_depreciation_per_quarter: f64,
     pub debt_amortization_per_quarter: f64,
     pub investment_growth_multiplier: f64,
     pub project_size_usd_bn: f64,
+    /// `other_partners_growth_pct` / 400: growth of the economies of partners that are
+    /// not patrons.
     pub other_partners_growth_per_quarter: f64,
+    /// `world_growth_pct` / 400: the world economy, which trade is normalised by.
+    pub world_growth_per_quarter: f64,
     pub sanctions_trade_elasticity: f64,
+    /// Elasticity of trade to its freight cost as a share of the value traded.
+    pub trade_cost_elasticity: f64,
     pub reexport_capture: f64,
     pub remittance_elasticity: f64,
     pub trade_gdp_elasticity: f64,
     /// `remittance_trend_pct` / 400.
     pub remittance_trend_per_quarter: f64,
+    /// USD of GDP per USD of external income (remittances, exports) above or below the
+    /// path the start implies.
+    pub external_income_multiplier: f64,
+    /// Absorptive capacity gained per unit of delivery experience (see `docs/MODEL.md`).
+    pub absorptive_learning: f64,
+    /// The most absorptive capacity experience can build.
+    pub absorptive_max: f64,
+    /// Share of delivery experience forgotten each quarter.
+    pub experience_decay: f64,
 }
 
 /// Weights of the channels through which a patron holds leverage over a host.
@@ -96,13 +112,18 @@ pub struct Channels {
     pub sanctions: f64,
 }
 
-/// Weights of what draws a host's alignment toward a patron.
+/// Political weight per USD of each tie that draws a host's alignment toward a patron.
 #[derive(Debug, Clone, Copy)]
 pub struct Attraction {
+    /// Per USD bn a year of trade turnover.
     pub trade: f64,
+    /// Per USD bn of FDI stock.
     pub fdi: f64,
+    /// Per USD bn of security stock (arms and aid), times the host's security openness.
     pub security: f64,
+    /// Per USD bn a year of remittances.
     pub remittances: f64,
+    /// Per USD bn a year of accepted offers.
     pub offers: f64,
 }
 
@@ -124,6 +145,8 @@ pub struct Host {
     pub id: String,
     pub name: String,
     pub gdp_usd_bn: f64,
+    /// Share of the host's trade with partners that are not patrons that is its exports.
+    pub other_export_share: f64,
     pub population_m: f64,
     pub defence_budget_usd_bn: f64,
     pub govt_debt_pct_gdp: f64,
@@ -152,6 +175,8 @@ impl Host {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Tie {
     pub trade_usd_bn: f64,
+    /// Share of the trade that is the host's exports to the patron.
+    pub export_share: f64,
     pub fdi_stock_usd_bn: f64,
     pub arms_share: f64,
     pub remittance_share: f64,
@@ -170,7 +195,9 @@ pub struct PatronLevers {
     pub economy_growth_pct: f64,
     pub sanctions: f64,
     pub loan_share: f64,
-    pub delivery_rate: f64,
+    /// Share of due projects the patron's agencies carry out in a host whose absorptive
+    /// capacity is 1.
+    pub implementation_capacity: f64,
     pub secondary_sanctions: f64,
     pub minerals_budget_usd_bn: f64,
     pub mapping_budget_usd_bn: f64,
@@ -185,6 +212,9 @@ pub struct Patron {
     pub credibility: f64,
     pub credibility_learning: f64,
     pub pledge_lag_quarters: u32,
+    /// The file's `implementation_capacity`, if it gives one; otherwise the start derives
+    /// the value that makes the starting credibility the patron's delivery rate.
+    pub implementation_capacity: Option<f64>,
     pub levers: PatronLevers,
     pub strategy: Strategy,
     /// Starting share of budgets per host, in host order (sums to one).

@@ -88,32 +88,42 @@ impl Default for RunFile {
 }
 
 /// Behavioural parameters shared by all actors. Dimensionless unless the name says.
+///
+/// A host values an offer in money: every term of its valuation is USD of value, so the
+/// decision weights are "USD of value per USD offered" (docs/MODEL.md §7.2).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ModelFile {
     /// Share of the gap between alignment and its target closed each quarter (0..=1).
     pub alignment_inertia: f64,
-    /// Standard deviation of the normal noise added to each offer's utility.
+    /// Standard deviation of the noise on a host's value per USD offered.
     pub decision_noise_sd: f64,
-    /// Utility at which a host accepts half of an offer.
+    /// Value per USD offered at which a host takes half of an offer.
     pub acceptance_threshold: f64,
-    /// Utility per percent of quarterly GDP of credible economic value.
+    /// Value per USD offered that moves acceptance by one logit unit (> 0).
+    pub acceptance_scale: f64,
+    /// USD of value per USD of credible investment (times absorptive capacity) or of
+    /// extra trade.
     pub economic_weight: f64,
-    /// Utility per unit of threat-weighted security aid relative to the host's defence budget.
+    /// USD of value per USD of security aid taken, times the host's threat level.
     pub security_weight: f64,
-    /// Utility per unit of rival leverage times assertiveness.
+    /// USD of expected cost per USD taken, per unit of a rival's assertiveness times its
+    /// leverage.
     pub displeasure_weight: f64,
-    /// Weights of the four channels of a patron's leverage over a host.
+    /// Weights of the channels of a patron's leverage over a host.
     pub leverage_weights: ChannelWeights,
-    /// Weights of what draws a host's alignment toward a patron.
+    /// Political weight per USD of each tie that draws a host's alignment toward a patron.
     pub attraction_weights: AttractionWeights,
-    /// Fractional rise in trade with a patron per unit of accepted trade offer and quarter.
+    /// Log points of extra trade with a patron per unit of market access.
     pub trade_access_gain: f64,
     /// Share of accumulated market access lost each quarter.
     pub trade_access_decay: f64,
+    /// Weight of this quarter's accepted offers in the moving average that draws
+    /// alignment (0..=1; 1 remembers one quarter only).
+    pub offers_decay: f64,
     /// Elasticity of trade with a patron to the host's alignment with it.
     pub trade_alignment_elasticity: f64,
-    /// Share of a host's security-aid stock that wears out each quarter.
+    /// Share of a host's security stock (arms and aid) that wears out each quarter.
     pub security_decay: f64,
     /// Book depreciation of FDI stocks, percent a year.
     pub fdi_depreciation_pct_per_year: f64,
@@ -123,14 +133,18 @@ pub struct ModelFile {
     pub investment_growth_multiplier: f64,
     /// Size of one project, USD bn: pledges are disbursed in whole projects.
     pub project_size_usd_bn: f64,
-    /// Growth of trade with partners that are not patrons, percent a year, on top of the
-    /// host's own GDP growth.
+    /// Growth of the economies of the hosts' partners that are not patrons, percent a year.
     pub other_partners_growth_pct: f64,
+    /// Growth of the world economy, percent a year: trade with a partner grows with the
+    /// partner's economy relative to the world's.
+    pub world_growth_pct: f64,
     /// Elasticity of a host's trade (in USD) to its GDP (in USD): below 1, trade falls less
     /// than GDP when the currency devalues.
     pub trade_gdp_elasticity: f64,
     /// How strongly sanctions on a patron cut hosts' trade with it (log points per unit of sanctions).
     pub sanctions_trade_elasticity: f64,
+    /// Elasticity of trade to its freight cost as a share of the value traded.
+    pub trade_cost_elasticity: f64,
     /// Share of a sanctioned patron's blocked imports rerouted through the hosts (0..=1).
     pub reexport_capture: f64,
     /// Elasticity of remittances from a patron to that patron's economy.
@@ -138,14 +152,25 @@ pub struct ModelFile {
     /// Growth of remittances from patrons beyond their economies' growth (more migrants,
     /// more of their earnings sent through official channels), percent a year.
     pub remittance_trend_pct: f64,
+    /// USD of GDP per USD of external income (remittances and exports) above or below
+    /// the ratio to GDP of the start.
+    pub external_income_multiplier: f64,
+    /// Absorptive capacity gained per point of delivery experience (percent of GDP
+    /// delivered, accumulated).
+    pub absorptive_learning: f64,
+    /// The most absorptive capacity experience can build (0..=1).
+    pub absorptive_max: f64,
+    /// Share of delivery experience forgotten each quarter (0..=1).
+    pub experience_decay: f64,
 }
 
 impl Default for ModelFile {
     fn default() -> Self {
         ModelFile {
             alignment_inertia: 0.08,
-            decision_noise_sd: 0.5,
+            decision_noise_sd: 0.2,
             acceptance_threshold: 0.0,
+            acceptance_scale: 0.2,
             economic_weight: 1.0,
             security_weight: 1.0,
             displeasure_weight: 1.0,
@@ -153,6 +178,7 @@ impl Default for ModelFile {
             attraction_weights: AttractionWeights::default(),
             trade_access_gain: 0.01,
             trade_access_decay: 0.05,
+            offers_decay: 0.25,
             trade_alignment_elasticity: 1.0,
             security_decay: 0.05,
             fdi_depreciation_pct_per_year: 2.0,
@@ -160,11 +186,17 @@ impl Default for ModelFile {
             investment_growth_multiplier: 0.1,
             project_size_usd_bn: 0.05,
             other_partners_growth_pct: 3.0,
+            world_growth_pct: 3.0,
             trade_gdp_elasticity: 1.0,
             sanctions_trade_elasticity: 0.1,
+            trade_cost_elasticity: 5.0,
             reexport_capture: 0.0,
             remittance_elasticity: 1.0,
             remittance_trend_pct: 0.0,
+            external_income_multiplier: 0.5,
+            absorptive_learning: 0.5,
+            absorptive_max: 0.95,
+            experience_decay: 0.05,
         }
     }
 }
@@ -192,13 +224,19 @@ impl Default for ChannelWeights {
     }
 }
 
+/// Political weight per USD of each tie (docs/MODEL.md §7.8).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AttractionWeights {
+    /// Per USD bn a year of trade turnover.
     pub trade: f64,
+    /// Per USD bn of FDI stock.
     pub fdi: f64,
+    /// Per USD bn of security stock, times the host's security openness.
     pub security: f64,
+    /// Per USD bn a year of remittances.
     pub remittances: f64,
+    /// Per USD bn a year of accepted offers.
     pub offers: f64,
 }
 
@@ -206,10 +244,10 @@ impl Default for AttractionWeights {
     fn default() -> Self {
         AttractionWeights {
             trade: 1.0,
-            fdi: 0.5,
-            security: 1.0,
-            remittances: 0.5,
-            offers: 1.0,
+            fdi: 0.1,
+            security: 5.0,
+            remittances: 1.0,
+            offers: 3.0,
         }
     }
 }
@@ -248,7 +286,7 @@ pub struct PatronFile {
     pub sanctions: f64,
     /// Share of pledged projects the patron actually delivers at full host capacity (0..=1);
     /// credibility learns it. Defaults to the starting credibility.
-    pub delivery_rate: Option<f64>,
+    pub implementation_capacity: Option<f64>,
     /// Imports the patron can no longer buy directly because of sanctions, USD bn a year:
     /// the pool that re-export trade through the hosts draws on.
     pub sanctioned_import_demand_usd_bn: f64,
@@ -294,7 +332,7 @@ impl Default for PatronFile {
             goodwill: 0.0,
             economy_growth_pct: 3.0,
             sanctions: 0.0,
-            delivery_rate: None,
+            implementation_capacity: None,
             sanctioned_import_demand_usd_bn: 0.0,
             secondary_sanctions: 0.0,
             minerals_budget_usd_bn: 0.0,
@@ -494,6 +532,11 @@ pub struct RouteFile {
     pub investment_usd_bn: f64,
     /// Capital cost of capacity, USD bn per Mt a year.
     pub capacity_cost_usd_bn_per_mt: f64,
+    /// Quarters between spending on capacity and the capacity being usable.
+    pub construction_quarters: u32,
+    /// The patron whose market the route serves; without it, the route carries the
+    /// hosts' trade with other partners and the Asia-Europe transit.
+    pub market: Option<String>,
 }
 
 impl Default for RouteFile {
@@ -510,6 +553,8 @@ impl Default for RouteFile {
             sanctions_risk_markup: 0.0,
             investment_usd_bn: 0.0,
             capacity_cost_usd_bn_per_mt: 1.0,
+            construction_quarters: 8,
+            market: None,
         }
     }
 }
@@ -530,6 +575,12 @@ pub struct FreightFile {
     pub risk_cost_usd_per_t: f64,
     /// Spread of shippers' route preferences, USD per tonne (the logit scale).
     pub choice_scale_usd_per_t: f64,
+    /// Extra transit time at full use of a route's capacity, as a share of its days.
+    pub congestion_delay: f64,
+    /// Exponent of utilisation in the congestion delay.
+    pub congestion_exponent: f64,
+    /// Wear of route capacity built during the run, percent a year.
+    pub capacity_depreciation_pct_per_year: f64,
 }
 
 impl Default for FreightFile {
@@ -541,6 +592,9 @@ impl Default for FreightFile {
             value_of_time_usd_per_t_day: 5.0,
             risk_cost_usd_per_t: 500.0,
             choice_scale_usd_per_t: 50.0,
+            congestion_delay: 0.15,
+            congestion_exponent: 4.0,
+            capacity_depreciation_pct_per_year: 2.0,
         }
     }
 }
@@ -577,6 +631,9 @@ pub struct HostFile {
     pub sovereignty_sensitivity: f64,
     /// Trade with partners that are not patrons in the scenario, USD bn a year.
     pub other_trade_usd_bn: f64,
+    /// Share of the host's trade that is its exports, for every partner whose tie does
+    /// not give its own (0..=1).
+    pub export_share: f64,
     /// Share of arms and security assistance from suppliers that are not patrons (0..=1).
     pub other_security_share: f64,
     /// How open the host's borders and customs are to re-export trade with a sanctioned
@@ -606,9 +663,10 @@ impl Default for HostFile {
             absorptive_capacity: 0.6,
             threat_level: 0.3,
             security_openness: 1.0,
-            concentration_aversion: 1.0,
+            concentration_aversion: 0.2,
             sovereignty_sensitivity: 1.0,
             other_trade_usd_bn: 0.0,
+            export_share: 0.5,
             other_security_share: 0.1,
             reexport_openness: 0.5,
             ties: BTreeMap::new(),
@@ -623,6 +681,9 @@ impl Default for HostFile {
 pub struct TieFile {
     /// Exports plus imports, USD bn a year.
     pub trade_usd_bn: f64,
+    /// Share of the trade that is the host's exports to the patron (0..=1); default the
+    /// host's `export_share`.
+    pub export_share: Option<f64>,
     /// Direct investment stock from the patron, USD bn.
     pub fdi_stock_usd_bn: f64,
     /// Patron's share of the host's arms imports (0..=1).

@@ -9,10 +9,10 @@ use super::source::KeyPath;
 use crate::model::events::{Effect, Event, Op, Target, Trigger};
 use crate::model::minerals::{Commodity, Endowment, FirmsSpec, MineralsSpec};
 use crate::model::quantities::Quantity;
-use crate::model::routes::{Freight, Route, RouteLevers};
+use crate::model::routes::{Freight, Market, Route, RouteLevers};
 use crate::model::{
-    Attraction, Channels, Host, HostIdx, HostLevers, ModelParams, Objectives, Patron, PatronIdx, PatronLevers,
-    Scenario, Strategy, StrategyRule, Tie,
+    Attraction, Channels, Host, HostLevers, ModelParams, Objectives, Patron, PatronLevers, Scenario, Strategy,
+    StrategyRule, Tie,
 };
 
 /// Hard limits on sizes, beyond which a request is refused whatever the flags.
@@ -422,6 +422,32 @@ fn minerals(
 }
 
 fn route(r: &RouteFile, path: &KeyPath, patron_order: &[&str], problems: &mut Problems) -> Route {
+    let market = match &r.market {
+        None => Market::Other,
+        Some(id) => match patron_order.iter().position(|p| p == id) {
+            Some(p) => Market::Patron(p),
+            None => {
+                problems.fail(
+                    &path.key("market"),
+                    format!(
+                        "refers to patron {id:?}, which the scenario does not define (patrons: {}); leave it out for the market of the other partners",
+                        join(patron_order)
+                    ),
+                );
+                Market::Other
+            }
+        },
+    };
+    let construction_path = path.key("construction_quarters");
+    if r.construction_quarters > MAX_HORIZON_QUARTERS {
+        problems.fail(
+            &construction_path,
+            format!(
+                "must be at most {MAX_HORIZON_QUARTERS}, got {}",
+                r.construction_quarters
+            ),
+        );
+    }
     let sanctions_exposure = r.sanctions_exposure_to.as_ref().and_then(|id| {
         let found = patron_order.iter().position(|p| p == id);
         if found.is_none() {
@@ -449,6 +475,8 @@ fn route(r: &RouteFile, path: &KeyPath, patron_order: &[&str], problems: &mut Pr
             r.name.clone()
         },
         capacity_mt: problems.non_negative(&path.key("capacity_mt"), r.capacity_mt, 1e6),
+        market,
+        construction_quarters: r.construction_quarters.min(MAX_HORIZON_QUARTERS),
         sanctions_exposure,
         sanctions_cost_markup: problems.non_negative(
             &path.key("sanctions_cost_markup"),
@@ -490,6 +518,14 @@ fn freight(f: &FreightFile, path: &KeyPath, problems: &mut Problems) -> Freight 
         ),
         risk_cost_usd_per_t: problems.non_negative(&path.key("risk_cost_usd_per_t"), f.risk_cost_usd_per_t, 1e6),
         choice_scale_usd_per_t: scale.max(1e-6),
+        congestion_delay: problems.non_negative(&path.key("congestion_delay"), f.congestion_delay, 100.0),
+        congestion_exponent: problems.number(&path.key("congestion_exponent"), f.congestion_exponent, 0.0, 20.0),
+        capacity_depreciation_per_quarter: problems.number(
+            &path.key("capacity_depreciation_pct_per_year"),
+            f.capacity_depreciation_pct_per_year,
+            0.0,
+            100.0,
+        ) / 400.0,
     }
 }
 
@@ -554,6 +590,16 @@ fn model_params(m: &ModelFile, path: &KeyPath, problems: &mut Problems) -> Model
         alignment_inertia: problems.share(&path.key("alignment_inertia"), m.alignment_inertia),
         decision_noise_sd: weight(problems, "decision_noise_sd", m.decision_noise_sd),
         acceptance_threshold: problems.number(&path.key("acceptance_threshold"), m.acceptance_threshold, -1e3, 1e3),
+        acceptance_scale: {
+            let p = path.key("acceptance_scale");
+            let v = problems.number(&p, m.acceptance_scale, 0.0, 1e3);
+            if v < 1e-3 && m.acceptance_scale.is_finite() {
+                problems.fail(&p, format!("must be at least 0.001 (value per USD offered), got {v}"));
+                1e-3
+            } else {
+                v.max(1e-3)
+            }
+        },
         economic_weight: weight(problems, "economic_weight", m.economic_weight),
         security_weight: weight(problems, "security_weight", m.security_weight),
         displeasure_weight: weight(problems, "displeasure_weight", m.displeasure_weight),
@@ -561,6 +607,14 @@ fn model_params(m: &ModelFile, path: &KeyPath, problems: &mut Problems) -> Model
         attraction_weights,
         trade_access_gain: weight(problems, "trade_access_gain", m.trade_access_gain),
         trade_access_decay: problems.share(&path.key("trade_access_decay"), m.trade_access_decay),
+        offers_decay: {
+            let p = path.key("offers_decay");
+            let v = problems.share(&p, m.offers_decay);
+            if v <= 0.0 && m.offers_decay.is_finite() && m.offers_decay >= 0.0 {
+                problems.fail(&p, "must be > 0 (the weight of this quarter's accepted offers)");
+            }
+            v.max(1e-6)
+        },
         trade_alignment_elasticity: weight(problems, "trade_alignment_elasticity", m.trade_alignment_elasticity),
         security_decay: problems.share(&path.key("security_decay"), m.security_decay),
         fdi_depreciation_per_quarter: problems.number(
@@ -592,7 +646,19 @@ fn model_params(m: &ModelFile, path: &KeyPath, problems: &mut Problems) -> Model
             -50.0,
             50.0,
         ) / 400.0,
+        world_growth_per_quarter: problems.number(&path.key("world_growth_pct"), m.world_growth_pct, -50.0, 50.0)
+            / 400.0,
         sanctions_trade_elasticity: weight(problems, "sanctions_trade_elasticity", m.sanctions_trade_elasticity),
+        trade_cost_elasticity: weight(problems, "trade_cost_elasticity", m.trade_cost_elasticity),
+        external_income_multiplier: problems.number(
+            &path.key("external_income_multiplier"),
+            m.external_income_multiplier,
+            0.0,
+            10.0,
+        ),
+        absorptive_learning: weight(problems, "absorptive_learning", m.absorptive_learning),
+        absorptive_max: problems.share(&path.key("absorptive_max"), m.absorptive_max),
+        experience_decay: problems.share(&path.key("experience_decay"), m.experience_decay),
         trade_gdp_elasticity: weight(problems, "trade_gdp_elasticity", m.trade_gdp_elasticity),
         reexport_capture: problems.share(&path.key("reexport_capture"), m.reexport_capture),
         remittance_elasticity: weight(problems, "remittance_elasticity", m.remittance_elasticity),
@@ -645,6 +711,7 @@ fn host(
             1000.0,
         ),
     };
+    let export_share = problems.share(&path.key("export_share"), h.export_share);
     let ties_path = path.key("ties");
     for key in h.ties.keys() {
         if !patron_ids.contains(key.as_str()) {
@@ -664,6 +731,10 @@ fn host(
         let tie = h.ties.get(*id).cloned().unwrap_or_default();
         ties.push(Tie {
             trade_usd_bn: problems.non_negative(&tie_path.key("trade_usd_bn"), tie.trade_usd_bn, MAX_USD_BN),
+            export_share: match tie.export_share {
+                Some(share) => problems.share(&tie_path.key("export_share"), share),
+                None => export_share,
+            },
             fdi_stock_usd_bn: problems.non_negative(
                 &tie_path.key("fdi_stock_usd_bn"),
                 tie.fdi_stock_usd_bn,
@@ -724,6 +795,7 @@ fn host(
         defence_budget_usd_bn: if defence > 0.0 { defence } else { 0.01 * gdp.max(1e-3) },
         govt_debt_pct_gdp: problems.number(&path.key("govt_debt_pct_gdp"), h.govt_debt_pct_gdp, 0.0, 1000.0),
         other_trade_usd_bn: problems.non_negative(&path.key("other_trade_usd_bn"), h.other_trade_usd_bn, MAX_USD_BN),
+        other_export_share: export_share,
         other_security_share,
         reexport_openness: problems.share(&path.key("reexport_openness"), h.reexport_openness),
         levers,
@@ -777,6 +849,9 @@ fn patron(
 ) -> Patron {
     let host_order = ids.hosts;
     let credibility = problems.share(&path.key("credibility"), p.credibility);
+    let implementation_capacity = p
+        .implementation_capacity
+        .map(|v| problems.share(&path.key("implementation_capacity"), v));
     let levers = PatronLevers {
         investment_budget_usd_bn: problems.non_negative(
             &path.key("investment_budget_usd_bn"),
@@ -795,10 +870,8 @@ fn patron(
         economy_growth_pct: problems.number(&path.key("economy_growth_pct"), p.economy_growth_pct, -50.0, 50.0),
         sanctions: problems.share(&path.key("sanctions"), p.sanctions),
         loan_share: problems.share(&path.key("loan_share"), p.loan_share),
-        delivery_rate: match p.delivery_rate {
-            Some(rate) => problems.share(&path.key("delivery_rate"), rate),
-            None => credibility,
-        },
+        // Until the start derives it (docs/MODEL.md §5), the credibility stands in.
+        implementation_capacity: implementation_capacity.unwrap_or(credibility),
         secondary_sanctions: problems.share(&path.key("secondary_sanctions"), p.secondary_sanctions),
         minerals_budget_usd_bn: problems.non_negative(
             &path.key("minerals_budget_usd_bn"),
@@ -925,9 +998,10 @@ fn patron(
         } else {
             p.name.clone()
         },
-        credibility: problems.share(&path.key("credibility"), p.credibility),
+        credibility,
         credibility_learning: problems.share(&path.key("credibility_learning"), p.credibility_learning),
         pledge_lag_quarters: lag.min(MAX_HORIZON_QUARTERS),
+        implementation_capacity,
         levers,
         strategy,
         allocation,
@@ -1030,9 +1104,9 @@ fn event(
                 "all_routes" => Some(Target::AllRoutes),
                 id => {
                     if let Some(h) = host_order.iter().position(|x| *x == id) {
-                        Some(Target::Host(HostIdx(h)))
+                        Some(Target::Host(h))
                     } else if let Some(p) = patron_order.iter().position(|x| *x == id) {
-                        Some(Target::Patron(PatronIdx(p)))
+                        Some(Target::Patron(p))
                     } else if let Some(r) = route_order.iter().position(|x| *x == id) {
                         Some(Target::Route(r))
                     } else {

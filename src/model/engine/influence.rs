@@ -1,0 +1,86 @@
+//! What draws a host toward a patron, and what a patron holds over it: the value of the
+//! host's ties with each patron, leverage, and alignment (docs/MODEL.md §7.7, §7.8).
+
+use super::{ratio, Simulation};
+
+impl Simulation<'_> {
+    /// The political value of host `h`'s ties with patron `p`, in weighted USD bn a year:
+    /// trade, FDI stock, security stock (for a host open to security ties), remittances
+    /// and the offers it accepted this quarter (annualised). Every channel is money, so a
+    /// small tie cannot outweigh a large one.
+    pub(super) fn ties_value(&self, h: usize, p: usize) -> f64 {
+        let w = self.scenario.params.attraction_weights;
+        let i = h * self.scenario.n_patrons() + p;
+        let openness = self.host_levers[h].security_openness;
+        w.trade * self.trade_usd_bn[i]
+            + w.fdi * self.fdi_stock_usd_bn[i]
+            + w.security * openness * self.security_stock[i]
+            + w.remittances * self.remittances_from_usd_bn[i]
+            + w.offers * 4.0 * self.accepted_value_usd_bn[i]
+    }
+
+    /// Each patron's share of host `h`'s ties value: the alignment the host is drawn to.
+    /// Equal shares when the host has no ties at all.
+    pub(super) fn alignment_target(&self, h: usize) -> Vec<f64> {
+        let np = self.scenario.n_patrons();
+        let values: Vec<f64> = (0..np).map(|p| self.ties_value(h, p)).collect();
+        let total: f64 = values.iter().sum();
+        if total > 0.0 {
+            values.iter().map(|v| v / total).collect()
+        } else {
+            vec![1.0 / np as f64; np]
+        }
+    }
+
+    /// Leverage of each patron over each host, in 0..=1: a weighted mean of its share of
+    /// the host's trade (with the host's trade that crosses its territory), of its
+    /// security stock, of its remittances (weighted by how much remittances matter), of
+    /// its debt (weighted by how indebted the host is) and of its secondary-sanction risk.
+    pub(super) fn update_leverage(&mut self) {
+        let scenario = self.scenario;
+        let w = scenario.params.leverage_weights;
+        let np = scenario.n_patrons();
+        let weight_sum = (w.trade + w.security + w.remittances + w.debt + w.sanctions).max(1e-12);
+        for h in 0..scenario.n_hosts() {
+            let total_trade = self.total_trade(h);
+            let total_security = self.total_security(h);
+            let total_debt = self.total_debt(h);
+            let remittances = self.remittances_usd_bn[h];
+            let remittance_weight = (100.0 * remittances / self.gdp_usd_bn[h] / 20.0).min(1.0);
+            let debt_weight = (self.debt_pct_gdp(h) / 60.0).min(1.0);
+            for p in 0..np {
+                let i = h * np + p;
+                let transit =
+                    self.routes.transit_share.get(p).copied().unwrap_or(0.0) * self.other_trade_with_flows_usd_bn[h];
+                let trade_share = ratio(self.trade_usd_bn[i] + transit, total_trade).min(1.0);
+                let security_share = ratio(self.security_stock[i], total_security);
+                let debt_share = ratio(self.debt_to_patron_usd_bn[i], total_debt);
+                let remittance_share = ratio(self.remittances_from_usd_bn[i], remittances);
+                self.leverage[i] = (w.trade * trade_share
+                    + w.security * security_share
+                    + w.remittances * remittance_share * remittance_weight
+                    + w.debt * debt_share * debt_weight
+                    + w.sanctions * self.sanction_risk[i])
+                    / weight_sum;
+            }
+        }
+    }
+
+    /// Alignment moves a share `alignment_inertia` of the way to its target each quarter.
+    pub(super) fn update_alignment(&mut self) {
+        let scenario = self.scenario;
+        let np = scenario.n_patrons();
+        let inertia = scenario.params.alignment_inertia;
+        self.previous_alignment.clone_from(&self.alignment);
+        for h in 0..scenario.n_hosts() {
+            let target = self.alignment_target(h);
+            let row = &mut self.alignment[h * np..(h + 1) * np];
+            for (a, t) in row.iter_mut().zip(&target) {
+                *a = (1.0 - inertia) * *a + inertia * t;
+            }
+            // Renormalise away rounding drift so shares sum to one exactly enough.
+            let sum: f64 = row.iter().sum();
+            row.iter_mut().for_each(|a| *a /= sum);
+        }
+    }
+}
