@@ -191,21 +191,24 @@ pub fn run_replicate(
         values: Vec::new(),
         decisions: Vec::new(),
     };
-    run_replicate_into(scenario, layout, seed, index, &mut record)?;
+    run_replicate_into(&Simulation::new(scenario), layout, seed, index, &mut record)?;
     Ok(record)
 }
 
-/// [`run_replicate`] into an existing record, reusing its buffers: a worker that folds
-/// its records and runs more does not allocate (and fault in) fresh memory for each.
+/// [`run_replicate`] from a start state set up once per ensemble (the steady state and
+/// the deposits are the same for every replicate), into an existing record, reusing its
+/// buffers: a worker that folds its records and runs more does not allocate (and fault
+/// in) fresh memory for each.
 fn run_replicate_into(
-    scenario: &Scenario,
+    start: &Simulation<'_>,
     layout: &MetricLayout,
     seed: u64,
     index: u64,
     record: &mut ReplicateRecord,
 ) -> Result<(), NonFinite> {
+    let scenario = start.scenario();
     let mut rng = replicate_rng(seed, index);
-    let mut sim = Simulation::new(scenario);
+    let mut sim = start.clone();
     let n_steps = scenario.horizon_quarters as usize;
     let n_cells = layout.n_cells();
     let values = &mut record.values;
@@ -343,7 +346,7 @@ pub fn run_part(
     });
 
     let work = Work {
-        scenario,
+        start: Simulation::new(scenario),
         layout: &layout,
         seed: config.seed,
         replicates,
@@ -446,6 +449,7 @@ fn run_pilot(
     cancel: &AtomicBool,
 ) -> Result<Vec<ReplicateRecord>, EnsembleError> {
     let pilot = (PILOT_BLOCKS * BLOCK_REPLICATES).min(config.replicates);
+    let start = Simulation::new(scenario);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -460,7 +464,11 @@ fn run_pilot(
                 if cancel.load(Ordering::Relaxed) {
                     return None;
                 }
-                Some(run_replicate(scenario, layout, config.seed, index))
+                let mut record = ReplicateRecord {
+                    values: Vec::new(),
+                    decisions: Vec::new(),
+                };
+                Some(run_replicate_into(&start, layout, config.seed, index, &mut record).map(|()| record))
             })
             .collect()
     });
@@ -591,7 +599,8 @@ fn add_records_to(stats: &mut [StreamingStats], first: usize, records: &[Replica
 
 /// A range of blocks being run, shared by the workers.
 struct Work<'a> {
-    scenario: &'a Scenario,
+    /// The state every replicate starts from.
+    start: Simulation<'a>,
     layout: &'a MetricLayout,
     seed: u64,
     replicates: u64,
@@ -812,7 +821,7 @@ impl Work<'_> {
                         values: Vec::new(),
                         decisions: Vec::new(),
                     });
-                    run_replicate_into(self.scenario, self.layout, self.seed, index, &mut record).map(|()| record)
+                    run_replicate_into(&self.start, self.layout, self.seed, index, &mut record).map(|()| record)
                 }
             };
             match record {

@@ -19,17 +19,26 @@ impl Simulation<'_> {
             + w.offers * 4.0 * self.accepted_value_usd_bn[i]
     }
 
-    /// Each patron's share of host `h`'s ties value: the alignment the host is drawn to.
-    /// Equal shares when the host has no ties at all.
+    /// The alignment host `h` chooses: between its ties and balance. With `s` each
+    /// patron's share of the host's ties value, `w` the ties' value per USD of GDP and `c`
+    /// its concentration aversion (the share of GDP it would pay per unit of Herfindahl
+    /// index), the alignment that minimises `w Σ (A − s)² + c Σ A²` on the simplex is
+    /// `(w s + c / n) / (w + c)`: a host whose ties are small beside its economy, or that
+    /// prizes balance, stays closer to equal alignment with every patron.
     pub(super) fn alignment_target(&self, h: usize) -> Vec<f64> {
         let np = self.scenario.n_patrons();
         let values: Vec<f64> = (0..np).map(|p| self.ties_value(h, p)).collect();
         let total: f64 = values.iter().sum();
-        if total > 0.0 {
-            values.iter().map(|v| v / total).collect()
-        } else {
-            vec![1.0 / np as f64; np]
+        let balance = 1.0 / np as f64;
+        if total <= 0.0 {
+            return vec![balance; np];
         }
+        let ties_per_gdp = total / self.gdp_usd_bn[h];
+        let aversion = self.host_levers[h].concentration_aversion;
+        values
+            .iter()
+            .map(|v| (ties_per_gdp * v / total + aversion * balance) / (ties_per_gdp + aversion))
+            .collect()
     }
 
     /// Leverage of each patron over each host, in 0..=1: a weighted mean of its share of
