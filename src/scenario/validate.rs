@@ -194,7 +194,7 @@ pub fn validate(file: &ScenarioFile, default_name: &str) -> Result<Scenario, Pro
         .collect();
     let freight = freight(&file.freight, &root.key("freight"), &mut problems);
 
-    let events = file
+    let mut events: Vec<Event> = file
         .events
         .iter()
         .enumerate()
@@ -212,6 +212,9 @@ pub fn validate(file: &ScenarioFile, default_name: &str) -> Result<Scenario, Pro
             )
         })
         .collect();
+    // In name order (names are unique), so that the order of events in the file changes
+    // neither which hazard draws which random number nor how effects compose.
+    events.sort_by(|a, b| a.name.cmp(&b.name));
     if file.events.len() > MAX_EVENTS {
         problems.fail(
             &root.key("events"),
