@@ -3,14 +3,16 @@
 //! not count: each test also perturbs the start (or the shock) and checks that the
 //! model's own dynamics restore or produce the pattern.
 
-use std::sync::atomic::AtomicBool;
-
-use greatgame::ensemble::{self, EnsembleConfig, EnsembleSummary};
+use greatgame::ensemble::EnsembleSummary;
 use greatgame::metrics::MetricLayout;
 use greatgame::model::events::{Effect, Event, Op, Target, Trigger};
 use greatgame::model::quantities::{PatronQuantity, Quantity};
 use greatgame::model::Scenario;
 use greatgame::scenario;
+
+mod common;
+
+use common::*;
 
 const REPLICATES: u64 = 24;
 
@@ -21,13 +23,7 @@ fn baseline() -> Scenario {
 }
 
 fn run(scenario: &Scenario) -> EnsembleSummary {
-    let config = EnsembleConfig {
-        replicates: REPLICATES,
-        seed: 11,
-        threads: None,
-        max_memory_bytes: u64::MAX,
-    };
-    ensemble::run(scenario, &config, &|| {}, &AtomicBool::new(false), None).expect("the ensemble runs")
+    run_ensemble(scenario, &ensemble_config(REPLICATES, 11, None), None)
 }
 
 fn host(scenario: &Scenario, id: &str) -> usize {

@@ -3,17 +3,18 @@
 //! Every case runs the shipped scenarios cut to a short horizon, so each proptest case
 //! stays cheap in a debug build.
 
-use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
-use greatgame::ensemble::{
-    self, run_replicate, EnsembleConfig, EnsembleSummary, ReplicateObserver, ReplicateRecord, DEFAULT_MAX_MEMORY_BYTES,
-};
+use greatgame::ensemble::{run_replicate, EnsembleConfig};
 use greatgame::metrics::{MetricLayout, METRICS};
 use greatgame::model::Scenario;
 use greatgame::scenario;
 use proptest::prelude::*;
+
+mod common;
+
+use common::*;
 
 /// Quarters simulated in each case.
 const HORIZON: u32 = 12;
@@ -24,7 +25,7 @@ fn scenarios() -> &'static [Scenario] {
     SCENARIOS.get_or_init(|| {
         let mut baseline = scenario::load_builtin_baseline().expect("built-in baseline loads");
         baseline.scenario.horizon_quarters = HORIZON;
-        let eu_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/eu_global_gateway.toml");
+        let eu_path = shipped("eu_global_gateway");
         let mut eu = scenario::load(&eu_path).expect("EU scenario loads");
         eu.scenario.horizon_quarters = HORIZON;
         assert_eq!(eu.scenario.n_patrons(), 4);
@@ -37,35 +38,7 @@ fn baseline() -> &'static Scenario {
 }
 
 fn config(seed: u64, replicates: u64, threads: Option<usize>) -> EnsembleConfig {
-    EnsembleConfig {
-        replicates,
-        seed,
-        threads,
-        max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
-    }
-}
-
-fn run_ensemble(
-    scenario: &Scenario,
-    config: &EnsembleConfig,
-    observer: Option<&mut dyn ReplicateObserver>,
-) -> EnsembleSummary {
-    ensemble::run(scenario, config, &|| {}, &AtomicBool::new(false), observer).expect("ensemble runs")
-}
-
-/// Keeps every record an ensemble hands out, with its index.
-#[derive(Default)]
-struct Collect(Vec<(u64, ReplicateRecord)>);
-
-impl ReplicateObserver for Collect {
-    fn on_replicate(&mut self, index: u64, record: &ReplicateRecord) -> std::io::Result<()> {
-        self.0.push((index, record.clone()));
-        Ok(())
-    }
-}
-
-fn bits(values: &[f64]) -> Vec<u64> {
-    values.iter().map(|v| v.to_bits()).collect()
+    ensemble_config(replicates, seed, threads)
 }
 
 proptest! {
@@ -247,7 +220,7 @@ fn run_scenario_with_zero_replicates_fails_cleanly_without_panic_or_staging_fold
         out_root: root.clone(),
         per_replicate: false,
         charts: false,
-        max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
+        max_memory_bytes: greatgame::ensemble::DEFAULT_MAX_MEMORY_BYTES,
         command_line: Vec::new(),
     };
     let cancel = AtomicBool::new(false);
