@@ -7,6 +7,8 @@
 
 pub mod analysis;
 pub mod ensemble;
+pub mod format;
+pub mod hash;
 pub mod metrics;
 pub mod model;
 pub mod output;

@@ -222,7 +222,7 @@ pub struct ShardManifest {
 /// The hash recorded as `scenario_hash`: FNV-1a of the resolved scenario's JSON text.
 pub fn scenario_hash(resolved: &serde_json::Value) -> String {
     let text = serde_json::to_string(resolved).unwrap_or_default();
-    format!("{:016x}", ensemble::fnv1a(ensemble::FNV_OFFSET, text.as_bytes()))
+    format!("{:016x}", crate::hash::fnv1a(text.as_bytes()))
 }
 
 /// The blocks of an ensemble of `replicates` that `shard` covers, or why it cannot.
@@ -316,7 +316,7 @@ pub fn read_part(folder: &Path) -> Result<EnsemblePart, MergeError> {
 
 /// Checks that the last 8 bytes of a part are the FNV-1a hash of the bytes before them.
 fn verify_checksum(mut reader: impl std::io::Read) -> Result<(), String> {
-    let mut hash = ensemble::FNV_OFFSET;
+    let mut hash = crate::hash::Fnv1a::new();
     let mut tail: Vec<u8> = Vec::with_capacity(8);
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -328,12 +328,12 @@ fn verify_checksum(mut reader: impl std::io::Read) -> Result<(), String> {
         tail.extend_from_slice(&buf[..n]);
         if tail.len() > 8 {
             let cut = tail.len() - 8;
-            hash = ensemble::fnv1a(hash, &tail[..cut]);
+            hash.update(&tail[..cut]);
             tail.drain(..cut);
         }
     }
     let stored = <[u8; 8]>::try_from(tail.as_slice()).map_err(|_| "file too short".to_string())?;
-    if u64::from_le_bytes(stored) == hash {
+    if u64::from_le_bytes(stored) == hash.finish() {
         Ok(())
     } else {
         Err("checksum mismatch: the file was changed or damaged".to_string())

@@ -18,9 +18,10 @@ use std::sync::atomic::AtomicBool;
 use crate::analysis::charts::write_figure;
 use crate::analysis::sweep::read_design;
 use crate::analysis::{
-    io_context, read_base, run_ensemble, short, write_folder, write_json, AnalysisError, Progress, RunSettings, Written,
+    io_context, read_base, run_ensemble, write_folder, write_json, AnalysisError, Progress, RunSettings, Written,
 };
 use crate::ensemble::{EnsembleConfig, ReplicateObserver, ReplicateRecord};
+use crate::format::{optional, short};
 use crate::metrics::MetricLayout;
 use crate::model::Scenario;
 use crate::output::charts::{palette, y_range, Figure, LegendEntry, Panel, Series, SINGLE_FIGURE_SIZE};
@@ -617,10 +618,6 @@ pub fn skill(rows: &[&Row]) -> Skill {
     }
 }
 
-fn opt(value: Option<f64>) -> String {
-    value.map_or_else(String::new, crate::output::number)
-}
-
 fn verdict(s: &Skill) -> &'static str {
     match (s.male_model_naive, s.male_trend) {
         (Some(m), Some(t)) if m < t => "beats the trend",
@@ -943,14 +940,14 @@ fn write_rows(path: &Path, rows: &[Row]) -> io::Result<()> {
             r.obs.partner.clone(),
             r.obs.metric.clone(),
             r.obs.basis.clone(),
-            crate::output::number(r.obs.value),
-            crate::output::number(r.mean),
-            crate::output::number(r.p05),
-            crate::output::number(r.p95),
+            crate::format::number(r.obs.value),
+            crate::format::number(r.mean),
+            crate::format::number(r.p05),
+            crate::format::number(r.p95),
             r.model_metric.clone(),
             r.aggregate.name().to_string(),
-            opt(r.persistence),
-            opt(r.trend),
+            optional(r.persistence),
+            optional(r.trend),
             r.obs.note.clone(),
         ])?;
     }
@@ -968,7 +965,7 @@ fn write_skipped(path: &Path, skipped: &[(Observation, String)]) -> io::Result<(
             o.host.clone(),
             o.partner.clone(),
             o.metric.clone(),
-            crate::output::number(o.value),
+            crate::format::number(o.value),
             o.unit.clone(),
             o.basis.clone(),
             o.note.clone(),
@@ -1005,12 +1002,12 @@ fn write_skill(path: &Path, by_series: &BTreeMap<SeriesKey, Vec<&Row>>, rows: &[
             k.2.clone(),
             k.3.clone(),
             s.n.to_string(),
-            opt(s.male_model),
-            opt(s.coverage),
+            optional(s.male_model),
+            optional(s.coverage),
             s.n_naive.to_string(),
-            opt(s.male_model_naive),
-            opt(s.male_persistence),
-            opt(s.male_trend),
+            optional(s.male_model_naive),
+            optional(s.male_persistence),
+            optional(s.male_trend),
             verdict(&s).to_string(),
         ])?;
     }
@@ -1038,9 +1035,9 @@ fn write_forecasts(path: &Path, forecasts: &BTreeMap<&SeriesKey, Vec<(i32, f64, 
                 k.1.clone(),
                 k.2.clone(),
                 k.3.clone(),
-                crate::output::number(mean),
-                crate::output::number(p05),
-                crate::output::number(p95),
+                crate::format::number(mean),
+                crate::format::number(p05),
+                crate::format::number(p95),
             ])?;
         }
     }
@@ -1153,7 +1150,7 @@ fn draw_series(
         x_range: (first - 0.5, last.max(first + 1.0) + 0.5),
         x_desc: None,
     };
-    let stem = crate::analysis::slug(&format!("{}_{}_{}_{}", k.2, k.0, k.1, k.3));
+    let stem = crate::format::slug(&format!("{}_{}_{}_{}", k.2, k.0, k.1, k.3));
     write_figure(dir, &stem, &figure)
 }
 

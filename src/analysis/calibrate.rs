@@ -28,10 +28,9 @@ use crate::analysis::backtest::{key, read_observed, Plan, SeriesKey};
 use crate::analysis::design::{Sobol, MAX_SOBOL_DIMENSIONS};
 use crate::analysis::sensitivity::{overrides, parameters, table_problem, Parameter};
 use crate::analysis::sweep::tidy_number;
-use crate::analysis::{
-    io_context, read_base, short, write_folder, write_json, AnalysisError, Progress, RunSettings, Written,
-};
+use crate::analysis::{io_context, read_base, write_folder, write_json, AnalysisError, Progress, RunSettings, Written};
 use crate::ensemble::EnsembleConfig;
+use crate::format::short;
 use crate::scenario::file::ScenarioFile;
 use crate::scenario::overrides::parse_key;
 use crate::scenario::source::KeyPath;
@@ -626,13 +625,13 @@ fn write_evaluations(path: &std::path::Path, params: &[Parameter], evaluations: 
     for (i, e) in evaluations.iter().enumerate() {
         let mut row = vec![(i + 1).to_string(), e.stage.name().to_string()];
         match e.values(params) {
-            Some(values) => row.extend(values.into_iter().map(crate::output::number)),
+            Some(values) => row.extend(values.into_iter().map(crate::format::number)),
             None => row.extend(params.iter().map(|_| String::new())),
         }
-        row.push(crate::output::number(e.fit));
-        row.push(crate::output::number(e.penalty));
-        row.push(crate::output::number(e.loss));
-        row.push(e.held_out.map_or_else(String::new, crate::output::number));
+        row.push(crate::format::number(e.fit));
+        row.push(crate::format::number(e.penalty));
+        row.push(crate::format::number(e.loss));
+        row.push(crate::format::optional(e.held_out));
         w.write_record(&row)?;
     }
     w.flush()

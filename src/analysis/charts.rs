@@ -15,8 +15,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::output::charts::{
-    draw_legend, ensure_font, fitted_size, format_value, palette, render_png, render_svg, text_style, text_width,
-    value_ticks, Backend, ChartError, Figure, LegendEntry, Panel, Series, TickedAxis, FONT, GRID, GRID_COLUMNS, INK,
+    draw_legend, ensure_font, fitted_size, palette, render_png, render_svg, text_style, text_width, value_ticks,
+    Backend, ChartError, Figure, LegendEntry, Panel, Series, TickedAxis, FONT, GRID, GRID_COLUMNS, INK,
     MIN_PANEL_ROW_HEIGHT, PANEL_FIGURE_SIZE, PNG, SINGLE_FIGURE_SIZE, SUBTLE, SVG,
 };
 
@@ -282,7 +282,7 @@ fn draw_bar_panel<DB: DrawingBackend>(
             String::new()
         }
     };
-    let x_format = |x: &f64| format_value(*x, decimals);
+    let x_format = |x: &f64| crate::format::fixed(*x, decimals);
     chart
         .configure_mesh()
         .x_desc(panel.x_desc.as_str())

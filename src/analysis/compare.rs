@@ -20,12 +20,13 @@ use serde_json::json;
 use super::bootstrap::{self, CiMethod, Interval};
 use super::charts::{panel_figure, write_figure, Line, PanelSpec};
 use super::{
-    check_horizons, default_horizons, io_context, run_ensemble, short, signed, write_folder, write_json, AnalysisError,
-    Progress, RunSettings, Written,
+    check_horizons, default_horizons, io_context, run_ensemble, write_folder, write_json, AnalysisError, Progress,
+    RunSettings, Written,
 };
 use crate::ensemble::{EnsembleConfig, ReplicateObserver, ReplicateRecord};
+use crate::format::{number, optional, short, signed, slug};
 use crate::metrics::{MetricLayout, ALL_HOSTS, ROUTE_METRICS};
-use crate::output::{self, number};
+use crate::output;
 use crate::scenario::file::ScenarioFile;
 use crate::scenario::validate::validate;
 use crate::scenario::{self, LoadedScenario};
@@ -1105,7 +1106,7 @@ impl Context<'_> {
                 None,
                 x_range,
             );
-            written.extend(write_figure(dir, &format!("host_{}", super::slug(host)), &figure)?);
+            written.extend(write_figure(dir, &format!("host_{}", slug(host)), &figure)?);
         }
         Ok(written)
     }
@@ -1114,7 +1115,6 @@ impl Context<'_> {
 fn write_comparison(path: &Path, inputs: &[Input], rows: &[Row]) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
     writer.write_record(COMPARISON_HEADER)?;
-    let optional = |v: Option<f64>| v.map_or(String::new(), number);
     for r in rows {
         writer.write_record([
             r.metric.as_str(),

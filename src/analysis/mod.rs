@@ -474,7 +474,7 @@ pub(crate) fn run_ensemble(
 pub fn folder_name(prefix: &str, names: &[&str]) -> String {
     let mut joined = format!("{prefix}-{}", names.join("-vs-"));
     if joined.len() > 120 {
-        let hash = bootstrap::fnv1a(&joined);
+        let hash = crate::hash::fnv1a(joined.as_bytes());
         joined.truncate(100);
         joined = format!("{joined}-{:08x}", hash as u32);
     }
@@ -488,19 +488,6 @@ pub fn folder_name(prefix: &str, names: &[&str]) -> String {
             }
         })
         .collect()
-}
-
-/// A file-name-safe slug of any text.
-pub fn slug(text: &str) -> String {
-    let mut slug = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-            slug.push(c);
-        } else if !slug.ends_with('_') {
-            slug.push('_');
-        }
-    }
-    slug.trim_matches('_').to_string()
 }
 
 /// Moves a finished staging folder into place, replacing an earlier folder of the same
@@ -560,42 +547,6 @@ pub(crate) fn write_folder(
             staging.abandon();
             Err(e)
         }
-    }
-}
-
-/// Numbers for messages and tables: four significant digits, an exponent only for very
-/// large or small magnitudes.
-pub fn short(value: f64) -> String {
-    if !value.is_finite() {
-        return "-".to_string();
-    }
-    if value == 0.0 {
-        return "0".to_string();
-    }
-    let exponent = value.abs().log10().floor() as i32;
-    if !(-4..6).contains(&exponent) {
-        return format!("{value:.3e}");
-    }
-    let decimals = (3 - exponent).max(0) as usize;
-    let text = format!("{value:.decimals$}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    };
-    if text == "-0" {
-        "0".to_string()
-    } else {
-        text
-    }
-}
-
-/// Like [`short`] with a sign.
-pub fn signed(value: f64) -> String {
-    if value > 0.0 {
-        format!("+{}", short(value))
-    } else {
-        short(value)
     }
 }
 
@@ -669,12 +620,5 @@ mod tests {
         let long: Vec<String> = (0..20).map(|i| format!("scenario_number_{i}")).collect();
         let names: Vec<&str> = long.iter().map(String::as_str).collect();
         assert!(folder_name("compare", &names).len() <= 110);
-        assert_eq!(slug("patrons.USA.investment budget"), "patrons_USA_investment_budget");
-        assert_eq!(short(0.123456), "0.1235");
-        assert_eq!(short(0.0015), "0.0015");
-        assert_eq!(short(12.5), "12.5");
-        assert_eq!(short(123456.0), "123456");
-        assert_eq!(short(1.5e-7), "1.500e-7");
-        assert_eq!(signed(0.5), "+0.5");
     }
 }

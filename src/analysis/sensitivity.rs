@@ -24,12 +24,12 @@ use super::design::{self, Saltelli, Trajectory, MAX_SOBOL_PARAMETERS};
 use super::indices::{self, MorrisIndex, SobolIndex};
 use super::sweep::tidy_number;
 use super::{
-    io_context, last_quarter, parse_outcomes, run_ensemble, short, write_folder, write_json, AnalysisError, Outcome,
-    Progress, RunSettings, Written,
+    io_context, last_quarter, parse_outcomes, run_ensemble, write_folder, write_json, AnalysisError, Outcome, Progress,
+    RunSettings, Written,
 };
 use crate::ensemble::EnsembleConfig;
+use crate::format::{number, optional, short, slug};
 use crate::metrics::MetricLayout;
-use crate::output::number;
 use crate::scenario::file::SensitivityParameterFile;
 use crate::scenario::overrides::{parse_key, Override, ScenarioTree};
 use crate::scenario::source::KeyPath;
@@ -387,7 +387,7 @@ pub fn sensitivity(
             fs::create_dir_all(&chart_dir).map_err(io_context("creating charts/"))?;
             for result in &results {
                 let figure = bar_figure(&params, result, replicates);
-                for path in write_bars(&chart_dir, &super::slug(&result.label), &figure)? {
+                for path in write_bars(&chart_dir, &slug(&result.label), &figure)? {
                     files.push(path.strip_prefix(dir).unwrap_or(&path).display().to_string());
                 }
             }
@@ -478,9 +478,8 @@ fn write_indices(
 ) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
     writer.write_record(SENSITIVITY_HEADER)?;
-    let opt = |v: Option<f64>| v.map_or(String::new(), number);
-    let low = |i: Option<Interval>| opt(i.map(|i| i.low));
-    let high = |i: Option<Interval>| opt(i.map(|i| i.high));
+    let low = |i: Option<Interval>| optional(i.map(|i| i.low));
+    let high = |i: Option<Interval>| optional(i.map(|i| i.high));
     for (outcome, result) in outcomes.iter().zip(results) {
         for (i, p) in params.iter().enumerate() {
             let m = result.morris.as_ref().map(|m| &m[i]);
@@ -496,15 +495,15 @@ fn write_indices(
                 number(p.max),
                 number(result.mean),
                 number(result.sd),
-                opt(m.map(|m| m.mu)),
-                opt(m.map(|m| m.mu_star)),
+                optional(m.map(|m| m.mu)),
+                optional(m.map(|m| m.mu_star)),
                 low(m.and_then(|m| m.mu_star_ci)),
                 high(m.and_then(|m| m.mu_star_ci)),
-                opt(m.map(|m| m.sigma)),
-                opt(s.map(|s| s.s1)),
+                optional(m.map(|m| m.sigma)),
+                optional(s.map(|s| s.s1)),
                 low(s.and_then(|s| s.s1_ci)),
                 high(s.and_then(|s| s.s1_ci)),
-                opt(s.map(|s| s.st)),
+                optional(s.map(|s| s.st)),
                 low(s.and_then(|s| s.st_ci)),
                 high(s.and_then(|s| s.st_ci)),
             ])?;

@@ -17,12 +17,12 @@ use serde_json::json;
 
 use super::charts::{panel_figure, write_figure, Line, PanelSpec};
 use super::{
-    check_horizons, default_horizons, io_context, last_quarter, resolve_metrics, run_ensemble, short, write_folder,
+    check_horizons, default_horizons, io_context, last_quarter, resolve_metrics, run_ensemble, write_folder,
     write_json, AnalysisError, Outcome, Progress, RunSettings, Written,
 };
 use crate::ensemble::EnsembleConfig;
+use crate::format::{number, short, slug};
 use crate::metrics::{MetricLayout, ALL_HOSTS};
-use crate::output::number;
 use crate::scenario::file::{SweepFile, SweepParameterFile};
 use crate::scenario::overrides::{parse_key, parse_value, show_value, Override, ScenarioTree};
 use crate::scenario::source::KeyPath;
@@ -736,7 +736,7 @@ fn draw_charts(
                 Some(key.clone()),
                 x_range,
             );
-            let stem = format!("{}-vs-{}", m.name, super::slug(key));
+            let stem = format!("{}-vs-{}", m.name, slug(key));
             written.extend(write_figure(dir, &stem, &figure)?);
         }
     }

@@ -1098,16 +1098,6 @@ impl Ranged for TickedAxis {
     }
 }
 
-pub(crate) fn format_value(value: f64, decimals: usize) -> String {
-    let text = format!("{value:.decimals$}");
-    // Avoid "-0.00" at the origin.
-    if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
-        text.trim_start_matches('-').to_string()
-    } else {
-        text
-    }
-}
-
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
@@ -1132,7 +1122,7 @@ fn draw_panel<DB: DrawingBackend>(
     // Room for the widest tick label, the tick mark and the rotated axis description.
     let mut label_w = 0;
     for &tick in &y_ticks {
-        label_w = label_w.max(text_width(area, &format_value(tick, decimals), fonts.tick)?);
+        label_w = label_w.max(text_width(area, &crate::format::fixed(tick, decimals), fonts.tick)?);
     }
     let y_area = label_w + (fonts.axis_desc * 1.2) as u32 + 24;
 
@@ -1156,14 +1146,14 @@ fn draw_panel<DB: DrawingBackend>(
 
     let x_format = |x: &f64| {
         if let Some(decimals) = x_decimals {
-            format_value(*x, decimals)
+            crate::format::fixed(*x, decimals)
         } else if x.fract() == 0.0 {
             format!("{x:.0}")
         } else {
             format!("{x:.2}")
         }
     };
-    let y_format = |y: &f64| format_value(*y, decimals);
+    let y_format = |y: &f64| crate::format::fixed(*y, decimals);
     chart
         .configure_mesh()
         .x_desc(figure.x_desc.as_deref().unwrap_or("Year"))
@@ -1414,7 +1404,7 @@ mod tests {
     fn value_ticks_are_round_numbers() {
         let (ticks, decimals) = value_ticks((0.0, 1.0), 6);
         assert_eq!(decimals, 1);
-        let labels: Vec<String> = ticks.iter().map(|t| format_value(*t, decimals)).collect();
+        let labels: Vec<String> = ticks.iter().map(|t| crate::format::fixed(*t, decimals)).collect();
         assert_eq!(labels, ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]);
         let (ticks, decimals) = value_ticks((0.0, 34.3), 9);
         assert_eq!((ticks.len(), decimals), (7, 0));

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::ensemble::{EnsembleSummary, ReplicateObserver, ReplicateRecord};
+use crate::format::number;
 use crate::metrics::MetricLayout;
 use crate::model::{DecisionTerms, Scenario};
 use crate::scenario::file::ScenarioFile;
@@ -294,16 +295,5 @@ impl ReplicateObserver for ReplicateWriter<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// Numbers in CSV: the shortest text that reads back to the same f64, so files are
-/// exact and identical whatever the platform's formatting habits.
-pub fn number(value: f64) -> String {
-    if value == 0.0 {
-        // Avoid "-0" in tables.
-        "0".to_string()
-    } else {
-        format!("{value}")
     }
 }
