@@ -6,6 +6,7 @@
 //! See `ARCHITECTURE.md` for the map and `docs/MODEL.md` for the equations.
 
 pub mod analysis;
+pub mod chart;
 pub mod ensemble;
 pub mod format;
 pub mod hash;

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+use crate::chart::ChartError;
 use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary};
 use crate::model::Scenario;
-use crate::output::{self, charts, Manifest, Replaced, ReplicateWriter, Staging};
+use crate::output::{self, figures, Manifest, Replaced, ReplicateWriter, Staging};
 use crate::scenario::LoadedScenario;
 
 mod sharded;
@@ -53,7 +54,7 @@ pub enum RunError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Charts(#[from] charts::ChartError),
+    Charts(#[from] ChartError),
     /// `--shard` cannot apply to this run.
     #[error(transparent)]
     Shard(#[from] crate::shard::ShardError),
@@ -198,7 +199,7 @@ fn write_results(
     if draw_charts {
         let chart_dir = dir.join("charts");
         std::fs::create_dir_all(&chart_dir).map_err(io_context("creating charts/"))?;
-        for path in charts::write_charts(scenario, summary, &chart_dir)? {
+        for path in figures::write_charts(scenario, summary, &chart_dir)? {
             let relative = path.strip_prefix(dir).unwrap_or(&path);
             files.push(relative.display().to_string());
         }

@@ -15,16 +15,17 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use crate::analysis::charts::write_figure;
 use crate::analysis::sweep::read_design;
 use crate::analysis::{
     io_context, read_base, run_ensemble, write_folder, write_json, AnalysisError, Progress, RunSettings, Written,
+};
+use crate::chart::{
+    palette, write_figure, y_range, ChartError, Figure, LegendEntry, Panel, Series, INK, SINGLE_FIGURE_SIZE,
 };
 use crate::ensemble::{EnsembleConfig, ReplicateObserver, ReplicateRecord};
 use crate::format::{optional, short};
 use crate::metrics::MetricLayout;
 use crate::model::Scenario;
-use crate::output::charts::{palette, y_range, Figure, LegendEntry, Panel, Series, SINGLE_FIGURE_SIZE};
 use crate::scenario::overrides::{Override, ScenarioTree};
 use crate::scenario::LoadedScenario;
 use crate::stats::quantile_sorted;
@@ -1052,7 +1053,7 @@ fn draw_series(
     rows: &[&Row],
     forecast: &[(i32, f64, f64, f64)],
     through: Option<i32>,
-) -> Result<Vec<PathBuf>, crate::output::charts::ChartError> {
+) -> Result<Vec<PathBuf>, ChartError> {
     let mut sorted: Vec<&Row> = rows.to_vec();
     sorted.sort_by_key(|r| r.obs.year);
     let x = |r: &Row| r.obs.year as f64 + 0.5;
@@ -1067,7 +1068,7 @@ fn draw_series(
             .collect(),
     };
     let observed = Series {
-        color: crate::output::charts::INK,
+        color: INK,
         dashed: false,
         band: false,
         points: sorted.iter().map(|r| point(r, r.obs.value)).collect(),
@@ -1097,7 +1098,7 @@ fn draw_series(
         },
         LegendEntry {
             label: "observed".into(),
-            color: crate::output::charts::INK,
+            color: INK,
             dashed: false,
             band: false,
         },
@@ -1122,14 +1123,14 @@ fn draw_series(
         let (lo, hi) = y_range(&series);
         let edge = t as f64 + 1.0;
         series.push(Series {
-            color: crate::output::charts::INK,
+            color: INK,
             dashed: true,
             band: false,
             points: vec![(edge, lo, lo, lo), (edge, hi, hi, hi)],
         });
         legend.push(LegendEntry {
             label: format!("end of calibration ({t})"),
-            color: crate::output::charts::INK,
+            color: INK,
             dashed: true,
             band: false,
         });

@@ -18,11 +18,11 @@ use std::sync::atomic::AtomicBool;
 use serde_json::json;
 
 use super::bootstrap::{self, CiMethod, Interval};
-use super::charts::{panel_figure, write_figure, Line, PanelSpec};
 use super::{
     check_horizons, default_horizons, io_context, run_ensemble, write_folder, write_json, AnalysisError, Progress,
     RunSettings, Written,
 };
+use crate::chart::{panel_figure, write_figure, Line, PanelSpec};
 use crate::ensemble::{EnsembleConfig, ReplicateObserver, ReplicateRecord};
 use crate::format::{number, optional, short, signed, slug};
 use crate::metrics::{MetricLayout, ALL_HOSTS, ROUTE_METRICS};

@@ -14,7 +14,6 @@
 pub mod backtest;
 pub mod bootstrap;
 pub mod calibrate;
-pub mod charts;
 pub mod compare;
 pub mod design;
 pub mod indices;
@@ -27,10 +26,10 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+use crate::chart::ChartError;
 use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary, ReplicateObserver};
 use crate::metrics::{MetricLayout, ALL_HOSTS, COMMODITY_METRICS, METRICS, ROUTE_METRICS};
 use crate::model::Scenario;
-use crate::output::charts::ChartError;
 use crate::output::Staging;
 use crate::scenario::overrides::ScenarioTree;
 use crate::scenario::{LoadedScenario, ScenarioError};

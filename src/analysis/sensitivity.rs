@@ -19,7 +19,6 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 use super::bootstrap::{self, Interval};
-use super::charts::{write_bars, Bar, BarFigure, BarPanel};
 use super::design::{self, Saltelli, Trajectory, MAX_SOBOL_PARAMETERS};
 use super::indices::{self, MorrisIndex, SobolIndex};
 use super::sweep::tidy_number;
@@ -27,6 +26,7 @@ use super::{
     io_context, last_quarter, parse_outcomes, run_ensemble, write_folder, write_json, AnalysisError, Outcome, Progress,
     RunSettings, Written,
 };
+use crate::chart::{write_bars, Bar, BarFigure, BarPanel};
 use crate::ensemble::EnsembleConfig;
 use crate::format::{number, optional, short, slug};
 use crate::metrics::MetricLayout;

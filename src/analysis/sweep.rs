@@ -15,11 +15,11 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
-use super::charts::{panel_figure, write_figure, Line, PanelSpec};
 use super::{
     check_horizons, default_horizons, io_context, last_quarter, resolve_metrics, run_ensemble, write_folder,
     write_json, AnalysisError, Outcome, Progress, RunSettings, Written,
 };
+use crate::chart::{panel_figure, write_figure, Line, PanelSpec};
 use crate::ensemble::EnsembleConfig;
 use crate::format::{number, short, slug};
 use crate::metrics::{MetricLayout, ALL_HOSTS};

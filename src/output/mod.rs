@@ -4,7 +4,7 @@
 //! renames it into place only when every file is complete, so an interrupted or failed
 //! run never leaves a half-written folder under the scenario's name.
 
-pub mod charts;
+pub mod figures;
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
