@@ -138,7 +138,7 @@ fn run_writes_summary_decisions_and_manifest_with_expected_contents() {
     assert_eq!(metric_names, catalogue, "manifest lists every metric in order");
     assert_eq!(
         metric_names[..METRICS.len()],
-        METRICS.map(|m| m.name),
+        METRICS.iter().map(|m| m.name).collect::<Vec<_>>(),
         "the base metrics come first, in catalogue order"
     );
     let per_partner: BTreeMap<&str, bool> = manifest_metrics

@@ -4,7 +4,6 @@
 //! model's own dynamics restore or produce the pattern.
 
 use greatgame::ensemble::EnsembleSummary;
-use greatgame::metrics::MetricLayout;
 use greatgame::model::events::{Effect, Event, Op, Target, Trigger};
 use greatgame::model::quantities::{PatronQuantity, Quantity};
 use greatgame::model::Scenario;
@@ -37,9 +36,7 @@ fn patron(scenario: &Scenario, id: &str) -> usize {
 /// Ensemble mean of a metric at a step (0-based); `host` is a row (the last is C5).
 fn mean(summary: &EnsembleSummary, metric: &str, step: usize, host: usize, partner: Option<usize>) -> f64 {
     let layout = &summary.layout;
-    let m = MetricLayout::metric_index(metric)
-        .or_else(|| layout.find(metric))
-        .unwrap_or_else(|| panic!("metric {metric}"));
+    let m = layout.find(metric).unwrap_or_else(|| panic!("metric {metric}"));
     summary.cell(step, layout.index(m, host, partner)).mean
 }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
 use greatgame::ensemble::{run_replicate, EnsembleConfig};
-use greatgame::metrics::{MetricLayout, METRICS};
+use greatgame::metrics::{MetricId, MetricLayout, METRICS};
 use greatgame::model::Scenario;
 use greatgame::scenario;
 use proptest::prelude::*;
@@ -54,7 +54,7 @@ proptest! {
     ) {
         let scenario = &scenarios()[which];
         let layout = MetricLayout::new(scenario);
-        let alignment = MetricLayout::metric_index("alignment").expect("alignment metric");
+        let alignment = layout.base(MetricId::Alignment);
         let record = run_replicate(scenario, &layout, seed, index).expect("replicate runs");
         let n_cells = layout.n_cells();
         prop_assert_eq!(record.values.len(), HORIZON as usize * n_cells);

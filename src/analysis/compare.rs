@@ -25,7 +25,7 @@ use super::{
 use crate::chart::{panel_figure, write_figure, Line, PanelSpec};
 use crate::ensemble::{EnsembleConfig, ReplicateObserver, ReplicateRecord};
 use crate::format::{number, optional, short, signed, slug};
-use crate::metrics::{MetricLayout, ALL_HOSTS, ROUTE_METRICS};
+use crate::metrics::{CommodityMetric, MetricLayout, RouteMetric, ALL_HOSTS};
 use crate::output;
 use crate::scenario::file::ScenarioFile;
 use crate::scenario::validate::validate;
@@ -477,7 +477,9 @@ fn folder_metrics(manifest: &output::Manifest) -> Vec<MetricInfo> {
                     unit: m.unit.clone(),
                     description: m.description.clone(),
                     per_partner: m.per_partner,
-                    regional: prefix.is_some_and(|p| p == "supply_share" || ROUTE_METRICS.iter().any(|r| r.name == p)),
+                    regional: prefix.is_some_and(|p| {
+                        p == CommodityMetric::SupplyShare.name() || RouteMetric::from_name(p).is_some()
+                    }),
                 }
             })
             .collect()

@@ -28,7 +28,9 @@ use std::sync::atomic::AtomicBool;
 
 use crate::chart::ChartError;
 use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary, ReplicateObserver};
-use crate::metrics::{MetricLayout, ALL_HOSTS, COMMODITY_METRICS, METRICS, ROUTE_METRICS};
+use crate::metrics::{
+    CommodityMetric, MetricId, MetricLayout, RouteMetric, ALL_HOSTS, COMMODITY_METRICS, METRICS, ROUTE_METRICS,
+};
 use crate::model::Scenario;
 use crate::output::Staging;
 use crate::scenario::overrides::ScenarioTree;
@@ -36,12 +38,12 @@ use crate::scenario::{LoadedScenario, ScenarioError};
 use crate::time::Quarter;
 
 /// Metrics compared and swept when the command line does not say.
-pub const DEFAULT_METRICS: [&str; 5] = [
-    "alignment",
-    "trade_share",
-    "hedging_index",
-    "fdi_stock_usd_bn",
-    "security_dependence",
+pub const DEFAULT_METRICS: [MetricId; 5] = [
+    MetricId::Alignment,
+    MetricId::TradeShare,
+    MetricId::HedgingIndex,
+    MetricId::FdiStockUsdBn,
+    MetricId::SecurityDependence,
 ];
 
 /// Options every analysis shares with `greatgame run`.
@@ -196,7 +198,7 @@ pub(crate) fn io_context(context: impl Into<String>) -> impl FnOnce(io::Error) -
 /// resolve these names per scenario ([`MetricLayout::find`]).
 pub fn parse_metrics(list: Option<&str>) -> Result<Vec<String>, AnalysisError> {
     let names: Vec<&str> = match list {
-        None => DEFAULT_METRICS.to_vec(),
+        None => DEFAULT_METRICS.iter().map(|m| m.name()).collect(),
         Some(list) => list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
     };
     if names.is_empty() {
@@ -220,12 +222,12 @@ pub fn parse_metrics(list: Option<&str>) -> Result<Vec<String>, AnalysisError> {
 /// Whether `name` can name a metric of some scenario: a base metric, or
 /// `<commodity or route prefix>.<id>`.
 pub fn is_metric_name(name: &str) -> bool {
-    if MetricLayout::metric_index(name).is_some() {
+    if MetricId::from_name(name).is_some() {
         return true;
     }
     match name.split_once('.') {
         Some((prefix, id)) => {
-            !id.is_empty() && COMMODITY_METRICS.iter().chain(&ROUTE_METRICS).any(|m| m.name == prefix)
+            !id.is_empty() && (CommodityMetric::from_name(prefix).is_some() || RouteMetric::from_name(prefix).is_some())
         }
         None => false,
     }
@@ -244,8 +246,8 @@ fn metric_names_help() -> String {
     format!(
         "{}; per commodity {}; per route {}",
         METRICS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
-        pattern(&COMMODITY_METRICS, "commodity id"),
-        pattern(&ROUTE_METRICS, "route id")
+        pattern(COMMODITY_METRICS, "commodity id"),
+        pattern(ROUTE_METRICS, "route id")
     )
 }
 

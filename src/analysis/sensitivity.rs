@@ -29,7 +29,7 @@ use super::{
 use crate::chart::{write_bars, Bar, BarFigure, BarPanel};
 use crate::ensemble::EnsembleConfig;
 use crate::format::{number, optional, short, slug};
-use crate::metrics::MetricLayout;
+use crate::metrics::{MetricId, MetricLayout};
 use crate::scenario::file::SensitivityParameterFile;
 use crate::scenario::overrides::{parse_key, Override, ScenarioTree};
 use crate::scenario::source::KeyPath;
@@ -37,7 +37,7 @@ use crate::scenario::{Problem, ScenarioError};
 use crate::time::Quarter;
 
 /// Outcomes analysed when neither the command line nor the file names any.
-pub const DEFAULT_OUTPUTS: [&str; 2] = ["alignment", "hedging_index"];
+pub const DEFAULT_OUTPUTS: [MetricId; 2] = [MetricId::Alignment, MetricId::HedgingIndex];
 
 #[derive(Debug, Clone)]
 pub struct SensitivityOptions {
@@ -255,7 +255,7 @@ pub fn sensitivity(
     let specs: Vec<String> = match (&options.outputs, spec.outputs.is_empty()) {
         (Some(list), _) => list.clone(),
         (None, false) => spec.outputs.clone(),
-        (None, true) => DEFAULT_OUTPUTS.iter().map(|s| s.to_string()).collect(),
+        (None, true) => DEFAULT_OUTPUTS.iter().map(|m| m.name().to_string()).collect(),
     };
     let outcomes = parse_outcomes(&specs, &layout, &dates).map_err(AnalysisError::Usage)?;
 

@@ -16,18 +16,15 @@ use crate::chart::{
     MIN_PANEL_ROW_HEIGHT, PANEL_FIGURE_SIZE, SINGLE_FIGURE_SIZE,
 };
 use crate::ensemble::EnsembleSummary;
-use crate::metrics::MetricLayout;
+use crate::metrics::{CommodityMetric, MetricId, RouteMetric};
 use crate::model::Scenario;
 
 /// For each chart, in the order alignment, trade_shares, hedging_index, investment, the
 /// PNG and then the SVG.
 pub fn write_charts(scenario: &Scenario, summary: &EnsembleSummary, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
-    let data = Data::new(scenario, summary).map_err(|message| ChartError {
-        path: dir.to_path_buf(),
-        message,
-    })?;
+    let data = Data::new(scenario, summary, dir)?;
 
-    type Build = Box<dyn Fn(&Data) -> Result<Figure, String>>;
+    type Build = Box<dyn Fn(&Data) -> Figure>;
     let mut charts: Vec<(String, Build)> = vec![
         ("alignment".to_string(), Box::new(alignment_figure)),
         ("trade_shares".to_string(), Box::new(trade_share_figure)),
@@ -50,10 +47,7 @@ pub fn write_charts(scenario: &Scenario, summary: &EnsembleSummary, dir: &Path) 
     for (stem, build) in charts {
         let png = dir.join(format!("{stem}.png"));
         let svg = dir.join(format!("{stem}.svg"));
-        let figure = build(&data).map_err(|message| ChartError {
-            path: png.clone(),
-            message,
-        })?;
+        let figure = build(&data);
         render_png(&png, &figure)?;
         written.push(png);
         render_svg(&svg, &figure)?;
@@ -77,27 +71,41 @@ struct Data<'a> {
 }
 
 impl<'a> Data<'a> {
-    fn new(scenario: &'a Scenario, summary: &'a EnsembleSummary) -> Result<Data<'a>, String> {
+    /// The data, or why the statistics do not belong to the scenario.
+    fn new(scenario: &'a Scenario, summary: &'a EnsembleSummary, dir: &Path) -> Result<Data<'a>, ChartError> {
+        let mismatch = |message: String| ChartError {
+            path: dir.to_path_buf(),
+            message,
+        };
         let layout = &summary.layout;
         let n_hosts = scenario.n_hosts();
         let n_patrons = scenario.n_patrons();
-        if layout.n_rows() != n_hosts + 1 || layout.partner_labels.len() != n_patrons {
-            return Err(format!(
-                "the statistics have {} host rows and {} partners, but the scenario has {} hosts and {} patrons",
+        if layout.n_rows() != n_hosts + 1
+            || layout.partner_labels.len() != n_patrons
+            || layout.n_commodities() != scenario.commodities.len()
+            || layout.n_routes() != scenario.routes.len()
+        {
+            return Err(mismatch(format!(
+                "the statistics have {} host rows, {} partners, {} commodities and {} routes, but the scenario has \
+                 {} hosts, {} patrons, {} commodities and {} routes",
                 layout.n_rows(),
                 layout.partner_labels.len(),
+                layout.n_commodities(),
+                layout.n_routes(),
                 n_hosts,
-                n_patrons
-            ));
+                n_patrons,
+                scenario.commodities.len(),
+                scenario.routes.len()
+            )));
         }
         let needed = summary.n_steps.checked_mul(layout.n_cells());
         if !matches!(needed, Some(needed) if summary.cells.len() >= needed) {
-            return Err(format!(
+            return Err(mismatch(format!(
                 "the statistics hold {} cells, fewer than {} steps of {} cells",
                 summary.cells.len(),
                 summary.n_steps,
                 layout.n_cells()
-            ));
+            )));
         }
         let years = (0..summary.n_steps)
             .map(|s| {
@@ -115,10 +123,8 @@ impl<'a> Data<'a> {
         })
     }
 
-    fn metric(&self, name: &str) -> Result<usize, String> {
-        MetricLayout::metric_index(name)
-            .or_else(|| self.summary.layout.find(name))
-            .ok_or_else(|| format!("metric {name:?} is not in the catalogue"))
+    fn metric(&self, metric: MetricId) -> usize {
+        self.summary.layout.base(metric)
     }
 
     /// Mean decision term, or NaN (skipped when drawn) if the statistics lack it.
@@ -226,8 +232,8 @@ fn patron_legend(data: &Data) -> Vec<LegendEntry> {
         .collect()
 }
 
-fn alignment_figure(data: &Data) -> Result<Figure, String> {
-    let metric = data.metric("alignment")?;
+fn alignment_figure(data: &Data) -> Figure {
+    let metric = data.metric(MetricId::Alignment);
     let panel = |row: usize, title: String| Panel {
         title: Some(title),
         y_desc: "Alignment (share)".to_string(),
@@ -253,7 +259,7 @@ fn alignment_figure(data: &Data) -> Result<Figure, String> {
     let columns = GRID_COLUMNS.min(panels.len()).max(1);
     let rows = panels.len().div_ceil(columns).max(1) as u32;
     let height = PANEL_FIGURE_SIZE.1.max(190 + rows * MIN_PANEL_ROW_HEIGHT);
-    Ok(Figure {
+    Figure {
         title: format!("Alignment with each patron {}", band_note(data)),
         subtitle,
         legend: patron_legend(data),
@@ -263,11 +269,11 @@ fn alignment_figure(data: &Data) -> Result<Figure, String> {
         size: (PANEL_FIGURE_SIZE.0, height),
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
-fn trade_share_figure(data: &Data) -> Result<Figure, String> {
-    let metric = data.metric("trade_share")?;
+fn trade_share_figure(data: &Data) -> Figure {
+    let metric = data.metric(MetricId::TradeShare);
     let series: Vec<Series> = (0..data.n_patrons)
         .map(|p| Series {
             color: palette(p),
@@ -278,7 +284,7 @@ fn trade_share_figure(data: &Data) -> Result<Figure, String> {
         .collect();
     let phrase = data.hosts_phrase();
     let y_desc = format!("Share of {phrase} total trade");
-    Ok(Figure {
+    Figure {
         title: format!("Each patron\u{2019}s share of {phrase} trade"),
         subtitle: format!(
             "{}. All hosts together; trade with other partners makes up the rest. {}.",
@@ -297,11 +303,11 @@ fn trade_share_figure(data: &Data) -> Result<Figure, String> {
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
-fn hedging_figure(data: &Data) -> Result<Figure, String> {
-    let metric = data.metric("hedging_index")?;
+fn hedging_figure(data: &Data) -> Figure {
+    let metric = data.metric(MetricId::HedgingIndex);
     let mut series: Vec<Series> = (0..data.n_hosts)
         .map(|h| Series {
             color: palette(h),
@@ -341,7 +347,7 @@ fn hedging_figure(data: &Data) -> Result<Figure, String> {
     } else {
         String::new()
     };
-    Ok(Figure {
+    Figure {
         title: format!("Hedging index of each host {}", band_note(data)),
         subtitle: format!(
             "{}. 0 = aligned with one patron only; higher = alignment spread over several{ceiling}.",
@@ -359,12 +365,12 @@ fn hedging_figure(data: &Data) -> Result<Figure, String> {
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
-fn investment_figure(data: &Data) -> Result<Figure, String> {
-    let pledged = data.metric("pledged_cumulative_usd_bn")?;
-    let disbursed = data.metric("disbursed_cumulative_usd_bn")?;
+fn investment_figure(data: &Data) -> Figure {
+    let pledged = data.metric(MetricId::PledgedCumulativeUsdBn);
+    let disbursed = data.metric(MetricId::DisbursedCumulativeUsdBn);
     let mut series = Vec::with_capacity(data.n_patrons * 2);
     let mut legend = Vec::with_capacity(data.n_patrons * 2);
     for p in 0..data.n_patrons {
@@ -384,7 +390,7 @@ fn investment_figure(data: &Data) -> Result<Figure, String> {
             });
         }
     }
-    Ok(Figure {
+    Figure {
         title: format!("Cumulative investment by patron {}", band_note(data)),
         subtitle: format!(
             "{}. All hosts together. Solid = pledged (offers accepted), dashed = disbursed as projects.",
@@ -402,16 +408,16 @@ fn investment_figure(data: &Data) -> Result<Figure, String> {
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
 /// Where each commodity's output goes: one panel per commodity the hosts produce.
-fn minerals_figure(data: &Data) -> Result<Figure, String> {
+fn minerals_figure(data: &Data) -> Figure {
     let mut panels = Vec::new();
     let last = data.summary.n_steps.saturating_sub(1);
-    for commodity in &data.scenario.commodities {
-        let share = data.metric(&format!("supply_share.{}", commodity.id))?;
-        let production = data.metric(&format!("production_t.{}", commodity.id))?;
+    for (c, commodity) in data.scenario.commodities.iter().enumerate() {
+        let share = data.summary.layout.commodity(CommodityMetric::SupplyShare, c);
+        let production = data.summary.layout.commodity(CommodityMetric::Production, c);
         let cell = data.summary.layout.index(production, data.all_hosts(), None);
         let (start_t, end_t) = if data.summary.n_steps > 0 {
             (data.summary.cell(0, cell).mean, data.summary.cell(last, cell).mean)
@@ -450,7 +456,7 @@ fn minerals_figure(data: &Data) -> Result<Figure, String> {
         });
     }
     let rows = panels.len().div_ceil(GRID_COLUMNS) as u32;
-    Ok(Figure {
+    Figure {
         title: format!("Where the hosts\u{2019} mineral output is processed {}", band_note(data)),
         subtitle: format!(
             "{}. Share of each commodity reaching each patron\u{2019}s supply chain; the rest goes to the world market.",
@@ -463,7 +469,7 @@ fn minerals_figure(data: &Data) -> Result<Figure, String> {
         size: (PANEL_FIGURE_SIZE.0, PANEL_FIGURE_SIZE.1.max(rows * MIN_PANEL_ROW_HEIGHT)),
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
 /// Tonnes in words a reader takes in at a glance: "21.1 kt", "6.1 Mt".
@@ -478,14 +484,14 @@ fn format_tonnes(tonnes: f64) -> String {
 }
 
 /// Freight on the Asia–Europe routes: cargo and shares.
-fn routes_figure(data: &Data) -> Result<Figure, String> {
+fn routes_figure(data: &Data) -> Figure {
     let mut cargo = Vec::new();
     let mut shares = Vec::new();
     let mut legend = Vec::new();
     for (r, route) in data.scenario.routes.iter().enumerate() {
         let color = palette(r);
-        let cargo_metric = data.metric(&format!("route_cargo_mt.{}", route.id))?;
-        let share_metric = data.metric(&format!("route_share.{}", route.id))?;
+        let cargo_metric = data.summary.layout.route(RouteMetric::Cargo, r);
+        let share_metric = data.summary.layout.route(RouteMetric::Share, r);
         cargo.push(Series {
             color,
             dashed: false,
@@ -505,7 +511,7 @@ fn routes_figure(data: &Data) -> Result<Figure, String> {
             band: true,
         });
     }
-    Ok(Figure {
+    Figure {
         title: format!("Asia\u{2013}Europe overland freight by route {}", band_note(data)),
         subtitle: format!(
             "{}. Freight chooses routes by cost, time and risk; sanctions raise the exposed route\u{2019}s cost.",
@@ -531,7 +537,7 @@ fn routes_figure(data: &Data) -> Result<Figure, String> {
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
 /// One line per decision term (means over replicates) for one host and patron.
@@ -555,20 +561,20 @@ fn term_series(data: &Data, host: usize, patron: usize, term: usize, color: RGBC
 
 /// For one host, the mean contribution of each decision term to its utility for each
 /// patron's offers: which terms pushed it toward or away from each patron.
-fn decisions_figure(data: &Data, host: usize) -> Result<Figure, String> {
+fn decisions_figure(data: &Data, host: usize) -> Figure {
     use crate::model::DecisionTerms;
     // The seven terms, then their sum (utility) as a dashed line.
     let terms = &DecisionTerms::NAMES[..7];
-    let utility = DecisionTerms::NAMES
-        .iter()
-        .position(|n| *n == "utility")
-        .ok_or("no utility term")?;
+    // The utility is the term after the seven it sums.
+    let utility = DecisionTerms::NAMES.iter().position(|n| *n == "utility");
     let panels: Vec<Panel> = (0..data.n_patrons)
         .map(|p| {
             let mut series: Vec<Series> = (0..terms.len())
                 .map(|t| term_series(data, host, p, t, palette(t), false))
                 .collect();
-            series.push(term_series(data, host, p, utility, INK, true));
+            if let Some(utility) = utility {
+                series.push(term_series(data, host, p, utility, INK, true));
+            }
             Panel {
                 title: Some(format!("Offers of {}", data.patron_name(p))),
                 y_range: y_range(&series),
@@ -595,7 +601,7 @@ fn decisions_figure(data: &Data, host: usize) -> Result<Figure, String> {
     });
     let columns = data.n_patrons.clamp(1, GRID_COLUMNS);
     let rows = data.n_patrons.div_ceil(columns).max(1) as u32;
-    Ok(Figure {
+    Figure {
         title: format!("Why {} takes or turns down each patron\u{2019}s offers", data.host_name(host)),
         subtitle: format!(
             "{}. Mean over {} of each term of the host\u{2019}s utility: above zero draws it to the patron, below pushes it away.",
@@ -609,7 +615,7 @@ fn decisions_figure(data: &Data, host: usize) -> Result<Figure, String> {
         size: (PANEL_FIGURE_SIZE.0, (rows * 560).max(SINGLE_FIGURE_SIZE.1)),
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
 fn capitalised(text: &str) -> String {
@@ -627,6 +633,7 @@ mod tests {
 
     use super::*;
     use crate::ensemble::EnsembleConfig;
+    use crate::metrics::MetricLayout;
 
     fn small_run() -> (Scenario, EnsembleSummary) {
         let scenario = crate::scenario::load_builtin_baseline()
