@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::ensemble::{self, EnsemblePart, StatisticsMethod, BLOCK_REPLICATES};
-use crate::output::Manifest;
+use crate::output::RunManifest;
 
 /// The environment variable that gives the shard count in a Kubernetes indexed Job.
 pub const SHARD_COUNT_VAR: &str = "GREATGAME_SHARD_COUNT";
@@ -216,7 +216,7 @@ pub struct ShardManifest {
     pub files: Vec<String>,
     /// The manifest of the whole run, as `greatgame run` would write it (its
     /// `command_line` is this shard's, its `files` are filled in by the merge).
-    pub run_manifest: Manifest,
+    pub run_manifest: RunManifest,
 }
 
 /// The hash recorded as `scenario_hash`: FNV-1a of the resolved scenario's JSON text.

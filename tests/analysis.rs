@@ -98,7 +98,7 @@ fn compare_writes_table_charts_report_and_summary() {
     let manifest: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(folder.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["command"], "compare");
-    assert_eq!(manifest["inputs"][1]["seed"], manifest["inputs"][0]["seed"]);
+    assert_eq!(manifest["compared"][1]["seed"], manifest["compared"][0]["seed"]);
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("push vs base (paired-bootstrap"), "{stdout}");

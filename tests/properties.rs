@@ -3,7 +3,6 @@
 //! Every case runs the shipped scenarios cut to a short horizon, so each proptest case
 //! stays cheap in a debug build.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
 use greatgame::ensemble::{run_replicate, EnsembleConfig};
@@ -207,25 +206,27 @@ fn metric_layout_indexes_every_cell_once() {
 /// `run.replicates = 0`, but the library's `run_scenario` takes `Some(0)`.)
 #[test]
 fn run_scenario_with_zero_replicates_fails_cleanly_without_panic_or_staging_folder() {
-    use greatgame::run::{run_scenario, RunOptions};
+    use greatgame::commands::run::{run, RunOptions};
+    use greatgame::job::{Cancel, Job, NoProgress, Settings};
 
     let mut loaded = scenario::load_builtin_baseline().expect("built-in baseline loads");
     loaded.scenario.horizon_quarters = 4;
     let tmp = tempfile::tempdir().expect("temporary folder");
     let root = tmp.path().join("out");
     let options = RunOptions {
-        replicates: Some(0),
-        seed: None,
-        threads: Some(1),
-        out_root: root.clone(),
+        scenario: None,
+        settings: Settings {
+            replicates: Some(0),
+            threads: Some(1),
+            out: Some(root.clone()),
+            max_memory_bytes: greatgame::ensemble::DEFAULT_MAX_MEMORY_BYTES,
+            ..Settings::default()
+        },
         per_replicate: false,
-        charts: false,
-        max_memory_bytes: greatgame::ensemble::DEFAULT_MAX_MEMORY_BYTES,
-        command_line: Vec::new(),
     };
-    let cancel = AtomicBool::new(false);
+    let cancel = Cancel::new();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run_scenario(&loaded, &options, &|| {}, &cancel)
+        run(&loaded, &options, Job::new(&NoProgress, &cancel))
     }));
     let left: Vec<String> = std::fs::read_dir(&root)
         .map(|entries| {
@@ -234,7 +235,7 @@ fn run_scenario_with_zero_replicates_fails_cleanly_without_panic_or_staging_fold
                 .collect()
         })
         .unwrap_or_default();
-    assert!(result.is_ok(), "run_scenario panicked on zero replicates");
+    assert!(result.is_ok(), "run panicked on zero replicates");
     assert!(result.unwrap().is_err(), "zero replicates should be an error");
     assert_eq!(left, Vec::<String>::new(), "files left in the output root");
 }

@@ -8,8 +8,8 @@ use std::path::Path;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use super::bootstrap::CiMethod;
-use super::compare::{largest, Row};
+use super::differences::{largest, Row};
+use crate::analysis::bootstrap::CiMethod;
 use crate::format::{short, signed};
 
 /// One input as the report describes it.
