@@ -27,7 +27,7 @@
 
 mod part;
 
-pub use part::{fnv1a, EnsemblePart, PartError, FNV_OFFSET};
+pub use part::{EnsemblePart, PartError};
 
 use std::collections::BTreeMap;
 use std::ops::Range;

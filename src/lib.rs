@@ -6,11 +6,15 @@
 //! See `ARCHITECTURE.md` for the map and `docs/MODEL.md` for the equations.
 
 pub mod analysis;
+pub mod chart;
+pub mod commands;
 pub mod ensemble;
+pub mod format;
+pub mod hash;
+pub mod job;
 pub mod metrics;
 pub mod model;
 pub mod output;
-pub mod run;
 pub mod scenario;
 pub mod shard;
 pub mod stats;

@@ -33,249 +33,116 @@ pub struct Metric {
     pub description: &'static str,
 }
 
-/// Every metric, in output order.
-pub const METRICS: [Metric; 27] = [
-    Metric {
-        name: "alignment",
-        unit: "share (0-1, sums to 1 over partners)",
-        per_partner: true,
-        combine: Combine::Mean,
-        description: "Host's alignment with the patron",
-    },
-    Metric {
-        name: "hedging_index",
-        unit: "index (0-1)",
-        per_partner: false,
-        combine: Combine::Mean,
-        description: "One minus the Herfindahl index of alignment: room to manoeuvre",
-    },
-    Metric {
-        name: "trade_turnover_usd_bn",
-        unit: "USD bn a year",
-        per_partner: true,
-        combine: Combine::Sum,
-        description: "Exports plus imports with the patron, annual rate",
-    },
-    Metric {
-        name: "trade_share",
-        unit: "share of total trade (0-1)",
-        per_partner: true,
-        combine: Combine::Special,
-        description: "Patron's share of the host's trade with all partners",
-    },
-    Metric {
-        name: "trade_total_usd_bn",
-        unit: "USD bn a year",
-        per_partner: false,
-        combine: Combine::Sum,
-        description: "Trade with all partners, patrons and others",
-    },
-    Metric {
-        name: "trade_concentration_hhi",
-        unit: "index (0-1)",
-        per_partner: false,
-        combine: Combine::Special,
-        description: "Herfindahl index of partner shares of trade (others counted as one partner)",
-    },
-    Metric {
-        name: "fdi_stock_usd_bn",
-        unit: "USD bn",
-        per_partner: true,
-        combine: Combine::Sum,
-        description: "Direct investment stock from the patron",
-    },
-    Metric {
-        name: "pledged_usd_bn",
-        unit: "USD bn a quarter",
-        per_partner: true,
-        combine: Combine::Sum,
-        description: "Investment pledged (accepted offers) this quarter",
-    },
-    Metric {
-        name: "disbursed_usd_bn",
-        unit: "USD bn a quarter",
-        per_partner: true,
-        combine: Combine::Sum,
-        description: "Pledged investment disbursed as projects this quarter",
-    },
-    Metric {
-        name: "pledged_cumulative_usd_bn",
-        unit: "USD bn",
-        per_partner: true,
-        combine: Combine::Sum,
-        description: "Investment pledged since the start",
-    },
-    Metric {
-        name: "disbursed_cumulative_usd_bn",
-        unit: "USD bn",
-        per_partner: true,
-        combine: Combine::Sum,
-        description: "Investment disbursed since the start",
-    },
-    Metric {
-        name: "security_dependence",
-        unit: "share (0-1)",
-        per_partner: true,
-        combine: Combine::Mean,
-        description: "Patron's share of the host's stock of arms and security assistance",
-    },
-    Metric {
-        name: "leverage",
-        unit: "index (0-1)",
-        per_partner: true,
-        combine: Combine::Mean,
-        description: "Patron's leverage over the host: trade, security, remittance and debt dependence",
-    },
-    Metric {
-        name: "acceptance",
-        unit: "share of offer (0-1)",
-        per_partner: true,
-        combine: Combine::Mean,
-        description: "Share of the patron's offer the host accepted this quarter",
-    },
-    Metric {
-        name: "credibility",
-        unit: "probability (0-1)",
-        per_partner: true,
-        combine: Combine::Special,
-        description:
-            "Patron's credibility: chance a pledged project is delivered at full capacity (same for every host)",
-    },
-    Metric {
-        name: "debt_to_patron_pct_gdp",
-        unit: "% of GDP",
-        per_partner: true,
-        combine: Combine::Special,
-        description: "Public debt owed to the patron",
-    },
-    Metric {
-        name: "gdp_usd_bn",
-        unit: "USD bn a year",
-        per_partner: false,
-        combine: Combine::Sum,
-        description: "Gross domestic product, current USD",
-    },
-    Metric {
-        name: "govt_debt_pct_gdp",
-        unit: "% of GDP",
-        per_partner: false,
-        combine: Combine::Special,
-        description: "General government gross debt",
-    },
-    Metric {
-        name: "conversion_ratio",
-        unit: "share (0-1)",
-        per_partner: true,
-        combine: Combine::Special,
-        description: "Investment disbursed since the start over pledges that have come due since the start",
-    },
-    Metric {
-        name: "reexport_usd_bn",
-        unit: "USD bn a year",
-        per_partner: true,
-        combine: Combine::Sum,
-        description: "Re-export trade with the (sanctioned) patron carried through the host, each leg counted",
-    },
-    Metric {
-        name: "secondary_sanction_risk",
-        unit: "index (0-1)",
-        per_partner: true,
-        combine: Combine::Mean,
-        description: "Risk of secondary sanctions from the (enforcing) patron on the host's re-export trade",
-    },
-    Metric {
-        name: "remittances_usd_bn",
-        unit: "USD bn a year",
-        per_partner: false,
-        combine: Combine::Sum,
-        description: "Personal remittances received",
-    },
-    Metric {
-        name: "remittances_pct_gdp",
-        unit: "% of GDP",
-        per_partner: false,
-        combine: Combine::Special,
-        description: "Personal remittances received, share of GDP",
-    },
-    Metric {
-        name: "mining_investment_cumulative_usd_bn",
-        unit: "USD bn",
-        per_partner: true,
-        combine: Combine::Sum,
-        description: "Exploration and development spending by the patron's firms since the start",
-    },
-    Metric {
-        name: "deposits_mapped",
-        unit: "count",
-        per_partner: false,
-        combine: Combine::Sum,
-        description: "Deposits mapped or further along (abandoned ones excluded)",
-    },
-    Metric {
-        name: "deposits_producing",
-        unit: "count",
-        per_partner: false,
-        combine: Combine::Sum,
-        description: "Deposits in production",
-    },
-    Metric {
-        name: "minerals_to_patron_share",
-        unit: "share of output value (0-1)",
-        per_partner: true,
-        combine: Combine::Special,
-        description: "Share of the host's mineral output (by value) that reaches the patron's supply chain",
-    },
-];
+/// Declares a family of metrics, one line each: the enum that names them in the code
+/// (the recorder, the charts and the commands use these, checked by the compiler) and
+/// the table of their names, units and rules, in output order. Adding a metric is one
+/// line here and its reader in [`record`].
+///
+/// Each line: `Variant: "name", "unit", per_partner | per_host, Combine, "description";`.
+macro_rules! catalogue {
+    ($(#[$doc:meta])* $family:ident, $table:ident {
+        $($id:ident: $name:literal, $unit:literal, $partners:ident, $combine:ident, $description:literal;)*
+    }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $family {
+            $($id,)*
+        }
 
-/// Metrics formed per commodity; the name is `<prefix>.<commodity id>`.
-pub const COMMODITY_METRICS: [Metric; 3] = [
-    Metric {
-        name: "production_t",
-        unit: "tonnes a year",
-        per_partner: false,
-        combine: Combine::Sum,
-        description: "Mine production of the commodity",
-    },
-    Metric {
-        name: "world_share",
-        unit: "share of world production (0-1)",
-        per_partner: false,
-        combine: Combine::Sum,
-        description: "Share of world mine production of the commodity",
-    },
-    Metric {
-        name: "supply_share",
-        unit: "share of output (0-1)",
-        per_partner: true,
-        combine: Combine::Special,
-        description: "Share of the commodity's output that reaches the patron's supply chain (the rest: other patrons or the world market)",
-    },
-];
+        /// The metrics of the family, in output order (indexed by the enum).
+        pub const $table: &[Metric] = &[$(Metric {
+            name: $name,
+            unit: $unit,
+            per_partner: Partners::$partners.per_partner(),
+            combine: Combine::$combine,
+            description: $description,
+        },)*];
 
-/// Regional metrics formed per route (C5 row only); the name is `<prefix>.<route id>`.
-pub const ROUTE_METRICS: [Metric; 3] = [
-    Metric {
-        name: "route_cargo_mt",
-        unit: "Mt a year",
-        per_partner: false,
-        combine: Combine::Special,
-        description: "Freight carried on the route between Asia and Europe",
-    },
-    Metric {
-        name: "route_share",
-        unit: "share of overland freight (0-1)",
-        per_partner: false,
-        combine: Combine::Special,
-        description: "Route's share of the Asia-Europe overland freight carried",
-    },
-    Metric {
-        name: "route_cost_usd_per_t",
-        unit: "USD per tonne",
-        per_partner: false,
-        combine: Combine::Special,
-        description: "Generalised cost of the route: freight rate plus the cost of time and risk",
-    },
-];
+        impl $family {
+            /// Every metric of the family, in output order.
+            pub const ALL: &'static [$family] = &[$($family::$id,)*];
+
+            /// The metric's entry in the table.
+            pub fn spec(self) -> &'static Metric {
+                &$table[self as usize]
+            }
+
+            /// The metric's name (for a per-commodity or per-route metric, its prefix).
+            pub fn name(self) -> &'static str {
+                self.spec().name
+            }
+
+            /// The metric of this family with `name`, if there is one.
+            pub fn from_name(name: &str) -> Option<$family> {
+                $family::ALL.iter().copied().find(|m| m.name() == name)
+            }
+        }
+    };
+}
+
+/// Whether a metric has one value per partner (patron) or one per host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Partners {
+    PerPartner,
+    PerHost,
+}
+
+impl Partners {
+    const fn per_partner(self) -> bool {
+        matches!(self, Partners::PerPartner)
+    }
+}
+
+catalogue! {
+    /// A metric recorded for every host (and the hosts together).
+    MetricId, METRICS {
+        Alignment: "alignment", "share (0-1, sums to 1 over partners)", PerPartner, Mean, "Host's alignment with the patron";
+        HedgingIndex: "hedging_index", "index (0-1)", PerHost, Mean, "One minus the Herfindahl index of alignment: room to manoeuvre";
+        TradeTurnoverUsdBn: "trade_turnover_usd_bn", "USD bn a year", PerPartner, Sum, "Exports plus imports with the patron, annual rate";
+        TradeShare: "trade_share", "share of total trade (0-1)", PerPartner, Special, "Patron's share of the host's trade with all partners";
+        TradeTotalUsdBn: "trade_total_usd_bn", "USD bn a year", PerHost, Sum, "Trade with all partners, patrons and others";
+        TradeConcentrationHhi: "trade_concentration_hhi", "index (0-1)", PerHost, Special, "Herfindahl index of partner shares of trade (others counted as one partner)";
+        FdiStockUsdBn: "fdi_stock_usd_bn", "USD bn", PerPartner, Sum, "Direct investment stock from the patron";
+        PledgedUsdBn: "pledged_usd_bn", "USD bn a quarter", PerPartner, Sum, "Investment pledged (accepted offers) this quarter";
+        DisbursedUsdBn: "disbursed_usd_bn", "USD bn a quarter", PerPartner, Sum, "Pledged investment disbursed as projects this quarter";
+        PledgedCumulativeUsdBn: "pledged_cumulative_usd_bn", "USD bn", PerPartner, Sum, "Investment pledged since the start";
+        DisbursedCumulativeUsdBn: "disbursed_cumulative_usd_bn", "USD bn", PerPartner, Sum, "Investment disbursed since the start";
+        SecurityDependence: "security_dependence", "share (0-1)", PerPartner, Mean, "Patron's share of the host's stock of arms and security assistance";
+        Leverage: "leverage", "index (0-1)", PerPartner, Mean, "Patron's leverage over the host: trade, security, remittance and debt dependence";
+        Acceptance: "acceptance", "share of offer (0-1)", PerPartner, Mean, "Share of the patron's offer the host accepted this quarter";
+        Credibility: "credibility", "probability (0-1)", PerPartner, Special, "Patron's credibility: chance a pledged project is delivered at full capacity (same for every host)";
+        DebtToPatronPctGdp: "debt_to_patron_pct_gdp", "% of GDP", PerPartner, Special, "Public debt owed to the patron";
+        GdpUsdBn: "gdp_usd_bn", "USD bn a year", PerHost, Sum, "Gross domestic product, current USD";
+        GovtDebtPctGdp: "govt_debt_pct_gdp", "% of GDP", PerHost, Special, "General government gross debt";
+        ConversionRatio: "conversion_ratio", "share (0-1)", PerPartner, Special, "Investment disbursed since the start over pledges that have come due since the start";
+        ReexportUsdBn: "reexport_usd_bn", "USD bn a year", PerPartner, Sum, "Re-export trade with the (sanctioned) patron carried through the host, each leg counted";
+        SecondarySanctionRisk: "secondary_sanction_risk", "index (0-1)", PerPartner, Mean, "Risk of secondary sanctions from the (enforcing) patron on the host's re-export trade";
+        RemittancesUsdBn: "remittances_usd_bn", "USD bn a year", PerHost, Sum, "Personal remittances received";
+        RemittancesPctGdp: "remittances_pct_gdp", "% of GDP", PerHost, Special, "Personal remittances received, share of GDP";
+        MiningInvestmentCumulativeUsdBn: "mining_investment_cumulative_usd_bn", "USD bn", PerPartner, Sum, "Exploration and development spending by the patron's firms since the start";
+        DepositsMapped: "deposits_mapped", "count", PerHost, Sum, "Deposits mapped or further along (abandoned ones excluded)";
+        DepositsProducing: "deposits_producing", "count", PerHost, Sum, "Deposits in production";
+        MineralsToPatronShare: "minerals_to_patron_share", "share of output value (0-1)", PerPartner, Special, "Share of the host's mineral output (by value) that reaches the patron's supply chain";
+    }
+}
+
+catalogue! {
+    /// A metric formed per commodity; its name is `<prefix>.<commodity id>`.
+    CommodityMetric, COMMODITY_METRICS {
+        Production: "production_t", "tonnes a year", PerHost, Sum, "Mine production of the commodity";
+        WorldShare: "world_share", "share of world production (0-1)", PerHost, Sum, "Share of world mine production of the commodity";
+        SupplyShare: "supply_share", "share of output (0-1)", PerPartner, Special, "Share of the commodity's output that reaches the patron's supply chain (the rest: other patrons or the world market)";
+    }
+}
+
+catalogue! {
+    /// A regional metric formed per route (C5 row only); its name is `<prefix>.<route id>`.
+    RouteMetric, ROUTE_METRICS {
+        Cargo: "route_cargo_mt", "Mt a year", PerHost, Special, "Freight carried on the route between Asia and Europe";
+        Share: "route_share", "share of overland freight (0-1)", PerHost, Special, "Route's share of the Asia-Europe overland freight carried";
+        Cost: "route_cost_usd_per_t", "USD per tonne", PerHost, Special, "Generalised cost of the route: freight rate plus the cost of time and risk";
+    }
+}
 
 /// One metric of a scenario's catalogue: a base metric, or one formed per commodity or route.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,6 +180,7 @@ pub struct MetricLayout {
     offsets: Vec<usize>,
     n_cells: usize,
     n_commodities: usize,
+    n_routes: usize,
 }
 
 /// One cell's coordinates.
@@ -331,17 +199,17 @@ impl MetricLayout {
         let partner_labels: Vec<String> = scenario.patrons.iter().map(|p| p.id.clone()).collect();
         let mut specs: Vec<MetricSpec> = METRICS.iter().map(MetricSpec::from_base).collect();
         for commodity in &scenario.commodities {
-            for m in &COMMODITY_METRICS {
+            for m in COMMODITY_METRICS {
                 let mut spec = MetricSpec::from_base(m);
                 spec.name = format!("{}.{}", m.name, commodity.id);
                 spec.description = format!("{}: {}", m.description, commodity.name);
                 // Supply shares are regional: where the five's output goes.
-                spec.regional = m.name == "supply_share";
+                spec.regional = m.name == CommodityMetric::SupplyShare.name();
                 specs.push(spec);
             }
         }
         for route in &scenario.routes {
-            for m in &ROUTE_METRICS {
+            for m in ROUTE_METRICS {
                 let mut spec = MetricSpec::from_base(m);
                 spec.name = format!("{}.{}", m.name, route.id);
                 spec.description = format!("{}: {}", m.description, route.name);
@@ -363,6 +231,7 @@ impl MetricLayout {
             offsets,
             n_cells: n,
             n_commodities: scenario.commodities.len(),
+            n_routes: scenario.routes.len(),
         }
     }
 
@@ -393,8 +262,30 @@ impl MetricLayout {
         self.host_labels.len()
     }
 
-    pub fn metric_index(name: &str) -> Option<usize> {
-        METRICS.iter().position(|m| m.name == name)
+    /// Index of a base metric: they come first, in catalogue order.
+    pub fn base(&self, metric: MetricId) -> usize {
+        metric as usize
+    }
+
+    /// Index of a per-commodity metric of the scenario's commodity `commodity`.
+    pub fn commodity(&self, metric: CommodityMetric, commodity: usize) -> usize {
+        debug_assert!(commodity < self.n_commodities);
+        METRICS.len() + commodity * COMMODITY_METRICS.len() + metric as usize
+    }
+
+    /// Index of a per-route metric of the scenario's route `route`.
+    pub fn route(&self, metric: RouteMetric, route: usize) -> usize {
+        debug_assert!(route < self.n_routes);
+        METRICS.len() + self.n_commodities * COMMODITY_METRICS.len() + route * ROUTE_METRICS.len() + metric as usize
+    }
+
+    /// Commodities and routes the layout has metrics for.
+    pub fn n_commodities(&self) -> usize {
+        self.n_commodities
+    }
+
+    pub fn n_routes(&self) -> usize {
+        self.n_routes
     }
 
     /// Index of a cell. A regional metric has only the all-hosts row.
@@ -439,91 +330,91 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
     let nh = scenario.n_hosts();
     let np = scenario.n_patrons();
     let all = nh;
-    let idx = |name: &str| MetricLayout::metric_index(name).expect("metric is in the catalogue");
+    let idx = |metric: MetricId| layout.base(metric);
     let minerals = &sim.minerals;
 
     // Per-partner metrics read directly from host x patron state.
-    let per_partner: [(&str, &PairReader<'_>); 17] = [
-        ("alignment", &|h, p| sim.alignment[h * np + p]),
-        ("trade_turnover_usd_bn", &|h, p| sim.trade_usd_bn[h * np + p]),
-        ("trade_share", &|h, p| {
+    let per_partner: [(MetricId, &PairReader<'_>); 17] = [
+        (MetricId::Alignment, &|h, p| sim.alignment[h * np + p]),
+        (MetricId::TradeTurnoverUsdBn, &|h, p| sim.trade_usd_bn[h * np + p]),
+        (MetricId::TradeShare, &|h, p| {
             ratio(sim.trade_usd_bn[h * np + p], sim.total_trade(h))
         }),
-        ("fdi_stock_usd_bn", &|h, p| sim.fdi_stock_usd_bn[h * np + p]),
-        ("pledged_usd_bn", &|h, p| sim.pledged_usd_bn[h * np + p]),
-        ("disbursed_usd_bn", &|h, p| sim.disbursed_usd_bn[h * np + p]),
-        ("pledged_cumulative_usd_bn", &|h, p| {
+        (MetricId::FdiStockUsdBn, &|h, p| sim.fdi_stock_usd_bn[h * np + p]),
+        (MetricId::PledgedUsdBn, &|h, p| sim.pledged_usd_bn[h * np + p]),
+        (MetricId::DisbursedUsdBn, &|h, p| sim.disbursed_usd_bn[h * np + p]),
+        (MetricId::PledgedCumulativeUsdBn, &|h, p| {
             sim.pledged_cumulative_usd_bn[h * np + p]
         }),
-        ("disbursed_cumulative_usd_bn", &|h, p| {
+        (MetricId::DisbursedCumulativeUsdBn, &|h, p| {
             sim.disbursed_cumulative_usd_bn[h * np + p]
         }),
-        ("security_dependence", &|h, p| {
+        (MetricId::SecurityDependence, &|h, p| {
             ratio(sim.security_stock[h * np + p], sim.total_security(h))
         }),
-        ("leverage", &|h, p| sim.leverage[h * np + p]),
-        ("acceptance", &|h, p| sim.decisions[h * np + p].acceptance),
-        ("debt_to_patron_pct_gdp", &|h, p| {
+        (MetricId::Leverage, &|h, p| sim.leverage[h * np + p]),
+        (MetricId::Acceptance, &|h, p| sim.decisions[h * np + p].acceptance),
+        (MetricId::DebtToPatronPctGdp, &|h, p| {
             100.0 * sim.debt_to_patron_usd_bn[h * np + p] / sim.gdp_usd_bn[h]
         }),
-        ("conversion_ratio", &|h, p| {
+        (MetricId::ConversionRatio, &|h, p| {
             ratio(
                 sim.disbursed_cumulative_usd_bn[h * np + p],
                 sim.pledged_due_cumulative_usd_bn[h * np + p],
             )
         }),
-        ("reexport_usd_bn", &|h, p| sim.reexport_usd_bn[h * np + p]),
-        ("secondary_sanction_risk", &|h, p| sim.sanction_risk[h * np + p]),
-        ("mining_investment_cumulative_usd_bn", &|h, p| {
+        (MetricId::ReexportUsdBn, &|h, p| sim.reexport_usd_bn[h * np + p]),
+        (MetricId::SecondarySanctionRisk, &|h, p| sim.sanction_risk[h * np + p]),
+        (MetricId::MiningInvestmentCumulativeUsdBn, &|h, p| {
             sim.mining_investment_cumulative_usd_bn[h * np + p]
         }),
-        ("minerals_to_patron_share", &|h, p| {
+        (MetricId::MineralsToPatronShare, &|h, p| {
             let row = &minerals.host_supply_value[h * (np + 1)..(h + 1) * (np + 1)];
             ratio(row[p], row.iter().sum())
         }),
     ];
-    for (name, read) in per_partner {
-        let m = idx(name);
+    for (metric, read) in per_partner {
+        let m = idx(metric);
         for h in 0..nh {
             for p in 0..np {
                 out[layout.index(m, h, Some(p))] = read(h, p);
             }
         }
     }
-    let credibility = idx("credibility");
+    let credibility = idx(MetricId::Credibility);
     for h in 0..=nh {
         for p in 0..np {
             out[layout.index(credibility, h, Some(p))] = sim.credibility[p];
         }
     }
 
-    let per_host: [(&str, &HostReader<'_>); 9] = [
-        ("hedging_index", &|h| {
+    let per_host: [(MetricId, &HostReader<'_>); 9] = [
+        (MetricId::HedgingIndex, &|h| {
             1.0 - sim.alignment[h * np..(h + 1) * np].iter().map(|a| a * a).sum::<f64>()
         }),
-        ("trade_total_usd_bn", &|h| sim.total_trade(h)),
-        ("trade_concentration_hhi", &|h| {
+        (MetricId::TradeTotalUsdBn, &|h| sim.total_trade(h)),
+        (MetricId::TradeConcentrationHhi, &|h| {
             let total = sim.total_trade(h);
             let patrons: f64 = (0..np)
                 .map(|p| ratio(sim.trade_usd_bn[h * np + p], total).powi(2))
                 .sum();
             patrons + ratio(sim.other_trade_usd_bn[h], total).powi(2)
         }),
-        ("gdp_usd_bn", &|h| sim.gdp_usd_bn[h]),
-        ("govt_debt_pct_gdp", &|h| sim.debt_pct_gdp(h)),
-        ("remittances_usd_bn", &|h| sim.remittances_usd_bn[h]),
-        ("remittances_pct_gdp", &|h| {
+        (MetricId::GdpUsdBn, &|h| sim.gdp_usd_bn[h]),
+        (MetricId::GovtDebtPctGdp, &|h| sim.debt_pct_gdp(h)),
+        (MetricId::RemittancesUsdBn, &|h| sim.remittances_usd_bn[h]),
+        (MetricId::RemittancesPctGdp, &|h| {
             100.0 * sim.remittances_usd_bn[h] / sim.gdp_usd_bn[h]
         }),
-        ("deposits_mapped", &|h| {
+        (MetricId::DepositsMapped, &|h| {
             f64::from(minerals.count_at_least(h, Stage::Mapped))
         }),
-        ("deposits_producing", &|h| {
+        (MetricId::DepositsProducing, &|h| {
             f64::from(minerals.count_at_least(h, Stage::Producing))
         }),
     ];
-    for (name, read) in per_host {
-        let m = idx(name);
+    for (metric, read) in per_host {
+        let m = idx(metric);
         for h in 0..nh {
             out[layout.index(m, h, None)] = read(h);
         }
@@ -531,11 +422,10 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
 
     // Per commodity.
     let nc = layout.n_commodities;
-    let commodity_base = METRICS.len();
     for (c, commodity) in scenario.commodities.iter().enumerate() {
-        let production = commodity_base + c * COMMODITY_METRICS.len();
-        let world_share = production + 1;
-        let supply_share = production + 2;
+        let production = layout.commodity(CommodityMetric::Production, c);
+        let world_share = layout.commodity(CommodityMetric::WorldShare, c);
+        let supply_share = layout.commodity(CommodityMetric::SupplyShare, c);
         for h in 0..nh {
             let tonnes = minerals.production_t[h * nc + c];
             out[layout.index(production, h, None)] = tonnes;
@@ -549,12 +439,11 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
     }
 
     // Per route (regional).
-    let route_base = commodity_base + nc * COMMODITY_METRICS.len();
     for r in 0..scenario.routes.len() {
-        let cargo = route_base + r * ROUTE_METRICS.len();
-        out[layout.index(cargo, all, None)] = sim.routes.flow_mt[r];
-        out[layout.index(cargo + 1, all, None)] = sim.routes.share(&scenario.routes, r);
-        out[layout.index(cargo + 2, all, None)] = sim.routes.generalised_cost[r];
+        let cell = |metric: RouteMetric| layout.index(layout.route(metric, r), all, None);
+        out[cell(RouteMetric::Cargo)] = sim.routes.flow_mt[r];
+        out[cell(RouteMetric::Share)] = sim.routes.share(&scenario.routes, r);
+        out[cell(RouteMetric::Cost)] = sim.routes.generalised_cost[r];
     }
 
     // The all-hosts row of the per-host metrics.
@@ -578,10 +467,10 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
     }
     let region_trade: f64 = (0..nh).map(|h| sim.total_trade(h)).sum();
     let region_gdp: f64 = sim.gdp_usd_bn.iter().sum();
-    let trade_share = idx("trade_share");
-    let debt_to_patron = idx("debt_to_patron_pct_gdp");
-    let conversion = idx("conversion_ratio");
-    let minerals_share = idx("minerals_to_patron_share");
+    let trade_share = idx(MetricId::TradeShare);
+    let debt_to_patron = idx(MetricId::DebtToPatronPctGdp);
+    let conversion = idx(MetricId::ConversionRatio);
+    let minerals_share = idx(MetricId::MineralsToPatronShare);
     let region_minerals: f64 = minerals.host_supply_value.iter().sum();
     let mut hhi = ratio((0..nh).map(|h| sim.other_trade_usd_bn[h]).sum(), region_trade).powi(2);
     for p in 0..np {
@@ -597,14 +486,53 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
         let to_patron: f64 = (0..nh).map(|h| minerals.host_supply_value[h * (np + 1) + p]).sum();
         out[layout.index(minerals_share, all, Some(p))] = ratio(to_patron, region_minerals);
     }
-    out[layout.index(idx("trade_concentration_hhi"), all, None)] = hhi;
+    out[layout.index(idx(MetricId::TradeConcentrationHhi), all, None)] = hhi;
     let region_debt: f64 = (0..nh).map(|h| sim.total_debt(h)).sum();
-    out[layout.index(idx("govt_debt_pct_gdp"), all, None)] = 100.0 * ratio(region_debt, region_gdp);
+    out[layout.index(idx(MetricId::GovtDebtPctGdp), all, None)] = 100.0 * ratio(region_debt, region_gdp);
     let region_remittances: f64 = sim.remittances_usd_bn.iter().sum();
-    out[layout.index(idx("remittances_pct_gdp"), all, None)] = 100.0 * ratio(region_remittances, region_gdp);
+    out[layout.index(idx(MetricId::RemittancesPctGdp), all, None)] = 100.0 * ratio(region_remittances, region_gdp);
 }
 
 /// Reads one host-and-patron value off the state.
 type PairReader<'a> = dyn Fn(usize, usize) -> f64 + 'a;
 /// Reads one host value off the state.
 type HostReader<'a> = dyn Fn(usize) -> f64 + 'a;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_has_one_name_and_the_layout_puts_it_where_its_identity_says() {
+        let loaded = crate::scenario::load_builtin_baseline().expect("the built-in baseline loads");
+        let layout = MetricLayout::new(&loaded.scenario);
+        for &metric in MetricId::ALL {
+            assert_eq!(MetricId::from_name(metric.name()), Some(metric));
+            assert_eq!(layout.metric(layout.base(metric)).name, metric.name());
+        }
+        for (c, commodity) in loaded.scenario.commodities.iter().enumerate() {
+            for &metric in CommodityMetric::ALL {
+                let name = format!("{}.{}", metric.name(), commodity.id);
+                assert_eq!(layout.find(&name), Some(layout.commodity(metric, c)));
+            }
+        }
+        for (r, route) in loaded.scenario.routes.iter().enumerate() {
+            for &metric in RouteMetric::ALL {
+                let name = format!("{}.{}", metric.name(), route.id);
+                assert_eq!(layout.find(&name), Some(layout.route(metric, r)));
+            }
+        }
+        let mut names: Vec<&str> = METRICS
+            .iter()
+            .chain(COMMODITY_METRICS)
+            .chain(ROUTE_METRICS)
+            .map(|m| m.name)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            METRICS.len() + COMMODITY_METRICS.len() + ROUTE_METRICS.len()
+        );
+    }
+}

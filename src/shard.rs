@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::ensemble::{self, EnsemblePart, StatisticsMethod, BLOCK_REPLICATES};
-use crate::output::Manifest;
+use crate::output::RunManifest;
 
 /// The environment variable that gives the shard count in a Kubernetes indexed Job.
 pub const SHARD_COUNT_VAR: &str = "GREATGAME_SHARD_COUNT";
@@ -216,13 +216,13 @@ pub struct ShardManifest {
     pub files: Vec<String>,
     /// The manifest of the whole run, as `greatgame run` would write it (its
     /// `command_line` is this shard's, its `files` are filled in by the merge).
-    pub run_manifest: Manifest,
+    pub run_manifest: RunManifest,
 }
 
 /// The hash recorded as `scenario_hash`: FNV-1a of the resolved scenario's JSON text.
 pub fn scenario_hash(resolved: &serde_json::Value) -> String {
     let text = serde_json::to_string(resolved).unwrap_or_default();
-    format!("{:016x}", ensemble::fnv1a(ensemble::FNV_OFFSET, text.as_bytes()))
+    format!("{:016x}", crate::hash::fnv1a(text.as_bytes()))
 }
 
 /// The blocks of an ensemble of `replicates` that `shard` covers, or why it cannot.
@@ -316,7 +316,7 @@ pub fn read_part(folder: &Path) -> Result<EnsemblePart, MergeError> {
 
 /// Checks that the last 8 bytes of a part are the FNV-1a hash of the bytes before them.
 fn verify_checksum(mut reader: impl std::io::Read) -> Result<(), String> {
-    let mut hash = ensemble::FNV_OFFSET;
+    let mut hash = crate::hash::Fnv1a::new();
     let mut tail: Vec<u8> = Vec::with_capacity(8);
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -328,12 +328,12 @@ fn verify_checksum(mut reader: impl std::io::Read) -> Result<(), String> {
         tail.extend_from_slice(&buf[..n]);
         if tail.len() > 8 {
             let cut = tail.len() - 8;
-            hash = ensemble::fnv1a(hash, &tail[..cut]);
+            hash.update(&tail[..cut]);
             tail.drain(..cut);
         }
     }
     let stored = <[u8; 8]>::try_from(tail.as_slice()).map_err(|_| "file too short".to_string())?;
-    if u64::from_le_bytes(stored) == hash {
+    if u64::from_le_bytes(stored) == hash.finish() {
         Ok(())
     } else {
         Err("checksum mismatch: the file was changed or damaged".to_string())

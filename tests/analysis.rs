@@ -4,9 +4,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_greatgame");
+mod common;
+
+use common::*;
 
 const COMPARISON_HEADER: [&str; 18] = [
     "metric",
@@ -31,110 +32,10 @@ const COMPARISON_HEADER: [&str; 18] = [
 
 // ------------------------------------------------------------------ helpers
 
-fn shipped(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(format!("{name}.toml"))
-}
-
-fn toml_string(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
-}
-
 /// Writes `dir/<name>.toml`: a shipped scenario (by absolute path) cut to eight quarters,
 /// with `extra` appended.
 fn short(dir: &Path, parent: &str, name: &str, extra: &str) -> PathBuf {
-    let text = format!(
-        "extends = {}\nname = \"{name}\"\n\n[time]\nhorizon_quarters = 8\n\n{extra}\n",
-        toml_string(shipped(parent).to_str().expect("UTF-8 path"))
-    );
-    let path = dir.join(format!("{name}.toml"));
-    fs::write(&path, text).expect("scenario written");
-    path
-}
-
-fn greatgame(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the greatgame binary starts")
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn ok(cwd: &Path, args: &[&str]) -> Output {
-    let output = greatgame(cwd, args);
-    assert!(
-        output.status.success(),
-        "greatgame {args:?} failed: {}",
-        describe(&output)
-    );
-    output
-}
-
-fn fails_with(cwd: &Path, args: &[&str], code: i32, message: &str) -> String {
-    let output = greatgame(cwd, args);
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "greatgame {args:?}: {}",
-        describe(&output)
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        stderr.contains(message),
-        "expected {message:?} in {}",
-        describe(&output)
-    );
-    stderr
-}
-
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn read(path: &Path) -> Table {
-        let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        let header = reader.headers().expect("header").iter().map(String::from).collect();
-        let rows = reader
-            .records()
-            .map(|r| r.expect("row").iter().map(String::from).collect())
-            .collect();
-        Table { header, rows }
-    }
-
-    fn column(&self, name: &str) -> usize {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
-    }
-
-    fn values(&self, name: &str) -> Vec<&str> {
-        let c = self.column(name);
-        self.rows.iter().map(|r| r[c].as_str()).collect()
-    }
-
-    fn numbers(&self, name: &str) -> Vec<f64> {
-        self.values(name)
-            .iter()
-            .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}: {v:?} is not a number")))
-            .collect()
-    }
-}
-
-fn path_arg(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
+    variant(dir, parent, name, 8, None, extra)
 }
 
 // ------------------------------------------------------------------ compare
@@ -148,8 +49,8 @@ fn compare_writes_table_charts_report_and_summary() {
         dir.path(),
         &[
             "compare",
-            path_arg(&base),
-            path_arg(&push),
+            path_str(&base),
+            path_str(&push),
             "-n",
             "12",
             "--metrics",
@@ -197,7 +98,7 @@ fn compare_writes_table_charts_report_and_summary() {
     let manifest: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(folder.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["command"], "compare");
-    assert_eq!(manifest["inputs"][1]["seed"], manifest["inputs"][0]["seed"]);
+    assert_eq!(manifest["compared"][1]["seed"], manifest["compared"][0]["seed"]);
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("push vs base (paired-bootstrap"), "{stdout}");
@@ -220,8 +121,8 @@ fn identical_scenarios_show_no_difference_beyond_the_noise() {
     let args = |extra: &[&str]| {
         let mut v = vec![
             "compare",
-            path_arg(&a),
-            path_arg(&b),
+            path_str(&a),
+            path_str(&b),
             "-n",
             "20",
             "--no-charts",
@@ -246,7 +147,7 @@ fn identical_scenarios_show_no_difference_beyond_the_noise() {
             dir.path(),
             &[
                 "run",
-                path_arg(file),
+                path_str(file),
                 "-n",
                 "40",
                 "--seed",
@@ -292,8 +193,8 @@ fn compare_uses_the_metrics_scenarios_share() {
         dir.path(),
         &[
             "compare",
-            path_arg(&base),
-            path_arg(&eu),
+            path_str(&base),
+            path_str(&eu),
             "-n",
             "6",
             "--no-charts",
@@ -323,7 +224,7 @@ fn compare_reads_earlier_output_folders() {
         dir.path(),
         &[
             "run",
-            path_arg(&base),
+            path_str(&base),
             "-n",
             "10",
             "--per-replicate",
@@ -335,7 +236,7 @@ fn compare_reads_earlier_output_folders() {
     );
     ok(
         dir.path(),
-        &["run", path_arg(&push), "-n", "10", "--no-charts", "--out", "runs", "-q"],
+        &["run", path_str(&push), "-n", "10", "--no-charts", "--out", "runs", "-q"],
     );
 
     // A folder with replicates.csv and a scenario run now with its seed and count: paired.
@@ -344,7 +245,7 @@ fn compare_reads_earlier_output_folders() {
         &[
             "compare",
             "runs/base",
-            path_arg(&push),
+            path_str(&push),
             "--no-charts",
             "--metrics",
             "hedging_index",
@@ -358,8 +259,8 @@ fn compare_reads_earlier_output_folders() {
         dir.path(),
         &[
             "compare",
-            path_arg(&base),
-            path_arg(&push),
+            path_str(&base),
+            path_str(&push),
             "-n",
             "10",
             "--no-charts",
@@ -399,8 +300,8 @@ fn compare_output_is_the_same_on_any_thread_count() {
             dir.path(),
             &[
                 "compare",
-                path_arg(&base),
-                path_arg(&other),
+                path_str(&base),
+                path_str(&other),
                 "-n",
                 "8",
                 "--threads",
@@ -425,16 +326,16 @@ fn compare_output_is_the_same_on_any_thread_count() {
 fn compare_rejects_bad_requests_clearly() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let base = short(dir.path(), "baseline", "base", "");
-    fails_with(dir.path(), &["compare", path_arg(&base)], 2, "");
+    fails_with(dir.path(), &["compare", path_str(&base)], 2, "");
     fails_with(
         dir.path(),
-        &["compare", path_arg(&base), path_arg(&base), "--metrics", "alignmnt"],
+        &["compare", path_str(&base), path_str(&base), "--metrics", "alignmnt"],
         2,
         "unknown metric \"alignmnt\"",
     );
     fails_with(
         dir.path(),
-        &["compare", path_arg(&base), path_arg(&base), "--at", "2030Q1", "-n", "2"],
+        &["compare", path_str(&base), path_str(&base), "--at", "2030Q1", "-n", "2"],
         2,
         "--at 2030Q1 is outside",
     );
@@ -454,7 +355,7 @@ fn sweep_runs_command_line_grids_and_the_scenario_table() {
         dir.path(),
         &[
             "sweep",
-            path_arg(&base),
+            path_str(&base),
             "-n",
             "4",
             "--set",
@@ -506,7 +407,7 @@ fn sweep_runs_command_line_grids_and_the_scenario_table() {
         dir.path(),
         &[
             "sweep",
-            path_arg(&base),
+            path_str(&base),
             "-n",
             "2",
             "--no-charts",
@@ -534,7 +435,7 @@ fn sweep_reads_a_design_file() {
         dir.path(),
         &[
             "sweep",
-            path_arg(&base),
+            path_str(&base),
             "--design",
             "design.csv",
             "-n",
@@ -558,7 +459,7 @@ fn bad_sweep_points_are_reported_like_bad_files() {
         dir.path(),
         &[
             "sweep",
-            path_arg(&base),
+            path_str(&base),
             "--set",
             "patrons.USA.investment_budget_usd_bn=1,-1",
             "-n",
@@ -577,7 +478,7 @@ fn bad_sweep_points_are_reported_like_bad_files() {
         dir.path(),
         &[
             "sweep",
-            path_arg(&base),
+            path_str(&base),
             "--set",
             "model.alignment_inertai=0.1",
             "-n",
@@ -588,7 +489,7 @@ fn bad_sweep_points_are_reported_like_bad_files() {
     );
     fails_with(
         dir.path(),
-        &["sweep", path_arg(&base), "--set", "model.x", "-n", "2"],
+        &["sweep", path_str(&base), "--set", "model.x", "-n", "2"],
         2,
         "expected KEY=VALUES",
     );
@@ -598,7 +499,7 @@ fn bad_sweep_points_are_reported_like_bad_files() {
         "bad",
         "[[sweep.parameters]]\nkey = \"model.alignment_inertia\"\nfrom = 0.1\n",
     );
-    fails_with(dir.path(), &["sweep", path_arg(&bad), "-n", "2"], 3, "bad.toml:");
+    fails_with(dir.path(), &["sweep", path_str(&bad), "-n", "2"], 3, "bad.toml:");
     assert!(
         !dir.path().join("output").exists(),
         "nothing is written for a bad sweep"
@@ -615,7 +516,7 @@ fn sensitivity_ranks_parameters_on_the_shipped_baseline() {
         dir.path(),
         &[
             "sensitivity",
-            path_arg(&base),
+            path_str(&base),
             "--outputs",
             "alignment:C5:USA,hedging_index",
             "--samples",
@@ -659,7 +560,7 @@ fn sensitivity_ranks_parameters_on_the_shipped_baseline() {
         dir.path(),
         &[
             "sensitivity",
-            path_arg(&base),
+            path_str(&base),
             "--method",
             "morris",
             "--trajectories",
@@ -687,14 +588,14 @@ fn sensitivity_needs_valid_ranges() {
     );
     fails_with(
         dir.path(),
-        &["sensitivity", path_arg(&bad), "-n", "2"],
+        &["sensitivity", path_str(&bad), "-n", "2"],
         3,
         "patrons[2].investment_budget_usd_bn must be >= 0",
     );
     let base = short(dir.path(), "baseline", "base", "");
     fails_with(
         dir.path(),
-        &["sensitivity", path_arg(&base), "--outputs", "alignment:XYZ", "-n", "2"],
+        &["sensitivity", path_str(&base), "--outputs", "alignment:XYZ", "-n", "2"],
         2,
         "no host \"XYZ\"",
     );
@@ -711,8 +612,8 @@ fn compare_takes_per_route_and_per_commodity_metrics() {
         dir.path(),
         &[
             "compare",
-            path_arg(&base),
-            path_arg(&corridor),
+            path_str(&base),
+            path_str(&corridor),
             "-n",
             "6",
             "--bootstrap",
@@ -757,8 +658,8 @@ fn compare_takes_per_route_and_per_commodity_metrics() {
         dir.path(),
         &[
             "compare",
-            path_arg(&base),
-            path_arg(&extra),
+            path_str(&base),
+            path_str(&extra),
             "-n",
             "2",
             "--no-charts",
@@ -778,8 +679,8 @@ fn compare_takes_per_route_and_per_commodity_metrics() {
         dir.path(),
         &[
             "compare",
-            path_arg(&base),
-            path_arg(&extra),
+            path_str(&base),
+            path_str(&extra),
             "--metrics",
             "route_cargo_mt.NOWHERE",
         ],

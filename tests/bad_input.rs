@@ -3,15 +3,17 @@
 //! problems it must produce in `# expect:` lines. Inputs that cannot be written as text
 //! files (binary, non-UTF-8, huge, deeply nested) are generated here.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use greatgame::scenario::{self, ScenarioError};
 
+mod common;
+
+use common::*;
+
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("bad_scenarios")
+    repo().join("tests").join("bad_scenarios")
 }
 
 fn rendered(error: &ScenarioError) -> String {
@@ -115,11 +117,11 @@ fn a_directory_or_missing_file_is_a_clear_error() {
 #[test]
 fn check_exits_3_and_reports_every_file() {
     let dir = corpus_dir();
-    let output = Command::new(env!("CARGO_BIN_EXE_greatgame"))
+    let output = Command::new(BIN)
         .arg("check")
         .arg(dir.join("negative_budget.toml"))
         .arg(dir.join("unknown_keys.toml"))
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"))
+        .arg(shipped("baseline"))
         .output()
         .expect("run greatgame");
     assert_eq!(output.status.code(), Some(3));
@@ -140,7 +142,7 @@ fn check_exits_3_and_reports_every_file() {
 #[test]
 fn run_of_a_bad_scenario_exits_3_and_writes_nothing() {
     let out = tempfile::tempdir().expect("temporary folder");
-    let output = Command::new(env!("CARGO_BIN_EXE_greatgame"))
+    let output = Command::new(BIN)
         .arg("run")
         .arg(corpus_dir().join("non_finite.toml"))
         .arg("--out")

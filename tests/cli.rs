@@ -6,12 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use greatgame::metrics::METRICS;
 use greatgame::model::DecisionTerms;
 
-const BIN: &str = env!("CARGO_BIN_EXE_greatgame");
+mod common;
+
+use common::*;
+
 const BASELINE_HOSTS: [&str; 5] = ["KAZ", "KGZ", "TJK", "TKM", "UZB"];
 const BASELINE_PATRONS: [&str; 3] = ["CHN", "RUS", "USA"];
 const SUMMARY_HEADER: [&str; 10] = [
@@ -21,234 +23,14 @@ const REPLICATES_HEADER: [&str; 7] = ["replicate", "step", "date", "host", "part
 
 // ------------------------------------------------------------------ helpers
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn baseline_path() -> PathBuf {
-    repo().join("scenarios").join("baseline.toml")
+    shipped("baseline")
 }
 
-/// Every shipped scenario file, sorted.
-fn shipped_scenarios() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(repo().join("scenarios"))
-        .expect("scenarios/ is readable")
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 2,
-        "expected the shipped scenarios in scenarios/, found {files:?}"
-    );
-    files
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("test paths are UTF-8")
-}
-
-/// Runs the binary with `args` in `cwd`.
-fn greatgame(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the greatgame binary starts")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        stdout(output),
-        stderr(output)
-    )
-}
-
-/// Runs the binary and insists it succeeds.
-fn greatgame_ok(cwd: &Path, args: &[&str]) -> Output {
-    let output = greatgame(cwd, args);
-    assert!(
-        output.status.success(),
-        "greatgame {args:?} failed: {}",
-        describe(&output)
-    );
-    output
-}
-
-fn assert_exit(output: &Output, code: i32, what: &str) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{what}: expected exit code {code}; {}",
-        describe(output)
-    );
-}
-
-/// A TOML basic string holding `text`, escaped as needed.
-fn toml_string(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
-}
-
-/// Writes `dir/<name>.toml`: the shipped baseline (by absolute path) with a short
-/// horizon, a few replicates and `extra` appended.
+/// Writes `dir/<name>.toml`: the shipped baseline with a short horizon, a few replicates
+/// and `extra` appended.
 fn small_scenario(dir: &Path, name: &str, horizon: u32, replicates: u64, extra: &str) -> PathBuf {
-    let text = format!(
-        "extends = {}\nname = \"{name}\"\n\n[time]\nhorizon_quarters = {horizon}\n\n[run]\nreplicates = {replicates}\n\n{extra}",
-        toml_string(path_str(&baseline_path()))
-    );
-    let path = dir.join(format!("{name}.toml"));
-    fs::write(&path, text).expect("scenario written");
-    path
-}
-
-/// A CSV file read as text.
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn read(path: &Path) -> Table {
-        let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        let header = reader
-            .headers()
-            .expect("CSV header")
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let rows = reader
-            .records()
-            .map(|r| r.expect("CSV record").iter().map(str::to_string).collect())
-            .collect();
-        Table { header, rows }
-    }
-
-    fn col(&self, name: &str) -> usize {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
-    }
-
-    fn distinct(&self, name: &str) -> BTreeSet<String> {
-        let c = self.col(name);
-        self.rows.iter().map(|r| r[c].clone()).collect()
-    }
-}
-
-fn number(text: &str, what: &str) -> f64 {
-    let value: f64 = text
-        .parse()
-        .unwrap_or_else(|e| panic!("{what}: {text:?} is not a number: {e}"));
-    assert!(value.is_finite(), "{what}: {text} is not finite");
-    value
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
-}
-
-fn strings(value: &serde_json::Value) -> Vec<String> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("expected an array, got {value}"))
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .unwrap_or_else(|| panic!("expected a string, got {v}"))
-                .to_string()
-        })
-        .collect()
-}
-
-/// Every file under `dir`, by path relative to it, with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("listing {}: {e}", dir.display())) {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let relative = path.strip_prefix(root).expect("under root").to_path_buf();
-                out.insert(relative, fs::read(&path).expect("file readable"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-/// Relative paths of the files under `dir`, as the manifest writes them.
-fn file_list(dir: &Path) -> BTreeSet<String> {
-    snapshot(dir).keys().map(|p| p.display().to_string()).collect()
-}
-
-/// Asserts two output folders hold the same files with the same bytes, except that the
-/// manifests may differ in their `command_line`.
-fn assert_same_output(a: &Path, b: &Path) {
-    let left = snapshot(a);
-    let right = snapshot(b);
-    assert_eq!(
-        left.keys().collect::<Vec<_>>(),
-        right.keys().collect::<Vec<_>>(),
-        "{} and {} hold different files",
-        a.display(),
-        b.display()
-    );
-    for (file, bytes) in &left {
-        if file == Path::new("manifest.json") {
-            continue;
-        }
-        assert!(
-            bytes == &right[file],
-            "{} differs between {} and {}",
-            file.display(),
-            a.display(),
-            b.display()
-        );
-    }
-    let without_command_line = |dir: &Path| {
-        let mut manifest = read_json(&dir.join("manifest.json"));
-        let removed = manifest
-            .as_object_mut()
-            .expect("manifest is an object")
-            .remove("command_line");
-        assert!(removed.is_some(), "manifest in {} has no command_line", dir.display());
-        manifest
-    };
-    assert_eq!(
-        without_command_line(a),
-        without_command_line(b),
-        "manifests differ beyond command_line"
-    );
-}
-
-/// Names in `dir` that start with a dot (staging or set-aside folders).
-fn hidden_entries(dir: &Path) -> Vec<String> {
-    fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with('.'))
-        .collect()
-}
-
-fn entries(dir: &Path) -> BTreeSet<String> {
-    fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").file_name().to_string_lossy().into_owned())
-        .collect()
+    variant(dir, "baseline", name, horizon, Some(replicates), extra)
 }
 
 /// The quarter label of step `step` (1-based) of a run starting in 2024Q1.
@@ -309,7 +91,7 @@ fn run_writes_summary_decisions_and_manifest_with_expected_contents() {
         "--quiet",
         "--no-charts",
     ];
-    greatgame_ok(tmp.path(), &args);
+    ok(tmp.path(), &args);
     let dir = tmp.path().join("out").join("small");
     for file in ["summary.csv", "decisions.csv", "manifest.json"] {
         assert!(dir.join(file).is_file(), "{file} missing");
@@ -356,7 +138,7 @@ fn run_writes_summary_decisions_and_manifest_with_expected_contents() {
     assert_eq!(metric_names, catalogue, "manifest lists every metric in order");
     assert_eq!(
         metric_names[..METRICS.len()],
-        METRICS.map(|m| m.name),
+        METRICS.iter().map(|m| m.name).collect::<Vec<_>>(),
         "the base metrics come first, in catalogue order"
     );
     let per_partner: BTreeMap<&str, bool> = manifest_metrics
@@ -453,7 +235,7 @@ fn per_replicate_writes_replicates_csv_with_replicates_0_to_n_minus_1() {
     let tmp = tempfile::tempdir().unwrap();
     // Replicates and seed come from the scenario (5 and the baseline's seed).
     let scenario = small_scenario(tmp.path(), "raw", 4, 5, "");
-    greatgame_ok(
+    ok(
         tmp.path(),
         &[
             "run",
@@ -520,7 +302,7 @@ fn check_accepts_every_shipped_scenario() {
     let files = shipped_scenarios();
     let mut args = vec!["check"];
     args.extend(files.iter().map(|p| path_str(p)));
-    let output = greatgame_ok(tmp.path(), &args);
+    let output = ok(tmp.path(), &args);
     let out = stdout(&output);
     for file in &files {
         assert!(
@@ -540,7 +322,7 @@ fn every_shipped_scenario_runs_with_a_few_replicates() {
             .unwrap_or_else(|e| panic!("{} does not load: {e}", file.display()))
             .scenario
             .name;
-        greatgame_ok(
+        ok(
             tmp.path(),
             &[
                 "run",
@@ -576,7 +358,7 @@ fn every_shipped_scenario_runs_with_a_few_replicates() {
 #[test]
 fn run_without_scenario_uses_builtin_baseline() {
     let tmp = tempfile::tempdir().unwrap();
-    greatgame_ok(
+    ok(
         tmp.path(),
         &["run", "--replicates", "2", "--no-charts", "--quiet", "--out", "out"],
     );
@@ -598,7 +380,7 @@ fn output_is_byte_identical_for_one_two_and_three_threads() {
     // 40 replicates: two chunks on one or two threads, one chunk on three.
     let scenario = small_scenario(tmp.path(), "threads", 6, 40, "");
     for threads in ["1", "2", "3"] {
-        greatgame_ok(
+        ok(
             tmp.path(),
             &[
                 "run",
@@ -635,9 +417,9 @@ fn same_seed_twice_gives_identical_bytes() {
         "out",
     ];
     let dir = tmp.path().join("out").join("again");
-    greatgame_ok(tmp.path(), &args);
+    ok(tmp.path(), &args);
     let first = snapshot(&dir);
-    greatgame_ok(tmp.path(), &args);
+    ok(tmp.path(), &args);
     let second = snapshot(&dir);
     assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
     for (file, bytes) in &first {
@@ -654,7 +436,7 @@ fn different_seed_gives_different_summary() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = small_scenario(tmp.path(), "seeds", 6, 6, "");
     for seed in ["1", "2"] {
-        greatgame_ok(
+        ok(
             tmp.path(),
             &[
                 "run",
@@ -853,7 +635,7 @@ fn out_dir_holds_scenario_folder_and_no_staging_folders() {
     let scenario = small_scenario(tmp.path(), "placed", 4, 3, "");
     let root = tmp.path().join("results").join("nested");
     let run = |seed: &str| {
-        greatgame_ok(
+        ok(
             tmp.path(),
             &[
                 "run",
@@ -929,7 +711,7 @@ fn destination_that_is_a_file_is_replaced_cleanly_or_left_untouched() {
 fn default_out_dir_is_output_in_the_current_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = small_scenario(tmp.path(), "here", 2, 2, "");
-    let output = greatgame_ok(tmp.path(), &["run", path_str(&scenario), "--no-charts", "--quiet"]);
+    let output = ok(tmp.path(), &["run", path_str(&scenario), "--no-charts", "--quiet"]);
     assert!(
         output.stderr.is_empty(),
         "--quiet prints nothing: {}",
@@ -957,7 +739,7 @@ fn unusable_output_root_exits_4() {
 fn fourth_patron_scenario_runs_with_eu_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let file = repo().join("scenarios").join("eu_global_gateway.toml");
-    greatgame_ok(
+    ok(
         tmp.path(),
         &[
             "run",
@@ -1030,8 +812,8 @@ fn usage_errors_exit_2() {
         assert_exit(&output, 2, &format!("greatgame {args:?}"));
     }
     assert_eq!(entries(tmp.path()), BTreeSet::new(), "usage errors write nothing");
-    greatgame_ok(tmp.path(), &["--help"]);
-    greatgame_ok(tmp.path(), &["--version"]);
+    ok(tmp.path(), &["--help"]);
+    ok(tmp.path(), &["--version"]);
 }
 
 // ------------------------------------------------------------------ charts
@@ -1041,7 +823,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn no_arguments_runs_builtin_baseline_into_output_baseline() {
     let tmp = tempfile::tempdir().unwrap();
-    greatgame_ok(tmp.path(), &[]);
+    ok(tmp.path(), &[]);
     let root = tmp.path().join("output");
     assert_eq!(entries(&root), BTreeSet::from(["baseline".to_string()]));
     let dir = root.join("baseline");
@@ -1066,7 +848,7 @@ fn run_with_charts_writes_png_and_svg_charts() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = small_scenario(tmp.path(), "charted", 8, 5, "");
     for threads in ["1", "2"] {
-        greatgame_ok(
+        ok(
             tmp.path(),
             &[
                 "run",

@@ -7,22 +7,16 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::*;
+
 fn scenario_file(dir: &Path, horizon: u32) -> std::path::PathBuf {
-    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
-    let path = dir.join("long_run.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "extends = {:?}\nname = \"long_run\"\n[time]\nhorizon_quarters = {horizon}\n",
-            baseline.display().to_string()
-        ),
-    )
-    .expect("write scenario");
-    path
+    variant(dir, "baseline", "long_run", horizon, None, "")
 }
 
 fn greatgame() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_greatgame"))
+    Command::new(BIN)
 }
 
 #[test]

@@ -3,14 +3,15 @@
 //! not count: each test also perturbs the start (or the shock) and checks that the
 //! model's own dynamics restore or produce the pattern.
 
-use std::sync::atomic::AtomicBool;
-
-use greatgame::ensemble::{self, EnsembleConfig, EnsembleSummary};
-use greatgame::metrics::MetricLayout;
+use greatgame::ensemble::EnsembleSummary;
 use greatgame::model::events::{Effect, Event, Op, Target, Trigger};
 use greatgame::model::quantities::{PatronQuantity, Quantity};
 use greatgame::model::{DecisionTerms, Scenario};
 use greatgame::scenario;
+
+mod common;
+
+use common::*;
 
 const REPLICATES: u64 = 24;
 
@@ -21,13 +22,7 @@ fn baseline() -> Scenario {
 }
 
 fn run(scenario: &Scenario) -> EnsembleSummary {
-    let config = EnsembleConfig {
-        replicates: REPLICATES,
-        seed: 11,
-        threads: None,
-        max_memory_bytes: u64::MAX,
-    };
-    ensemble::run(scenario, &config, &|| {}, &AtomicBool::new(false), None).expect("the ensemble runs")
+    run_ensemble(scenario, &ensemble_config(REPLICATES, 11, None), None)
 }
 
 fn host(scenario: &Scenario, id: &str) -> usize {
@@ -41,9 +36,7 @@ fn patron(scenario: &Scenario, id: &str) -> usize {
 /// Ensemble mean of a metric at a step (0-based); `host` is a row (the last is C5).
 fn mean(summary: &EnsembleSummary, metric: &str, step: usize, host: usize, partner: Option<usize>) -> f64 {
     let layout = &summary.layout;
-    let m = MetricLayout::metric_index(metric)
-        .or_else(|| layout.find(metric))
-        .unwrap_or_else(|| panic!("metric {metric}"));
+    let m = layout.find(metric).unwrap_or_else(|| panic!("metric {metric}"));
     summary.cell(step, layout.index(m, host, partner)).mean
 }
 

@@ -3,17 +3,17 @@
 //! Every case runs the shipped scenarios cut to a short horizon, so each proptest case
 //! stays cheap in a debug build.
 
-use std::path::Path;
-use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
-use greatgame::ensemble::{
-    self, run_replicate, EnsembleConfig, EnsembleSummary, ReplicateObserver, ReplicateRecord, DEFAULT_MAX_MEMORY_BYTES,
-};
-use greatgame::metrics::{MetricLayout, METRICS};
+use greatgame::ensemble::{run_replicate, EnsembleConfig};
+use greatgame::metrics::{MetricId, MetricLayout, METRICS};
 use greatgame::model::Scenario;
 use greatgame::scenario;
 use proptest::prelude::*;
+
+mod common;
+
+use common::*;
 
 /// Quarters simulated in each case.
 const HORIZON: u32 = 12;
@@ -24,7 +24,7 @@ fn scenarios() -> &'static [Scenario] {
     SCENARIOS.get_or_init(|| {
         let mut baseline = scenario::load_builtin_baseline().expect("built-in baseline loads");
         baseline.scenario.horizon_quarters = HORIZON;
-        let eu_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/eu_global_gateway.toml");
+        let eu_path = shipped("eu_global_gateway");
         let mut eu = scenario::load(&eu_path).expect("EU scenario loads");
         eu.scenario.horizon_quarters = HORIZON;
         assert_eq!(eu.scenario.n_patrons(), 4);
@@ -37,35 +37,7 @@ fn baseline() -> &'static Scenario {
 }
 
 fn config(seed: u64, replicates: u64, threads: Option<usize>) -> EnsembleConfig {
-    EnsembleConfig {
-        replicates,
-        seed,
-        threads,
-        max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
-    }
-}
-
-fn run_ensemble(
-    scenario: &Scenario,
-    config: &EnsembleConfig,
-    observer: Option<&mut dyn ReplicateObserver>,
-) -> EnsembleSummary {
-    ensemble::run(scenario, config, &|| {}, &AtomicBool::new(false), observer).expect("ensemble runs")
-}
-
-/// Keeps every record an ensemble hands out, with its index.
-#[derive(Default)]
-struct Collect(Vec<(u64, ReplicateRecord)>);
-
-impl ReplicateObserver for Collect {
-    fn on_replicate(&mut self, index: u64, record: &ReplicateRecord) -> std::io::Result<()> {
-        self.0.push((index, record.clone()));
-        Ok(())
-    }
-}
-
-fn bits(values: &[f64]) -> Vec<u64> {
-    values.iter().map(|v| v.to_bits()).collect()
+    ensemble_config(replicates, seed, threads)
 }
 
 proptest! {
@@ -81,7 +53,7 @@ proptest! {
     ) {
         let scenario = &scenarios()[which];
         let layout = MetricLayout::new(scenario);
-        let alignment = MetricLayout::metric_index("alignment").expect("alignment metric");
+        let alignment = layout.base(MetricId::Alignment);
         let record = run_replicate(scenario, &layout, seed, index).expect("replicate runs");
         let n_cells = layout.n_cells();
         prop_assert_eq!(record.values.len(), HORIZON as usize * n_cells);
@@ -234,25 +206,27 @@ fn metric_layout_indexes_every_cell_once() {
 /// `run.replicates = 0`, but the library's `run_scenario` takes `Some(0)`.)
 #[test]
 fn run_scenario_with_zero_replicates_fails_cleanly_without_panic_or_staging_folder() {
-    use greatgame::run::{run_scenario, RunOptions};
+    use greatgame::commands::run::{run, RunOptions};
+    use greatgame::job::{Cancel, Job, NoProgress, Settings};
 
     let mut loaded = scenario::load_builtin_baseline().expect("built-in baseline loads");
     loaded.scenario.horizon_quarters = 4;
     let tmp = tempfile::tempdir().expect("temporary folder");
     let root = tmp.path().join("out");
     let options = RunOptions {
-        replicates: Some(0),
-        seed: None,
-        threads: Some(1),
-        out_root: root.clone(),
+        scenario: None,
+        settings: Settings {
+            replicates: Some(0),
+            threads: Some(1),
+            out: Some(root.clone()),
+            max_memory_bytes: greatgame::ensemble::DEFAULT_MAX_MEMORY_BYTES,
+            ..Settings::default()
+        },
         per_replicate: false,
-        charts: false,
-        max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
-        command_line: Vec::new(),
     };
-    let cancel = AtomicBool::new(false);
+    let cancel = Cancel::new();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run_scenario(&loaded, &options, &|| {}, &cancel)
+        run(&loaded, &options, Job::new(&NoProgress, &cancel))
     }));
     let left: Vec<String> = std::fs::read_dir(&root)
         .map(|entries| {
@@ -261,7 +235,7 @@ fn run_scenario_with_zero_replicates_fails_cleanly_without_panic_or_staging_fold
                 .collect()
         })
         .unwrap_or_default();
-    assert!(result.is_ok(), "run_scenario panicked on zero replicates");
+    assert!(result.is_ok(), "run panicked on zero replicates");
     assert!(result.unwrap().is_err(), "zero replicates should be an error");
     assert_eq!(left, Vec::<String>::new(), "files left in the output root");
 }

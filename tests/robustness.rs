@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use greatgame::ensemble::{self, EnsembleConfig, EnsembleSummary};
-use greatgame::metrics::{MetricLayout, ALL_HOSTS};
+use greatgame::metrics::ALL_HOSTS;
 use greatgame::model::Scenario;
 use greatgame::scenario;
 use toml::{Table, Value};
@@ -214,7 +214,7 @@ fn nothing_drifts_in_the_null_variant() {
         ("remittances_pct_gdp", false, 0.0),
     ];
     for (name, per_partner, floor) in checks {
-        let m = MetricLayout::metric_index(name).expect("metric");
+        let m = layout.find(name).expect("metric");
         for h in 0..scenario.n_hosts() {
             let partners: Vec<Option<usize>> = if per_partner {
                 (0..scenario.n_patrons()).map(Some).collect()
@@ -243,8 +243,8 @@ fn nothing_drifts_in_the_null_variant() {
         }
     }
     // Trade to GDP: the hosts' total trade over their GDP.
-    let trade = MetricLayout::metric_index("trade_total_usd_bn").expect("metric");
-    let gdp = MetricLayout::metric_index("gdp_usd_bn").expect("metric");
+    let trade = layout.find("trade_total_usd_bn").expect("metric");
+    let gdp = layout.find("gdp_usd_bn").expect("metric");
     for h in 0..scenario.n_hosts() {
         let ratio = |step: usize| {
             summary.cell(step, layout.index(trade, h, None)).mean / summary.cell(step, layout.index(gdp, h, None)).mean

@@ -7,143 +7,17 @@
 //! which records the command that wrote the folder (`greatgame merge ...` rather than
 //! `greatgame run ...`).
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_greatgame");
+mod common;
 
-/// Scheduler variables a test must not inherit from the machine it runs on.
-const SCHEDULER_VARS: [&str; 6] = [
-    "SLURM_ARRAY_TASK_ID",
-    "SLURM_ARRAY_TASK_COUNT",
-    "SLURM_ARRAY_TASK_MIN",
-    "SLURM_ARRAY_TASK_STEP",
-    "JOB_COMPLETION_INDEX",
-    "GREATGAME_SHARD_COUNT",
-];
-
-fn command(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(BIN);
-    command.args(args).current_dir(cwd);
-    for var in SCHEDULER_VARS {
-        command.env_remove(var);
-    }
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command
-}
-
-fn greatgame_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    command(cwd, args, env).output().expect("the greatgame binary starts")
-}
-
-fn greatgame(cwd: &Path, args: &[&str]) -> Output {
-    greatgame_env(cwd, args, &[])
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn assert_ok(output: &Output, what: &str) {
-    assert!(output.status.success(), "{what} failed: {}", describe(output));
-}
-
-fn assert_exit(output: &Output, code: i32, what: &str) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{what}: expected exit {code}; {}",
-        describe(output)
-    );
-}
+use common::*;
 
 /// `dir/<name>.toml`: the shipped baseline with a short horizon and `replicates`.
 fn scenario(dir: &Path, name: &str, horizon: u32, replicates: u64) -> PathBuf {
-    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
-    let text = format!(
-        "extends = {}\nname = \"{name}\"\n\n[time]\nhorizon_quarters = {horizon}\n\n[run]\nreplicates = {replicates}\n",
-        toml::Value::String(baseline.display().to_string())
-    );
-    let path = dir.join(format!("{name}.toml"));
-    fs::write(&path, text).expect("scenario written");
-    path
-}
-
-/// Every file under `dir`, by relative path, with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("listing {}: {e}", dir.display())) {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let relative = path.strip_prefix(root).expect("under root").to_path_buf();
-                out.insert(relative, fs::read(&path).expect("readable"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-fn manifest_without_command_line(dir: &Path) -> serde_json::Value {
-    let text = fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
-    let mut manifest: serde_json::Value = serde_json::from_str(&text).expect("manifest is JSON");
-    let removed = manifest
-        .as_object_mut()
-        .expect("manifest is an object")
-        .remove("command_line");
-    assert!(removed.is_some(), "manifest in {} has no command_line", dir.display());
-    manifest
-}
-
-/// The output folders `single` and `merged` are the same byte for byte, except for the
-/// manifest's `command_line`.
-fn assert_same_output(single: &Path, merged: &Path) {
-    let a = snapshot(single);
-    let b = snapshot(merged);
-    assert_eq!(
-        a.keys().collect::<Vec<_>>(),
-        b.keys().collect::<Vec<_>>(),
-        "the single run and the merge hold different files"
-    );
-    for (file, bytes) in &a {
-        if file == Path::new("manifest.json") {
-            continue;
-        }
-        assert!(
-            bytes == &b[file],
-            "{} differs between the single run and the merge",
-            file.display()
-        );
-    }
-    assert_eq!(
-        manifest_without_command_line(single),
-        manifest_without_command_line(merged),
-        "manifests differ beyond command_line"
-    );
-    // The manifests' text differs only in the command line.
-    let text = |dir: &Path| {
-        let manifest = fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
-        let start = manifest.find("\"command_line\"").expect("command_line field");
-        let end = start + manifest[start..].find(']').expect("end of command_line");
-        format!("{}{}", &manifest[..start], &manifest[end..])
-    };
-    assert_eq!(text(single), text(merged), "manifest text differs beyond command_line");
+    variant(dir, "baseline", name, horizon, Some(replicates), "")
 }
 
 /// Runs shard K of `n` for every K at once, as separate processes, each into
@@ -163,7 +37,7 @@ fn run_shards(cwd: &Path, scenario: &Path, name: &str, n: u64, extra: &[&str]) -
                 "--quiet",
             ];
             args.extend_from_slice(extra);
-            command(cwd, &args, &[])
+            command(cwd, &args)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()

@@ -5,52 +5,30 @@
 use std::sync::atomic::AtomicBool;
 
 use greatgame::ensemble::{
-    self, EnsembleConfig, EnsemblePart, EnsembleSummary, ReplicateObserver, ReplicateRecord, StatisticsMethod,
-    DEFAULT_MAX_MEMORY_BYTES, EXACT_QUANTILES_MAX_REPLICATES,
+    self, EnsembleConfig, EnsemblePart, EnsembleSummary, ReplicateRecord, StatisticsMethod,
+    EXACT_QUANTILES_MAX_REPLICATES,
 };
 use greatgame::model::Scenario;
-use greatgame::scenario;
 use greatgame::stats::exact::ExactSum;
 use greatgame::stats::streaming::Bins;
 use greatgame::stats::{describe, quantile_sorted, QUANTILES};
 
+mod common;
+
+use common::*;
+
 const REPLICATES: u64 = 1_100;
 
 fn baseline(horizon: u32) -> Scenario {
-    let mut loaded = scenario::load_builtin_baseline().expect("built-in baseline loads");
-    loaded.scenario.horizon_quarters = horizon;
-    loaded.scenario
+    baseline_scenario(horizon)
 }
 
 fn config(replicates: u64, threads: Option<usize>) -> EnsembleConfig {
-    EnsembleConfig {
-        replicates,
-        seed: 99,
-        threads,
-        max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
-    }
-}
-
-#[derive(Default)]
-struct Collect(Vec<ReplicateRecord>);
-
-impl ReplicateObserver for Collect {
-    fn on_replicate(&mut self, index: u64, record: &ReplicateRecord) -> std::io::Result<()> {
-        assert_eq!(index, self.0.len() as u64, "records arrive in replicate order");
-        self.0.push(record.clone());
-        Ok(())
-    }
+    ensemble_config(replicates, 99, threads)
 }
 
 fn bits(summary: &EnsembleSummary) -> (Vec<[u64; 5]>, Vec<u64>) {
-    (
-        summary
-            .cells
-            .iter()
-            .map(|c| [c.mean, c.sd, c.p05, c.p50, c.p95].map(f64::to_bits))
-            .collect(),
-        summary.decision_means.iter().map(|v| v.to_bits()).collect(),
-    )
+    summary_bits(summary)
 }
 
 #[test]
@@ -107,7 +85,15 @@ fn streamed_ensemble_is_thread_and_split_independent_and_within_tolerance() {
     assert_eq!(bits(&one), bits(&merged), "merged parts differ from the single run");
 
     // Against the exact statistics.
-    let records = collect.0;
+    let records: Vec<ReplicateRecord> = collect
+        .0
+        .into_iter()
+        .enumerate()
+        .map(|(i, (index, record))| {
+            assert_eq!(index, i as u64, "records arrive in replicate order");
+            record
+        })
+        .collect();
     assert_eq!(records.len() as u64, REPLICATES);
     let n = records.len();
     let pilot = 128;

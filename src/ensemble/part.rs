@@ -16,6 +16,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::{block_replicates, n_blocks, statistics_method, EnsembleSummary, StatisticsMethod};
+use crate::hash::Fnv1a;
 use crate::metrics::MetricLayout;
 use crate::model::Scenario;
 use crate::stats::exact::ExactSum;
@@ -228,7 +229,7 @@ impl EnsemblePart {
         for sum in &self.decisions {
             w.exact_sum(sum)?;
         }
-        let checksum = w.hash;
+        let checksum = w.hash.finish();
         w.u64(checksum)?;
         w.inner.flush()
     }
@@ -323,7 +324,7 @@ impl EnsemblePart {
         part.decisions = (0..n_decisions)
             .map(|_| r.read_exact_sum())
             .collect::<Result<Vec<_>, _>>()?;
-        let computed = r.hash;
+        let computed = r.hash.finish();
         let stored = r.read_u64().map_err(truncated)?;
         if computed != stored {
             return Err(corrupt("checksum mismatch: the file was changed or damaged"));
@@ -336,34 +337,24 @@ impl EnsemblePart {
     }
 }
 
-/// FNV-1a, 64 bits.
-pub fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(hash, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
-}
-
-/// FNV-1a's starting value.
-pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
 /// A reader or writer that hashes what passes through it.
 struct Checksummed<T> {
     inner: T,
-    hash: u64,
+    hash: Fnv1a,
 }
 
 impl<T> Checksummed<T> {
     fn new(inner: T) -> Checksummed<T> {
         Checksummed {
             inner,
-            hash: FNV_OFFSET,
+            hash: Fnv1a::new(),
         }
     }
 }
 
 impl<W: Write> Checksummed<W> {
     fn bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.hash = fnv1a(self.hash, bytes);
+        self.hash.update(bytes);
         self.inner.write_all(bytes)
     }
 
@@ -411,7 +402,7 @@ impl<W: Write> Checksummed<W> {
 impl<R: Read> Checksummed<R> {
     fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
         self.inner.read_exact(buf)?;
-        self.hash = fnv1a(self.hash, buf);
+        self.hash.update(buf);
         Ok(())
     }
 

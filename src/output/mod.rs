@@ -1,196 +1,122 @@
-//! Output files: summary and decision tables, the manifest, raw replicates and charts.
+//! A run's output folder: what `greatgame run` (and `merge`) write, and the reading of
+//! such a folder by later commands ([`read`]), next to each other so that the writer and
+//! the reader cannot drift apart.
 //!
-//! A run writes everything into a hidden staging folder beside the destination and
-//! renames it into place only when every file is complete, so an interrupted or failed
-//! run never leaves a half-written folder under the scenario's name.
+//! - `summary.csv` ([`write_summary`]), `decisions.csv` ([`write_decisions`]),
+//!   `replicates.csv` (streamed by [`ReplicateWriter`]);
+//! - `manifest.json` ([`RunManifest`]: the common header, then the resolved scenario, the
+//!   metric catalogue and the files);
+//! - `charts/` ([`figures`]).
 
-pub mod charts;
+pub mod figures;
+pub mod read;
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, BufWriter};
+use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ensemble::{EnsembleSummary, ReplicateObserver, ReplicateRecord};
+use crate::format::number;
+use crate::job::manifest::{self, Header};
 use crate::metrics::MetricLayout;
 use crate::model::{DecisionTerms, Scenario};
-use crate::scenario::file::ScenarioFile;
 
-/// An output folder being written.
-#[derive(Debug)]
-pub struct Staging {
-    /// Hidden folder the files are written into.
-    pub dir: PathBuf,
-    /// Where it will be renamed to.
-    pub destination: PathBuf,
-    /// Set once the folder has been moved into place; until then dropping removes it, so
-    /// even a panic while writing leaves nothing behind.
-    committed: bool,
-}
+/// The generator, as the manifest names it.
+pub const RANDOM_GENERATOR: &str = "ChaCha8 (rand_chacha), seeded with the seed, stream = replicate index";
 
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// What became of the previous contents of the destination.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Replaced {
-    Nothing,
-    /// A run of the same scenario files and seed.
-    SameRun,
-    /// A run of something else, described by its manifest (or "unknown contents").
-    OtherRun(String),
-}
-
-impl Staging {
-    /// Creates `root/.<name>.partial-<pid>` for a run whose output goes to `root/<name>`.
-    pub fn create(root: &Path, name: &str) -> io::Result<Staging> {
-        fs::create_dir_all(root)?;
-        let dir = root.join(format!(".{name}.partial-{}", std::process::id()));
-        if dir.exists() {
-            fs::remove_dir_all(&dir)?;
-        }
-        fs::create_dir_all(&dir)?;
-        Ok(Staging {
-            dir,
-            destination: root.join(name),
-            committed: false,
-        })
-    }
-
-    /// Moves the finished folder into place, replacing what was there.
-    pub fn commit(mut self, manifest: &Manifest) -> io::Result<Replaced> {
-        let replaced = if self.destination.exists() {
-            let previous = read_manifest(&self.destination.join("manifest.json"));
-            let replaced = match previous {
-                Some(old) if old.scenario_files == manifest.scenario_files && old.seed == manifest.seed => {
-                    Replaced::SameRun
-                }
-                Some(old) => Replaced::OtherRun(format!(
-                    "scenario {:?} from {} with seed {}",
-                    old.scenario_name,
-                    old.scenario_files.first().map_or("?", String::as_str),
-                    old.seed
-                )),
-                None => Replaced::OtherRun("a folder without a greatgame manifest".to_string()),
-            };
-            let aside = self.destination.with_file_name(format!(
-                ".{}.old-{}",
-                file_name(&self.destination),
-                std::process::id()
-            ));
-            fs::rename(&self.destination, &aside)?;
-            if let Err(e) = fs::rename(&self.dir, &self.destination) {
-                // Put the previous output back before reporting.
-                let _ = fs::rename(&aside, &self.destination);
-                return Err(e);
-            }
-            self.committed = true;
-            fs::remove_dir_all(&aside)?;
-            replaced
-        } else {
-            fs::rename(&self.dir, &self.destination)?;
-            self.committed = true;
-            Replaced::Nothing
-        };
-        Ok(replaced)
-    }
-
-    /// Removes the staging folder after a failure or interruption.
-    pub fn abandon(self) {
-        // Dropping an uncommitted staging folder removes it.
-        drop(self);
-    }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-}
-
-/// What `manifest.json` records: enough to reproduce the run.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct Manifest {
-    pub greatgame_version: String,
+/// A run's `manifest.json`: enough to reproduce the run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunManifest {
+    #[serde(flatten)]
+    pub header: Header,
     pub scenario_name: String,
+    /// Every file read, the scenario's own first (as the header's `inputs`).
     pub scenario_files: Vec<String>,
-    pub seed: u64,
-    pub replicates: u64,
     pub steps: u32,
     pub start: String,
     pub end: String,
-    pub command_line: Vec<String>,
     pub random_generator: String,
     pub files: Vec<String>,
     pub metrics: Vec<MetricInfo>,
+    /// The scenario after `extends` and defaults, with its name.
     pub resolved_scenario: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+/// One metric of a run's catalogue, as its manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricInfo {
     pub name: String,
     pub unit: String,
     pub per_partner: bool,
+    /// Only the all-hosts row exists (per-route metrics, supply shares). Manifests of
+    /// greatgame before 0.1 do not say; [`read`] then infers it from the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regional: Option<bool>,
     pub description: String,
 }
 
-impl Manifest {
-    pub fn new(
-        scenario: &Scenario,
-        resolved: &ScenarioFile,
-        scenario_files: &[PathBuf],
-        replicates: u64,
-        seed: u64,
-        command_line: Vec<String>,
-        files: Vec<String>,
-    ) -> Manifest {
-        let mut resolved_value = serde_json::to_value(resolved).unwrap_or(serde_json::Value::Null);
-        if let serde_json::Value::Object(map) = &mut resolved_value {
-            map.insert("name".into(), serde_json::Value::String(scenario.name.clone()));
-        }
-        Manifest {
-            greatgame_version: env!("CARGO_PKG_VERSION").to_string(),
-            scenario_name: scenario.name.clone(),
-            scenario_files: scenario_files.iter().map(|p| p.display().to_string()).collect(),
-            seed,
-            replicates,
-            steps: scenario.horizon_quarters,
-            start: scenario.start.to_string(),
-            end: scenario.quarter_of_step(scenario.horizon_quarters - 1).to_string(),
-            command_line,
-            random_generator: "ChaCha8 (rand_chacha), seeded with the seed, stream = replicate index".to_string(),
-            files,
-            metrics: MetricLayout::new(scenario)
-                .metrics()
-                .iter()
-                .map(|m| MetricInfo {
-                    name: m.name.clone(),
-                    unit: m.unit.to_string(),
-                    per_partner: m.per_partner,
-                    description: m.description.clone(),
-                })
-                .collect(),
-            resolved_scenario: resolved_value,
-        }
+impl MetricInfo {
+    /// Whether only the all-hosts row exists.
+    pub fn is_regional(&self) -> bool {
+        self.regional == Some(true)
     }
 
-    pub fn write(&self, path: &Path) -> io::Result<()> {
-        let mut writer = BufWriter::new(fs::File::create(path)?);
-        serde_json::to_writer_pretty(&mut writer, self).map_err(io::Error::other)?;
-        writer.write_all(b"\n")?;
-        writer.flush()
+    /// The metrics of a scenario's layout.
+    pub fn of_layout(layout: &MetricLayout) -> Vec<MetricInfo> {
+        layout
+            .metrics()
+            .iter()
+            .map(|m| MetricInfo {
+                name: m.name.clone(),
+                unit: m.unit.to_string(),
+                per_partner: m.per_partner,
+                regional: Some(m.regional),
+                description: m.description.clone(),
+            })
+            .collect()
     }
 }
 
-/// Reads a manifest, or `None` if there is none or it is not one of ours.
-pub fn read_manifest(path: &Path) -> Option<Manifest> {
-    let text = fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
+impl RunManifest {
+    /// The manifest of a run of `scenario` (`resolved`: the resolved scenario as
+    /// [`crate::scenario::LoadedScenario::resolved_json`] gives it), read from
+    /// `scenario_files`.
+    pub fn new(
+        scenario: &Scenario,
+        resolved: serde_json::Value,
+        scenario_files: Vec<String>,
+        replicates: u64,
+        seed: u64,
+        command_line: &[String],
+        files: Vec<String>,
+    ) -> RunManifest {
+        RunManifest {
+            header: Header::new("run", command_line, scenario_files.clone(), seed, replicates),
+            scenario_name: scenario.name.clone(),
+            scenario_files,
+            steps: scenario.horizon_quarters,
+            start: scenario.start.to_string(),
+            end: scenario.quarter_of_step(scenario.horizon_quarters - 1).to_string(),
+            random_generator: RANDOM_GENERATOR.to_string(),
+            files,
+            metrics: MetricInfo::of_layout(&MetricLayout::new(scenario)),
+            resolved_scenario: resolved,
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.header.seed
+    }
+
+    pub fn replicates(&self) -> u64 {
+        self.header.replicates
+    }
+
+    pub fn write(&self, path: &Path) -> io::Result<()> {
+        manifest::write_json(path, self)
+    }
 }
 
 /// Writes `summary.csv`: one row per step, host, partner and metric.
@@ -294,16 +220,5 @@ impl ReplicateObserver for ReplicateWriter<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// Numbers in CSV: the shortest text that reads back to the same f64, so files are
-/// exact and identical whatever the platform's formatting habits.
-pub fn number(value: f64) -> String {
-    if value == 0.0 {
-        // Avoid "-0" in tables.
-        "0".to_string()
-    } else {
-        format!("{value}")
     }
 }

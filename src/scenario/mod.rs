@@ -100,6 +100,52 @@ pub struct LoadedScenario {
     pub files: Vec<PathBuf>,
 }
 
+impl LoadedScenario {
+    /// The resolved scenario as JSON, with its name: what manifests record.
+    pub fn resolved_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(&self.resolved).unwrap_or(serde_json::Value::Null);
+        if let serde_json::Value::Object(map) = &mut value {
+            map.insert("name".into(), serde_json::Value::String(self.scenario.name.clone()));
+        }
+        value
+    }
+
+    /// The number a key path names in the resolved scenario (defaults included), found
+    /// as an override finds it ([`overrides::value_at`]); `None` if it is not a number.
+    pub fn number_at(&self, key: &str) -> Result<Option<f64>, overrides::KeyPathError> {
+        let Ok(root) = toml::Value::try_from(&self.resolved) else {
+            return Ok(None);
+        };
+        Ok(overrides::value_at(&root, key)?.and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64))))
+    }
+}
+
+/// Rebuilds the scenario a manifest records (`resolved`, as [`LoadedScenario::resolved_json`]
+/// wrote it) and checks that it records it again the same way. Problems are located in
+/// `origin` (the manifest).
+pub fn from_resolved(resolved: &serde_json::Value, name: &str, origin: &Path) -> Result<LoadedScenario, ScenarioError> {
+    let fail = |message: String| ScenarioError::whole_file(origin, message);
+    let file: ScenarioFile = serde_json::from_value(resolved.clone())
+        .map_err(|e| fail(format!("the recorded scenario cannot be read: {e}")))?;
+    let scenario = validate::validate(&file, name).map_err(|problems| {
+        let list: Vec<String> = problems
+            .0
+            .iter()
+            .map(|(path, message)| format!("{path} {message}"))
+            .collect();
+        fail(format!("the recorded scenario is not valid: {}", list.join("; ")))
+    })?;
+    let loaded = LoadedScenario {
+        scenario,
+        resolved: file,
+        files: Vec::new(),
+    };
+    if loaded.resolved_json() != *resolved {
+        return Err(fail("the recorded scenario does not read back the same".to_string()));
+    }
+    Ok(loaded)
+}
+
 /// Like [`load`], with `overrides` (key path, value) laid over the merged file before it
 /// is deserialised and validated, so each is checked like a value written in the file.
 /// See [`overrides`] for the key paths.

@@ -122,8 +122,17 @@ pub fn show_value(value: &toml::Value) -> String {
     }
 }
 
+/// A key path that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KeyPathError(String);
+
 /// Splits a key path into segments: dots separate, double quotes protect.
-pub fn parse_key(key: &str) -> Result<Vec<String>, String> {
+pub fn parse_key(key: &str) -> Result<Vec<String>, KeyPathError> {
+    split_key(key).map_err(KeyPathError)
+}
+
+fn split_key(key: &str) -> Result<Vec<String>, String> {
     let mut segments = Vec::new();
     let mut current = String::new();
     let mut chars = key.trim().chars().peekable();
@@ -173,7 +182,7 @@ pub fn parse_key(key: &str) -> Result<Vec<String>, String> {
 
 /// Sets `key` to `value` in `tree`; every node created carries `origin`.
 fn apply(tree: &mut Node, key: &str, value: &toml::Value, origin: &Origin) -> Result<(), String> {
-    let segments = parse_key(key)?;
+    let segments = split_key(key)?;
     let mut node = tree;
     // Where the walk stands, for messages: `patrons[2].strategy`.
     let mut walked = KeyPath::root();
@@ -240,14 +249,46 @@ fn label_of(node: &Node, keys: &[&str]) -> Option<String> {
     parts.map(|p| p.join("/"))
 }
 
+fn value_label_of(value: &toml::Value, keys: &[&str]) -> Option<String> {
+    let parts: Option<Vec<&str>> = keys
+        .iter()
+        .map(|k| value.get(k).and_then(toml::Value::as_str))
+        .collect();
+    parts.map(|p| p.join("/"))
+}
+
 /// The element of an array of tables a segment names: by its label, or by index.
 fn element(items: &[Node], segment: &str) -> Option<usize> {
+    element_by(items, segment, label_of)
+}
+
+/// [`element`] for any kind of item, labelled by `label`.
+fn element_by<T>(items: &[T], segment: &str, label: impl Fn(&T, &[&str]) -> Option<String>) -> Option<usize> {
     for keys in LABEL_KEYS {
-        if let Some(at) = items.iter().position(|n| label_of(n, keys).as_deref() == Some(segment)) {
+        if let Some(at) = items.iter().position(|n| label(n, keys).as_deref() == Some(segment)) {
             return Some(at);
         }
     }
     segment.parse::<usize>().ok().filter(|&i| i < items.len())
+}
+
+/// The value a key path names in `root` (a resolved scenario as TOML), found the way an
+/// override finds the place it sets: arrays of tables entered by label or index. `None`
+/// when nothing is there.
+pub fn value_at(root: &toml::Value, key: &str) -> Result<Option<toml::Value>, KeyPathError> {
+    let mut node = root;
+    for segment in parse_key(key)? {
+        let next = match node {
+            toml::Value::Table(table) => table.get(&segment),
+            toml::Value::Array(items) => element_by(items, &segment, value_label_of).map(|i| &items[i]),
+            _ => None,
+        };
+        match next {
+            Some(next) => node = next,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(node.clone()))
 }
 
 /// The labels of an array's elements, for messages.

@@ -12,42 +12,40 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::str::FromStr;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-use super::bootstrap::{self, Interval};
-use super::charts::{write_bars, Bar, BarFigure, BarPanel};
-use super::design::{self, Saltelli, Trajectory, MAX_SOBOL_PARAMETERS};
-use super::indices::{self, MorrisIndex, SobolIndex};
-use super::sweep::tidy_number;
-use super::{
-    io_context, last_quarter, parse_outcomes, run_ensemble, short, write_folder, write_json, AnalysisError, Outcome,
-    Progress, RunSettings, Written,
-};
-use crate::ensemble::EnsembleConfig;
-use crate::metrics::MetricLayout;
-use crate::output::number;
-use crate::scenario::file::SensitivityParameterFile;
-use crate::scenario::overrides::{parse_key, Override, ScenarioTree};
+use crate::analysis::bootstrap::{self, Interval};
+use crate::analysis::design::{self, Saltelli, Trajectory, MAX_SOBOL_PARAMETERS};
+use crate::analysis::indices::{self, MorrisIndex, SobolIndex};
+use crate::analysis::outcomes::{check_horizons, last_quarter, parse_outcomes, Outcome};
+use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_number, Base, Parameter};
+use crate::chart::{write_bars, Bar, BarFigure, BarPanel};
+use crate::commands::run::files_of;
+use crate::format::{number, optional, short, slug};
+use crate::job::manifest::{self, Header};
+use crate::job::staging::write_folder;
+use crate::job::{folder_name, Job, JobError, Settings, Written};
+use crate::metrics::{MetricId, MetricLayout};
+use crate::scenario::overrides::ScenarioTree;
 use crate::scenario::source::KeyPath;
-use crate::scenario::{Problem, ScenarioError};
 use crate::time::Quarter;
 
 /// Outcomes analysed when neither the command line nor the file names any.
-pub const DEFAULT_OUTPUTS: [&str; 2] = ["alignment", "hedging_index"];
+pub const DEFAULT_OUTPUTS: [MetricId; 2] = [MetricId::Alignment, MetricId::HedgingIndex];
 
 #[derive(Debug, Clone)]
 pub struct SensitivityOptions {
     pub scenario: PathBuf,
-    pub settings: RunSettings,
+    pub settings: Settings,
     /// Outcome specifications (`metric[:HOST[:PARTNER]]`); `None`: the file's, else
     /// [`DEFAULT_OUTPUTS`].
     pub outputs: Option<Vec<String>>,
     /// `morris`, `sobol` or `both`; `None`: the file's.
-    pub method: Option<String>,
+    pub method: Option<Method>,
     pub samples: Option<u64>,
     pub trajectories: Option<u64>,
     pub levels: Option<u32>,
@@ -63,137 +61,67 @@ pub struct SensitivityOutcome {
     pub summary: String,
 }
 
-/// An uncertain parameter.
-#[derive(Debug, Clone)]
-pub struct Parameter {
-    pub key: String,
-    pub min: f64,
-    pub max: f64,
-    pub integer: bool,
+/// Which indices to estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Morris,
+    Sobol,
+    Both,
 }
 
-impl Parameter {
-    /// The value at unit coordinate `u` in [0, 1].
-    pub fn value(&self, u: f64) -> f64 {
-        let v = self.min + u.clamp(0.0, 1.0) * (self.max - self.min);
-        if self.integer {
-            v.round()
-        } else {
-            v
+impl Method {
+    fn morris(self) -> bool {
+        matches!(self, Method::Morris | Method::Both)
+    }
+
+    fn sobol(self) -> bool {
+        matches!(self, Method::Sobol | Method::Both)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Morris => "morris",
+            Method::Sobol => "sobol",
+            Method::Both => "both",
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Methods {
-    morris: bool,
-    sobol: bool,
+/// A method name that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("method must be \"morris\", \"sobol\" or \"both\", got {0:?}")]
+pub struct UnknownMethod(pub String);
+
+impl FromStr for Method {
+    type Err = UnknownMethod;
+
+    fn from_str(text: &str) -> Result<Method, UnknownMethod> {
+        match text {
+            "morris" => Ok(Method::Morris),
+            "sobol" => Ok(Method::Sobol),
+            "both" => Ok(Method::Both),
+            other => Err(UnknownMethod(other.to_string())),
+        }
+    }
 }
 
-fn problem(tree: &ScenarioTree, path: KeyPath, message: String) -> AnalysisError {
+fn problem(tree: &ScenarioTree, path: KeyPath, message: String) -> JobError {
     table_problem(tree, "sensitivity", path, message)
 }
 
-/// A problem in the analysis table `table` of a scenario, located in its file.
-pub(crate) fn table_problem(tree: &ScenarioTree, table: &str, path: KeyPath, message: String) -> AnalysisError {
-    AnalysisError::Scenario {
-        context: format!("the [{table}] table is not valid"),
-        error: ScenarioError {
-            problems: vec![Problem {
-                location: tree.locate(&path),
-                key: path.to_string(),
-                message,
-            }],
-        },
-    }
-}
-
-/// The parameters and ranges of the analysis table `table` (`sensitivity` or
-/// `calibration`), checked: valid keys, real ranges, no repeats.
-pub(crate) fn parameters(
-    tree: &ScenarioTree,
-    table: &str,
-    specs: &[SensitivityParameterFile],
-    path: &Path,
-) -> Result<Vec<Parameter>, AnalysisError> {
-    let problem = |path: KeyPath, message: String| table_problem(tree, table, path, message);
-    if specs.is_empty() {
-        return Err(AnalysisError::Usage(format!(
-            "{} has no [[{table}.parameters]]: give each parameter's key and range (see docs/analysis.md)",
-            path.display()
-        )));
-    }
-    let mut out: Vec<Parameter> = Vec::new();
-    for (i, p) in specs.iter().enumerate() {
-        let at = KeyPath::root().key(table).key("parameters").index(i);
-        parse_key(&p.key).map_err(|e| problem(at.key("key"), e))?;
-        if !(p.min.is_finite() && p.max.is_finite() && p.min < p.max) {
-            return Err(problem(
-                at.key("max"),
-                format!("must be above min ({} .. {} is not a range)", p.min, p.max),
-            ));
-        }
-        if p.integer && (p.min.fract() != 0.0 || p.max.fract() != 0.0) {
-            return Err(problem(
-                at.key("min"),
-                "min and max of an integer parameter must be whole numbers".to_string(),
-            ));
-        }
-        if out.iter().any(|q| q.key == p.key) {
-            return Err(problem(at.key("key"), format!("{} is listed twice", p.key)));
-        }
-        out.push(Parameter {
-            key: p.key.clone(),
-            min: p.min,
-            max: p.max,
-            integer: p.integer,
-        });
-    }
-    Ok(out)
-}
-
-pub(crate) fn overrides(parameters: &[Parameter], unit: &[f64]) -> Vec<Override> {
-    parameters
-        .iter()
-        .zip(unit)
-        .map(|(p, &u)| (p.key.clone(), tidy_number(p.value(u))))
-        .collect()
-}
-
 /// Runs the analysis and writes `DIR/sensitivity-<scenario>/`.
-pub fn sensitivity(
-    options: &SensitivityOptions,
-    progress: &dyn Progress,
-    cancel: &AtomicBool,
-) -> Result<SensitivityOutcome, AnalysisError> {
-    let invalid = |context: String| move |error: ScenarioError| AnalysisError::Scenario { context, error };
-    let (tree, base) = super::read_base(&options.scenario)?;
+pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<SensitivityOutcome, JobError> {
+    let from = Base::read(&options.scenario)?;
+    let (tree, base) = (&from.tree, &from.loaded);
     let spec = &base.resolved.sensitivity;
-    let params = parameters(&tree, "sensitivity", &spec.parameters, &options.scenario)?;
+    let params = parameters(tree, "sensitivity", &spec.parameters, &options.scenario)?;
     let k = params.len();
 
-    let method = options.method.clone().unwrap_or_else(|| spec.method.clone());
-    let methods = match method.as_str() {
-        "morris" => Methods {
-            morris: true,
-            sobol: false,
-        },
-        "sobol" => Methods {
-            morris: false,
-            sobol: true,
-        },
-        "both" => Methods {
-            morris: true,
-            sobol: true,
-        },
-        other => {
-            let message = format!("method must be \"morris\", \"sobol\" or \"both\", got {other:?}");
-            return Err(if options.method.is_some() {
-                AnalysisError::Usage(message)
-            } else {
-                problem(&tree, KeyPath::root().key("sensitivity").key("method"), message)
-            });
-        }
+    let method = match options.method {
+        Some(method) => method,
+        None => spec.method.parse().map_err(|e: UnknownMethod| {
+            problem(tree, KeyPath::root().key("sensitivity").key("method"), e.to_string())
+        })?,
     };
     let samples = options.samples.unwrap_or(spec.samples);
     let trajectories = options.trajectories.unwrap_or(spec.trajectories);
@@ -201,12 +129,12 @@ pub fn sensitivity(
     let field = |name: &str| KeyPath::root().key("sensitivity").key(name);
     let bad = |from_cli: bool, name: &str, message: String| {
         if from_cli {
-            AnalysisError::Usage(format!("--{name}: {message}"))
+            JobError::Usage(format!("--{name}: {message}"))
         } else {
-            problem(&tree, field(name), message)
+            problem(tree, field(name), message)
         }
     };
-    if methods.sobol {
+    if method.sobol() {
         if !(2..=1_000_000).contains(&samples) {
             return Err(bad(
                 options.samples.is_some(),
@@ -215,12 +143,12 @@ pub fn sensitivity(
             ));
         }
         if k > MAX_SOBOL_PARAMETERS {
-            return Err(AnalysisError::Usage(format!(
+            return Err(JobError::Usage(format!(
                 "Sobol' indices take at most {MAX_SOBOL_PARAMETERS} parameters, the scenario lists {k}; screen them with --method morris first"
             )));
         }
     }
-    if methods.morris {
+    if method.morris() {
         if !(2..=100_000).contains(&trajectories) {
             return Err(bad(
                 options.trajectories.is_some(),
@@ -239,15 +167,15 @@ pub fn sensitivity(
 
     // The ranges' ends must make valid scenarios.
     for (end, u) in [("minimum", 0.0), ("maximum", 1.0)] {
-        tree.resolve(&overrides(&params, &vec![u; k])).map_err(invalid(format!(
-            "the scenario with every sensitivity parameter at its {end} is not valid"
-        )))?;
+        from.with(&overrides(&params, &vec![u; k]), || {
+            format!("the scenario with every sensitivity parameter at its {end} is not valid")
+        })?;
     }
 
     let layout = MetricLayout::new(&base.scenario);
     let dates = match &options.horizons {
         Some(h) => {
-            super::check_horizons(h, base.scenario.start, last_quarter(&base.scenario), "the scenario")?;
+            check_horizons(h, base.scenario.start, last_quarter(&base.scenario), "the scenario")?;
             h.clone()
         }
         None => vec![last_quarter(&base.scenario)],
@@ -255,21 +183,21 @@ pub fn sensitivity(
     let specs: Vec<String> = match (&options.outputs, spec.outputs.is_empty()) {
         (Some(list), _) => list.clone(),
         (None, false) => spec.outputs.clone(),
-        (None, true) => DEFAULT_OUTPUTS.iter().map(|s| s.to_string()).collect(),
+        (None, true) => DEFAULT_OUTPUTS.iter().map(|m| m.name().to_string()).collect(),
     };
-    let outcomes = parse_outcomes(&specs, &layout, &dates).map_err(AnalysisError::Usage)?;
+    let outcomes = parse_outcomes(&specs, &layout, &dates)?;
 
     // Designs, from generators seeded by the run seed.
     let seed = options.settings.seed.unwrap_or(base.scenario.seed);
     let replicates = options.settings.replicates.unwrap_or(spec.replicates);
     let mut design_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6465_7369_676e); // "design"
-    let morris_design: Vec<Trajectory> = if methods.morris {
+    let morris_design: Vec<Trajectory> = if method.morris() {
         design_rng.set_stream(1);
         design::morris(k, trajectories as usize, levels, &mut design_rng)
     } else {
         Vec::new()
     };
-    let saltelli = if methods.sobol {
+    let saltelli = if method.sobol() {
         design_rng.set_stream(2);
         Some(Saltelli::new(k, samples as usize, &mut design_rng).expect("k checked against the maximum"))
     } else {
@@ -298,30 +226,26 @@ pub fn sensitivity(
         .iter()
         .enumerate()
         .map(|(r, (_, unit))| {
-            tree.resolve(&overrides(&params, unit))
-                .map_err(invalid(format!("design point {} is not valid", r + 1)))
+            from.with(&overrides(&params, unit), || {
+                format!("design point {} is not valid", r + 1)
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     for (r, loaded) in scenarios.iter().enumerate() {
         let other = MetricLayout::new(&loaded.scenario);
         if let Some(missing) = outcomes.iter().find(|o| !o.exists_in(&layout, &other)) {
-            return Err(AnalysisError::Usage(format!(
+            return Err(JobError::Usage(format!(
                 "design point {} has no outcome {}",
                 r + 1,
                 missing.label(&layout)
             )));
         }
     }
-    progress.start(replicates * runs.len() as u64, "replicates");
+    job.progress.start(replicates * runs.len() as u64, "replicates");
     let mut y: Vec<Vec<f64>> = Vec::with_capacity(runs.len()); // y[run][outcome]
+    let config = options.settings.ensemble(replicates, seed);
     for (r, loaded) in scenarios.iter().enumerate() {
-        let config = EnsembleConfig {
-            replicates,
-            seed,
-            threads: options.settings.threads,
-            max_memory_bytes: options.settings.max_memory_bytes,
-        };
-        let summary = run_ensemble(&loaded.scenario, &config, progress, cancel, None, || {
+        let summary = job.ensemble(&loaded.scenario, &config, None, || {
             format!("design point {} of {}", r + 1, runs.len())
         })?;
         y.push(
@@ -341,7 +265,7 @@ pub fn sensitivity(
     for (o, outcome) in outcomes.iter().enumerate() {
         let label = outcome.label(&layout);
         let values: Vec<f64> = y.iter().map(|row| row[o]).collect();
-        let morris = if methods.morris {
+        let morris = if method.morris() {
             let per_trajectory: Vec<Vec<f64>> = values[..morris_design.len() * (k + 1)]
                 .chunks(k + 1)
                 .map(<[f64]>::to_vec)
@@ -375,43 +299,48 @@ pub fn sensitivity(
     }
 
     let summary = text_summary(&params, &results);
-    let name = super::folder_name("sensitivity", &[base.scenario.name.as_str()]);
-    let written = write_folder(options.settings.out_root(), &name, |dir| {
+    let destination = options
+        .settings
+        .out_root()
+        .join(folder_name("sensitivity", &[base.scenario.name.as_str()]));
+    let written = write_folder(&destination, |dir| {
         let mut files = vec!["sensitivity.csv".to_string(), "points.csv".to_string()];
         write_indices(&dir.join("sensitivity.csv"), &params, &outcomes, &layout, &results)
-            .map_err(io_context("writing sensitivity.csv"))?;
+            .map_err(JobError::io("writing sensitivity.csv"))?;
         write_points(&dir.join("points.csv"), &params, &runs, &outcomes, &layout, &y)
-            .map_err(io_context("writing points.csv"))?;
+            .map_err(JobError::io("writing points.csv"))?;
         if options.settings.charts {
             let chart_dir = dir.join("charts");
-            fs::create_dir_all(&chart_dir).map_err(io_context("creating charts/"))?;
+            fs::create_dir_all(&chart_dir).map_err(JobError::io("creating charts/"))?;
             for result in &results {
                 let figure = bar_figure(&params, result, replicates);
-                for path in write_bars(&chart_dir, &super::slug(&result.label), &figure)? {
+                for path in write_bars(&chart_dir, &slug(&result.label), &figure)? {
                     files.push(path.strip_prefix(dir).unwrap_or(&path).display().to_string());
                 }
             }
         }
         files.push("manifest.json".to_string());
-        let manifest = json!({
-            "greatgame_version": env!("CARGO_PKG_VERSION"),
-            "command": "sensitivity",
-            "command_line": options.settings.command_line,
+        let header = Header::new(
+            "sensitivity",
+            &options.settings.command_line,
+            vec![options.scenario.display().to_string()],
+            seed,
+            replicates,
+        );
+        let body = json!({
             "scenario_name": base.scenario.name,
-            "scenario_files": base.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-            "seed": seed,
-            "replicates_per_point": replicates,
+            "scenario_files": files_of(base),
             "random_generator": "ChaCha8 (rand_chacha): replicate i uses stream i of the seed at every point; designs use the seed XOR 0x64657369676e (Morris stream 1, Sobol' shift stream 2); bootstraps are named streams of the seed (see docs/analysis.md)",
-            "method": method,
+            "method": method.name(),
             "parameters": params.iter().map(|p| json!({"key": p.key, "min": p.min, "max": p.max, "integer": p.integer})).collect::<Vec<_>>(),
             "outputs": results.iter().map(|r| r.label.clone()).collect::<Vec<_>>(),
-            "morris": methods.morris.then(|| json!({"trajectories": trajectories, "levels": levels, "delta": f64::from(levels) / (2.0 * (f64::from(levels) - 1.0)), "points": morris_design.len() * (k + 1)})),
+            "morris": method.morris().then(|| json!({"trajectories": trajectories, "levels": levels, "delta": f64::from(levels) / (2.0 * (f64::from(levels) - 1.0)), "points": morris_design.len() * (k + 1)})),
             "sobol": saltelli.as_ref().map(|s| json!({"samples": s.n, "points": s.n * (k + 2), "sequence": "Sobol' (Joe-Kuo new-joe-kuo-6.21201 direction numbers), random digital shift", "first_order": "Saltelli et al. 2010", "total": "Jansen 1999"})),
             "bootstrap": {"resamples": options.resamples, "interval": "percentile", "confidence_level": bootstrap::LEVEL},
-            "resolved_scenario": serde_json::to_value(&base.resolved).unwrap_or_default(),
+            "resolved_scenario": base.resolved_json(),
             "files": files,
         });
-        write_json(&dir.join("manifest.json"), &manifest).map_err(io_context("writing manifest.json"))?;
+        manifest::write(&dir.join("manifest.json"), &header, &body).map_err(JobError::io("writing manifest.json"))?;
         Ok(files)
     })?;
     Ok(SensitivityOutcome {
@@ -478,9 +407,8 @@ fn write_indices(
 ) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
     writer.write_record(SENSITIVITY_HEADER)?;
-    let opt = |v: Option<f64>| v.map_or(String::new(), number);
-    let low = |i: Option<Interval>| opt(i.map(|i| i.low));
-    let high = |i: Option<Interval>| opt(i.map(|i| i.high));
+    let low = |i: Option<Interval>| optional(i.map(|i| i.low));
+    let high = |i: Option<Interval>| optional(i.map(|i| i.high));
     for (outcome, result) in outcomes.iter().zip(results) {
         for (i, p) in params.iter().enumerate() {
             let m = result.morris.as_ref().map(|m| &m[i]);
@@ -496,15 +424,15 @@ fn write_indices(
                 number(p.max),
                 number(result.mean),
                 number(result.sd),
-                opt(m.map(|m| m.mu)),
-                opt(m.map(|m| m.mu_star)),
+                optional(m.map(|m| m.mu)),
+                optional(m.map(|m| m.mu_star)),
                 low(m.and_then(|m| m.mu_star_ci)),
                 high(m.and_then(|m| m.mu_star_ci)),
-                opt(m.map(|m| m.sigma)),
-                opt(s.map(|s| s.s1)),
+                optional(m.map(|m| m.sigma)),
+                optional(s.map(|s| s.s1)),
                 low(s.and_then(|s| s.s1_ci)),
                 high(s.and_then(|s| s.s1_ci)),
-                opt(s.map(|s| s.st)),
+                optional(s.map(|s| s.st)),
                 low(s.and_then(|s| s.st_ci)),
                 high(s.and_then(|s| s.st_ci)),
             ])?;

@@ -1,150 +1,30 @@
-//! Charts (PNG and SVG) drawn from an ensemble's statistics.
+//! The run's figures: what a run's `charts/` folder holds (alignment, trade shares,
+//! hedging, investment, minerals, routes, and each host's decision terms), described
+//! with the chart toolkit ([`crate::chart`]) from an ensemble's statistics.
 //!
 //! Every chart shows, over time, the mean across replicates of one or more series with a
-//! translucent band from the 5th to the 95th percentile. A figure is first described as
-//! plain data ([`Figure`]: title, legend, panels, series) and then drawn by one function
-//! that is generic over the plotters backend, so the PNG and the SVG of a chart are drawn
-//! by the same code from the same description.
-//!
-//! Text is drawn with the bundled DejaVu Sans, registered once as the `sans-serif`
-//! family, so the charts do not depend on the fonts installed on the machine. Nothing
-//! here is tied to particular actors: colours follow the patron's (or host's) position in
-//! the scenario and cycle through the palette, and the panel grid grows with the hosts.
+//! translucent band from the 5th to the 95th percentile. Nothing here is tied to
+//! particular actors: colours follow the patron's (or host's) position in the scenario
+//! and cycle through the palette, and the panel grid grows with the hosts.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
-use plotters::coord::types::RangedCoordf64;
-use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
-use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{register_font, FontStyle};
+use plotters::style::RGBColor;
 
+use crate::chart::{
+    palette, render_png, render_svg, y_range, ChartError, Figure, LegendEntry, Panel, Series, GRID_COLUMNS, INK,
+    MIN_PANEL_ROW_HEIGHT, PANEL_FIGURE_SIZE, SINGLE_FIGURE_SIZE,
+};
 use crate::ensemble::EnsembleSummary;
-use crate::metrics::MetricLayout;
+use crate::metrics::{CommodityMetric, MetricId, RouteMetric};
 use crate::model::Scenario;
 
-#[derive(Debug, thiserror::Error)]
-#[error("drawing chart {path}: {message}")]
-pub struct ChartError {
-    pub path: PathBuf,
-    pub message: String,
-}
-
-/// The font family every text on the charts uses.
-pub(crate) const FONT: &str = "sans-serif";
-/// DejaVu Sans, shipped with the crate (see `assets/fonts/DejaVuSans-LICENSE.txt`).
-static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-static FONT_REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
-
-/// Registers the bundled font as `sans-serif` (once per process).
-pub(crate) fn ensure_font() -> Result<(), String> {
-    FONT_REGISTERED
-        .get_or_init(|| {
-            register_font(FONT, FontStyle::Normal, FONT_BYTES)
-                .map_err(|_| "the bundled font assets/fonts/DejaVuSans.ttf could not be read".to_string())
-        })
-        .clone()
-}
-
-/// Okabe–Ito colour-blind-friendly palette, most distinct first (yellow last: it is
-/// faint on white). Black is kept apart for "all hosts" lines.
-const PALETTE: [RGBColor; 7] = [
-    RGBColor(0, 114, 178),   // blue
-    RGBColor(213, 94, 0),    // vermillion
-    RGBColor(0, 158, 115),   // bluish green
-    RGBColor(204, 121, 167), // reddish purple
-    RGBColor(230, 159, 0),   // orange
-    RGBColor(86, 180, 233),  // sky blue
-    RGBColor(240, 228, 66),  // yellow
-];
-pub(crate) const INK: RGBColor = RGBColor(20, 20, 20);
-pub(crate) const SUBTLE: RGBColor = RGBColor(85, 85, 85);
-pub(crate) const GRID: RGBColor = RGBColor(225, 225, 225);
-
-pub(crate) fn palette(index: usize) -> RGBColor {
-    PALETTE[index % PALETTE.len()]
-}
-
-/// Opacity of the 5th–95th percentile bands.
-pub(crate) const BAND_ALPHA: f64 = 0.2;
-
-/// Pixel sizes of a figure.
-pub(crate) const PANEL_FIGURE_SIZE: (u32, u32) = (1600, 1000);
-pub(crate) const SINGLE_FIGURE_SIZE: (u32, u32) = (1200, 750);
-/// Height a row of panels needs at least, so a figure with many hosts grows downwards.
-pub(crate) const MIN_PANEL_ROW_HEIGHT: u32 = 400;
-/// Panels per row in a grid.
-pub(crate) const GRID_COLUMNS: usize = 3;
-
-/// One line (and its band) on a chart.
-pub(crate) struct Series {
-    pub(crate) color: RGBColor,
-    pub(crate) dashed: bool,
-    /// Whether to shade the 5th–95th percentile band.
-    pub(crate) band: bool,
-    /// (decimal year, mean, p05, p95)
-    pub(crate) points: Vec<(f64, f64, f64, f64)>,
-}
-
-/// One legend entry.
-pub(crate) struct LegendEntry {
-    pub(crate) label: String,
-    pub(crate) color: RGBColor,
-    pub(crate) dashed: bool,
-    pub(crate) band: bool,
-}
-
-/// One set of axes.
-pub(crate) struct Panel {
-    pub(crate) title: Option<String>,
-    pub(crate) y_desc: String,
-    pub(crate) y_range: (f64, f64),
-    pub(crate) series: Vec<Series>,
-}
-
-/// A whole chart file.
-pub(crate) struct Figure {
-    pub(crate) title: String,
-    pub(crate) subtitle: String,
-    pub(crate) legend: Vec<LegendEntry>,
-    /// Legend entries stacked per column (1: one row of entries).
-    pub(crate) legend_group: usize,
-    pub(crate) panels: Vec<Panel>,
-    pub(crate) columns: usize,
-    pub(crate) size: (u32, u32),
-    pub(crate) x_range: (f64, f64),
-    /// Description of the x axis when it is not time: `None` draws years.
-    pub(crate) x_desc: Option<String>,
-}
-
-/// Font sizes, in pixels, of a figure's texts.
-struct Fonts {
-    title: f64,
-    subtitle: f64,
-    legend: f64,
-    panel_title: f64,
-    axis_desc: f64,
-    tick: f64,
-}
-
-/// Draws every chart of a run into `dir`; returns the files written.
-///
 /// For each chart, in the order alignment, trade_shares, hedging_index, investment, the
 /// PNG and then the SVG.
 pub fn write_charts(scenario: &Scenario, summary: &EnsembleSummary, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
-    ensure_font().map_err(|message| ChartError {
-        path: dir.to_path_buf(),
-        message,
-    })?;
-    let data = Data::new(scenario, summary).map_err(|message| ChartError {
-        path: dir.to_path_buf(),
-        message,
-    })?;
+    let data = Data::new(scenario, summary, dir)?;
 
-    type Build = Box<dyn Fn(&Data) -> Result<Figure, String>>;
+    type Build = Box<dyn Fn(&Data) -> Figure>;
     let mut charts: Vec<(String, Build)> = vec![
         ("alignment".to_string(), Box::new(alignment_figure)),
         ("trade_shares".to_string(), Box::new(trade_share_figure)),
@@ -167,36 +47,13 @@ pub fn write_charts(scenario: &Scenario, summary: &EnsembleSummary, dir: &Path) 
     for (stem, build) in charts {
         let png = dir.join(format!("{stem}.png"));
         let svg = dir.join(format!("{stem}.svg"));
-        let figure = build(&data).map_err(|message| ChartError {
-            path: png.clone(),
-            message,
-        })?;
+        let figure = build(&data);
         render_png(&png, &figure)?;
         written.push(png);
         render_svg(&svg, &figure)?;
         written.push(svg);
     }
     Ok(written)
-}
-
-pub(crate) fn render_png(path: &Path, figure: &Figure) -> Result<(), ChartError> {
-    let fail = |message: String| ChartError {
-        path: path.to_path_buf(),
-        message,
-    };
-    let root = BitMapBackend::new(path, figure.size).into_drawing_area();
-    draw_figure(&root, figure, PNG).map_err(fail)?;
-    root.present().map_err(|e| fail(format!("saving the image: {e}")))
-}
-
-pub(crate) fn render_svg(path: &Path, figure: &Figure) -> Result<(), ChartError> {
-    let fail = |message: String| ChartError {
-        path: path.to_path_buf(),
-        message,
-    };
-    let root = SVGBackend::new(path, figure.size).into_drawing_area();
-    draw_figure(&root, figure, SVG).map_err(fail)?;
-    root.present().map_err(|e| fail(format!("saving the image: {e}")))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -214,27 +71,41 @@ struct Data<'a> {
 }
 
 impl<'a> Data<'a> {
-    fn new(scenario: &'a Scenario, summary: &'a EnsembleSummary) -> Result<Data<'a>, String> {
+    /// The data, or why the statistics do not belong to the scenario.
+    fn new(scenario: &'a Scenario, summary: &'a EnsembleSummary, dir: &Path) -> Result<Data<'a>, ChartError> {
+        let mismatch = |message: String| ChartError {
+            path: dir.to_path_buf(),
+            message,
+        };
         let layout = &summary.layout;
         let n_hosts = scenario.n_hosts();
         let n_patrons = scenario.n_patrons();
-        if layout.n_rows() != n_hosts + 1 || layout.partner_labels.len() != n_patrons {
-            return Err(format!(
-                "the statistics have {} host rows and {} partners, but the scenario has {} hosts and {} patrons",
+        if layout.n_rows() != n_hosts + 1
+            || layout.partner_labels.len() != n_patrons
+            || layout.n_commodities() != scenario.commodities.len()
+            || layout.n_routes() != scenario.routes.len()
+        {
+            return Err(mismatch(format!(
+                "the statistics have {} host rows, {} partners, {} commodities and {} routes, but the scenario has \
+                 {} hosts, {} patrons, {} commodities and {} routes",
                 layout.n_rows(),
                 layout.partner_labels.len(),
+                layout.n_commodities(),
+                layout.n_routes(),
                 n_hosts,
-                n_patrons
-            ));
+                n_patrons,
+                scenario.commodities.len(),
+                scenario.routes.len()
+            )));
         }
         let needed = summary.n_steps.checked_mul(layout.n_cells());
         if !matches!(needed, Some(needed) if summary.cells.len() >= needed) {
-            return Err(format!(
+            return Err(mismatch(format!(
                 "the statistics hold {} cells, fewer than {} steps of {} cells",
                 summary.cells.len(),
                 summary.n_steps,
                 layout.n_cells()
-            ));
+            )));
         }
         let years = (0..summary.n_steps)
             .map(|s| {
@@ -252,10 +123,8 @@ impl<'a> Data<'a> {
         })
     }
 
-    fn metric(&self, name: &str) -> Result<usize, String> {
-        MetricLayout::metric_index(name)
-            .or_else(|| self.summary.layout.find(name))
-            .ok_or_else(|| format!("metric {name:?} is not in the catalogue"))
+    fn metric(&self, metric: MetricId) -> usize {
+        self.summary.layout.base(metric)
     }
 
     /// Mean decision term, or NaN (skipped when drawn) if the statistics lack it.
@@ -352,31 +221,6 @@ fn band_note(data: &Data) -> String {
     format!("(mean, band = 5th\u{2013}95th percentile across {})", data.replicates())
 }
 
-/// y range from 0 (or the lowest value, if negative) to 5% above the highest.
-pub(crate) fn y_range(series: &[Series]) -> (f64, f64) {
-    let mut lo = 0.0f64;
-    let mut hi = 0.0f64;
-    for s in series {
-        for &(_, mean, p05, p95) in &s.points {
-            for v in [mean, p05, p95] {
-                if v.is_finite() {
-                    lo = lo.min(v);
-                    hi = hi.max(v);
-                }
-            }
-        }
-    }
-    let hi = if hi > 0.0 { hi * 1.05 } else { 0.0 };
-    let lo = if lo < 0.0 { lo * 1.05 } else { 0.0 };
-    if !(lo.is_finite() && hi.is_finite()) {
-        (0.0, 1.0)
-    } else if hi - lo > f64::EPSILON && (hi - lo).is_finite() {
-        (lo, hi)
-    } else {
-        (lo, lo + 1.0)
-    }
-}
-
 fn patron_legend(data: &Data) -> Vec<LegendEntry> {
     (0..data.n_patrons)
         .map(|p| LegendEntry {
@@ -388,8 +232,8 @@ fn patron_legend(data: &Data) -> Vec<LegendEntry> {
         .collect()
 }
 
-fn alignment_figure(data: &Data) -> Result<Figure, String> {
-    let metric = data.metric("alignment")?;
+fn alignment_figure(data: &Data) -> Figure {
+    let metric = data.metric(MetricId::Alignment);
     let panel = |row: usize, title: String| Panel {
         title: Some(title),
         y_desc: "Alignment (share)".to_string(),
@@ -415,7 +259,7 @@ fn alignment_figure(data: &Data) -> Result<Figure, String> {
     let columns = GRID_COLUMNS.min(panels.len()).max(1);
     let rows = panels.len().div_ceil(columns).max(1) as u32;
     let height = PANEL_FIGURE_SIZE.1.max(190 + rows * MIN_PANEL_ROW_HEIGHT);
-    Ok(Figure {
+    Figure {
         title: format!("Alignment with each patron {}", band_note(data)),
         subtitle,
         legend: patron_legend(data),
@@ -425,11 +269,11 @@ fn alignment_figure(data: &Data) -> Result<Figure, String> {
         size: (PANEL_FIGURE_SIZE.0, height),
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
-fn trade_share_figure(data: &Data) -> Result<Figure, String> {
-    let metric = data.metric("trade_share")?;
+fn trade_share_figure(data: &Data) -> Figure {
+    let metric = data.metric(MetricId::TradeShare);
     let series: Vec<Series> = (0..data.n_patrons)
         .map(|p| Series {
             color: palette(p),
@@ -440,7 +284,7 @@ fn trade_share_figure(data: &Data) -> Result<Figure, String> {
         .collect();
     let phrase = data.hosts_phrase();
     let y_desc = format!("Share of {phrase} total trade");
-    Ok(Figure {
+    Figure {
         title: format!("Each patron\u{2019}s share of {phrase} trade"),
         subtitle: format!(
             "{}. All hosts together; trade with other partners makes up the rest. {}.",
@@ -459,11 +303,11 @@ fn trade_share_figure(data: &Data) -> Result<Figure, String> {
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
-fn hedging_figure(data: &Data) -> Result<Figure, String> {
-    let metric = data.metric("hedging_index")?;
+fn hedging_figure(data: &Data) -> Figure {
+    let metric = data.metric(MetricId::HedgingIndex);
     let mut series: Vec<Series> = (0..data.n_hosts)
         .map(|h| Series {
             color: palette(h),
@@ -503,7 +347,7 @@ fn hedging_figure(data: &Data) -> Result<Figure, String> {
     } else {
         String::new()
     };
-    Ok(Figure {
+    Figure {
         title: format!("Hedging index of each host {}", band_note(data)),
         subtitle: format!(
             "{}. 0 = aligned with one patron only; higher = alignment spread over several{ceiling}.",
@@ -521,12 +365,12 @@ fn hedging_figure(data: &Data) -> Result<Figure, String> {
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
-fn investment_figure(data: &Data) -> Result<Figure, String> {
-    let pledged = data.metric("pledged_cumulative_usd_bn")?;
-    let disbursed = data.metric("disbursed_cumulative_usd_bn")?;
+fn investment_figure(data: &Data) -> Figure {
+    let pledged = data.metric(MetricId::PledgedCumulativeUsdBn);
+    let disbursed = data.metric(MetricId::DisbursedCumulativeUsdBn);
     let mut series = Vec::with_capacity(data.n_patrons * 2);
     let mut legend = Vec::with_capacity(data.n_patrons * 2);
     for p in 0..data.n_patrons {
@@ -546,7 +390,7 @@ fn investment_figure(data: &Data) -> Result<Figure, String> {
             });
         }
     }
-    Ok(Figure {
+    Figure {
         title: format!("Cumulative investment by patron {}", band_note(data)),
         subtitle: format!(
             "{}. All hosts together. Solid = pledged (offers accepted), dashed = disbursed as projects.",
@@ -564,16 +408,16 @@ fn investment_figure(data: &Data) -> Result<Figure, String> {
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
 /// Where each commodity's output goes: one panel per commodity the hosts produce.
-fn minerals_figure(data: &Data) -> Result<Figure, String> {
+fn minerals_figure(data: &Data) -> Figure {
     let mut panels = Vec::new();
     let last = data.summary.n_steps.saturating_sub(1);
-    for commodity in &data.scenario.commodities {
-        let share = data.metric(&format!("supply_share.{}", commodity.id))?;
-        let production = data.metric(&format!("production_t.{}", commodity.id))?;
+    for (c, commodity) in data.scenario.commodities.iter().enumerate() {
+        let share = data.summary.layout.commodity(CommodityMetric::SupplyShare, c);
+        let production = data.summary.layout.commodity(CommodityMetric::Production, c);
         let cell = data.summary.layout.index(production, data.all_hosts(), None);
         let (start_t, end_t) = if data.summary.n_steps > 0 {
             (data.summary.cell(0, cell).mean, data.summary.cell(last, cell).mean)
@@ -612,7 +456,7 @@ fn minerals_figure(data: &Data) -> Result<Figure, String> {
         });
     }
     let rows = panels.len().div_ceil(GRID_COLUMNS) as u32;
-    Ok(Figure {
+    Figure {
         title: format!("Where the hosts\u{2019} mineral output is processed {}", band_note(data)),
         subtitle: format!(
             "{}. Share of each commodity reaching each patron\u{2019}s supply chain; the rest goes to the world market.",
@@ -625,7 +469,7 @@ fn minerals_figure(data: &Data) -> Result<Figure, String> {
         size: (PANEL_FIGURE_SIZE.0, PANEL_FIGURE_SIZE.1.max(rows * MIN_PANEL_ROW_HEIGHT)),
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
 /// Tonnes in words a reader takes in at a glance: "21.1 kt", "6.1 Mt".
@@ -640,14 +484,14 @@ fn format_tonnes(tonnes: f64) -> String {
 }
 
 /// Freight on the Asia–Europe routes: cargo and shares.
-fn routes_figure(data: &Data) -> Result<Figure, String> {
+fn routes_figure(data: &Data) -> Figure {
     let mut cargo = Vec::new();
     let mut shares = Vec::new();
     let mut legend = Vec::new();
     for (r, route) in data.scenario.routes.iter().enumerate() {
         let color = palette(r);
-        let cargo_metric = data.metric(&format!("route_cargo_mt.{}", route.id))?;
-        let share_metric = data.metric(&format!("route_share.{}", route.id))?;
+        let cargo_metric = data.summary.layout.route(RouteMetric::Cargo, r);
+        let share_metric = data.summary.layout.route(RouteMetric::Share, r);
         cargo.push(Series {
             color,
             dashed: false,
@@ -667,7 +511,7 @@ fn routes_figure(data: &Data) -> Result<Figure, String> {
             band: true,
         });
     }
-    Ok(Figure {
+    Figure {
         title: format!("Asia\u{2013}Europe overland freight by route {}", band_note(data)),
         subtitle: format!(
             "{}. Freight chooses routes by cost, time and risk; sanctions raise the exposed route\u{2019}s cost.",
@@ -693,7 +537,7 @@ fn routes_figure(data: &Data) -> Result<Figure, String> {
         size: SINGLE_FIGURE_SIZE,
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
 /// One line per decision term (means over replicates) for one host and patron.
@@ -717,20 +561,20 @@ fn term_series(data: &Data, host: usize, patron: usize, term: usize, color: RGBC
 
 /// For one host, the mean contribution of each decision term to its utility for each
 /// patron's offers: which terms pushed it toward or away from each patron.
-fn decisions_figure(data: &Data, host: usize) -> Result<Figure, String> {
+fn decisions_figure(data: &Data, host: usize) -> Figure {
     use crate::model::DecisionTerms;
     // The seven terms, then their sum (utility) as a dashed line.
     let terms = &DecisionTerms::NAMES[..7];
-    let utility = DecisionTerms::NAMES
-        .iter()
-        .position(|n| *n == "utility")
-        .ok_or("no utility term")?;
+    // The utility is the term after the seven it sums.
+    let utility = DecisionTerms::NAMES.iter().position(|n| *n == "utility");
     let panels: Vec<Panel> = (0..data.n_patrons)
         .map(|p| {
             let mut series: Vec<Series> = (0..terms.len())
                 .map(|t| term_series(data, host, p, t, palette(t), false))
                 .collect();
-            series.push(term_series(data, host, p, utility, INK, true));
+            if let Some(utility) = utility {
+                series.push(term_series(data, host, p, utility, INK, true));
+            }
             Panel {
                 title: Some(format!("Offers of {}", data.patron_name(p))),
                 y_range: y_range(&series),
@@ -757,7 +601,7 @@ fn decisions_figure(data: &Data, host: usize) -> Result<Figure, String> {
     });
     let columns = data.n_patrons.clamp(1, GRID_COLUMNS);
     let rows = data.n_patrons.div_ceil(columns).max(1) as u32;
-    Ok(Figure {
+    Figure {
         title: format!("Why {} takes or turns down each patron\u{2019}s offers", data.host_name(host)),
         subtitle: format!(
             "{}. Mean over {} of each term of the host\u{2019}s utility: above zero draws it to the patron, below pushes it away.",
@@ -771,7 +615,7 @@ fn decisions_figure(data: &Data, host: usize) -> Result<Figure, String> {
         size: (PANEL_FIGURE_SIZE.0, (rows * 560).max(SINGLE_FIGURE_SIZE.1)),
         x_range: data.x_range(),
         x_desc: None,
-    })
+    }
 }
 
 fn capitalised(text: &str) -> String {
@@ -783,451 +627,13 @@ fn capitalised(text: &str) -> String {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Drawing
-// ---------------------------------------------------------------------------------------
-
-/// Differences between backends that the drawing has to make up for.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Backend {
-    /// Downward shift, as a share of the font size, that centres text drawn with a
-    /// centre anchor. plotters' bitmap text (ab_glyph) sits its baseline near the anchor,
-    /// so centred labels float above their tick; SVG viewers centre them themselves.
-    pub(crate) centre_nudge: f64,
-}
-
-pub(crate) const PNG: Backend = Backend { centre_nudge: 0.22 };
-pub(crate) const SVG: Backend = Backend { centre_nudge: 0.0 };
-
-pub(crate) fn text_style(size: f64, color: &'static RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
-    TextStyle::from((FONT, size).into_font())
-        .color(color)
-        .pos(Pos::new(h, v))
-}
-
-pub(crate) fn text_width<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    text: &str,
-    size: f64,
-) -> Result<u32, String> {
-    area.estimate_text_size(text, &text_style(size, &INK, HPos::Left, VPos::Top))
-        .map(|(w, _)| w)
-        .map_err(|e| format!("measuring text: {e}"))
-}
-
-/// The largest size not above `size` (and not below `min`) at which `text` fits `width`.
-pub(crate) fn fitted_size<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    text: &str,
-    size: f64,
-    min: f64,
-    width: u32,
-) -> Result<f64, String> {
-    let mut size = size;
-    while size > min && text_width(area, text, size)? > width {
-        size -= 1.0;
-    }
-    Ok(size.max(min))
-}
-
-fn draw_figure<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    figure: &Figure,
-    backend: Backend,
-) -> Result<(), String> {
-    let drawing = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing: {e}");
-    root.fill(&WHITE).map_err(drawing)?;
-    let (width, _) = root.dim_in_pixel();
-    let grid = figure.panels.len() > 1;
-    let fonts = if grid {
-        Fonts {
-            title: 30.0,
-            subtitle: 19.0,
-            legend: 20.0,
-            panel_title: 22.0,
-            axis_desc: 17.0,
-            tick: 15.0,
-        }
-    } else {
-        Fonts {
-            title: 27.0,
-            subtitle: 17.0,
-            legend: 18.0,
-            panel_title: 20.0,
-            axis_desc: 19.0,
-            tick: 16.0,
-        }
-    };
-    let centre = i32::try_from(width / 2).unwrap_or(0);
-    let usable = width.saturating_sub(40);
-
-    // Title and subtitle, shrunk if need be to fit the width.
-    let title_size = fitted_size(root, &figure.title, fonts.title, 12.0, usable)?;
-    root.draw(&Text::new(
-        figure.title.as_str(),
-        (centre, 14),
-        text_style(title_size, &INK, HPos::Center, VPos::Top),
-    ))
-    .map_err(drawing)?;
-    let subtitle_size = fitted_size(root, &figure.subtitle, fonts.subtitle, 9.0, usable)?;
-    let subtitle_top = 14 + title_size as i32 + 12;
-    root.draw(&Text::new(
-        figure.subtitle.as_str(),
-        (centre, subtitle_top),
-        text_style(subtitle_size, &SUBTLE, HPos::Center, VPos::Top),
-    ))
-    .map_err(drawing)?;
-    let header_bottom = subtitle_top + subtitle_size as i32 + 14;
-
-    let legend_bottom = draw_legend(
-        root,
-        &figure.legend,
-        figure.legend_group,
-        fonts.legend,
-        header_bottom,
-        backend,
-    )?;
-    let (_, body) = root.split_vertically(legend_bottom + 8);
-    let body = body.margin(0, 10, 10, 10);
-
-    let columns = figure.columns.max(1);
-    let rows = figure.panels.len().div_ceil(columns).max(1);
-    let cells = body.split_evenly((rows, columns));
-    for (panel, area) in figure.panels.iter().zip(cells.iter()) {
-        draw_panel(area, panel, figure, &fonts, grid, backend)?;
-    }
-    Ok(())
-}
-
-/// Draws the legend in a framed box below `top`, centred; returns the box's bottom
-/// edge (or `top` when there is nothing to show).
-///
-/// Entries are taken `group` at a time and stacked in a column (so, say, a patron's
-/// "pledged" and "disbursed" sit one above the other); the columns run left to right
-/// and wrap onto further rows when the figure is too narrow.
-pub(crate) fn draw_legend<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    entries: &[LegendEntry],
-    group: usize,
-    font: f64,
-    top: i32,
-    backend: Backend,
-) -> Result<i32, String> {
-    if entries.is_empty() {
-        return Ok(top);
-    }
-    let drawing = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing the legend: {e}");
-    let (width, _) = root.dim_in_pixel();
-    let width = i32::try_from(width).unwrap_or(i32::MAX / 4);
-    let group = group.max(1);
-    let swatch = 44;
-    let gap = 8;
-    let spacing = 34;
-    let padding = 12;
-    let entry_height = (font * 1.6).round() as i32;
-    let max_row = (width - 80).max(200);
-    let nudge = (font * backend.centre_nudge).round() as i32;
-    let style = text_style(font, &INK, HPos::Left, VPos::Center);
-
-    // Columns of `group` entries, with their widths.
-    let mut columns: Vec<(&[LegendEntry], i32)> = Vec::new();
-    for chunk in entries.chunks(group) {
-        let mut w = 0;
-        for entry in chunk {
-            let text_w = i32::try_from(text_width(root, &entry.label, font)?).unwrap_or(i32::MAX / 4);
-            w = w.max(swatch + gap + text_w);
-        }
-        columns.push((chunk, w));
-    }
-    // Rows of columns.
-    let mut rows: Vec<(Vec<usize>, i32)> = vec![(Vec::new(), 0)];
-    for (c, &(_, w)) in columns.iter().enumerate() {
-        let last = rows.len() - 1;
-        let needed = if rows[last].0.is_empty() {
-            w
-        } else {
-            rows[last].1 + spacing + w
-        };
-        if needed > max_row && !rows[last].0.is_empty() {
-            rows.push((vec![c], w));
-        } else {
-            rows[last].0.push(c);
-            rows[last].1 = needed;
-        }
-    }
-    let row_height = entry_height * group.min(entries.len()) as i32;
-    let box_w = rows.iter().map(|(_, w)| *w).max().unwrap_or(0) + 2 * padding;
-    let box_h = row_height * rows.len() as i32 + padding;
-    let x0 = (width - box_w) / 2;
-    let y0 = top;
-    root.draw(&Rectangle::new(
-        [(x0, y0), (x0 + box_w, y0 + box_h)],
-        WHITE.mix(0.85).filled(),
-    ))
-    .map_err(drawing)?;
-    root.draw(&Rectangle::new(
-        [(x0, y0), (x0 + box_w, y0 + box_h)],
-        ShapeStyle::from(&SUBTLE.mix(0.6)).stroke_width(1),
-    ))
-    .map_err(drawing)?;
-
-    for (r, (row, row_w)) in rows.iter().enumerate() {
-        let mut x = (width - row_w) / 2;
-        for &c in row {
-            let (chunk, w) = columns[c];
-            for (k, entry) in chunk.iter().enumerate() {
-                let y = y0 + padding / 2 + row_height * r as i32 + entry_height * k as i32 + entry_height / 2;
-                if entry.band {
-                    root.draw(&Rectangle::new(
-                        [(x, y - 8), (x + swatch, y + 8)],
-                        entry.color.mix(BAND_ALPHA).filled(),
-                    ))
-                    .map_err(drawing)?;
-                }
-                let line = entry.color.stroke_width(3);
-                if entry.dashed {
-                    root.draw(&DashedPathElement::new(vec![(x, y), (x + swatch, y)], 9, 6, line))
-                        .map_err(drawing)?;
-                } else {
-                    root.draw(&PathElement::new(vec![(x, y), (x + swatch, y)], line))
-                        .map_err(drawing)?;
-                }
-                root.draw(&Text::new(
-                    entry.label.as_str(),
-                    (x + swatch + gap, y + nudge),
-                    style.clone(),
-                ))
-                .map_err(drawing)?;
-            }
-            x += w + spacing;
-        }
-    }
-    Ok(y0 + box_h)
-}
-
-/// Years to label on the x axis: whole years, at most `max_ticks` of them (or the ends
-/// of the range when it holds no whole year).
-fn year_ticks(x_range: (f64, f64), max_ticks: usize) -> Vec<f64> {
-    let (lo, hi) = x_range;
-    let first = lo.ceil();
-    let last = hi.floor();
-    if !(first.is_finite() && last.is_finite()) || last < first || last - first > 1e6 {
-        return vec![lo, hi];
-    }
-    let span = (last - first) as i64;
-    let step = [1i64, 2, 5, 10, 20, 50, 100, 1000, 10_000, 100_000, 1_000_000]
-        .into_iter()
-        .find(|step| (span / step + 1) as usize <= max_ticks.max(2))
-        .unwrap_or(1_000_000);
-    let first = first as i64;
-    let start = first + (step - first.rem_euclid(step)) % step;
-    (0..)
-        .map(|k| start + k * step)
-        .take_while(|&year| year as f64 <= last)
-        .map(|year| year as f64)
-        .collect()
-}
-
-/// Round-number ticks over a value range: a step of 1, 2 or 5 times a power of ten
-/// giving at most `max_ticks` ticks; returns the ticks and the decimals they need.
-pub(crate) fn value_ticks(range: (f64, f64), max_ticks: usize) -> (Vec<f64>, usize) {
-    let (lo, hi) = range;
-    let span = hi - lo;
-    if !(span.is_finite() && span > 0.0 && lo.is_finite() && hi.is_finite()) {
-        return (vec![lo], 2);
-    }
-    let raw = span / (max_ticks.max(2) - 1) as f64;
-    let power = raw.log10().floor();
-    let mut step = 10f64.powf(power);
-    let mut exponent = power as i32;
-    for m in [1.0, 2.0, 5.0, 10.0] {
-        if m * 10f64.powf(power) >= raw * (1.0 - 1e-9) {
-            step = m * 10f64.powf(power);
-            if m == 10.0 {
-                exponent += 1;
-            }
-            break;
-        }
-    }
-    let decimals = usize::try_from(-exponent).unwrap_or(0).min(12);
-    let first = (lo / step - 1e-9).ceil() as i64;
-    let last = (hi / step + 1e-9).floor() as i64;
-    let ticks = (first..=last)
-        .take(max_ticks.max(2) + 2)
-        .map(|i| i as f64 * step)
-        .collect();
-    (ticks, decimals)
-}
-
-/// A numeric axis whose ticks (and grid lines) are given.
-///
-/// plotters' own `with_key_points` wrapper loses the label formatting of f64 axes, so
-/// this is the small equivalent that keeps it.
-pub(crate) struct TickedAxis {
-    inner: RangedCoordf64,
-    ticks: Vec<f64>,
-}
-
-impl TickedAxis {
-    pub(crate) fn new(range: (f64, f64), ticks: Vec<f64>) -> TickedAxis {
-        TickedAxis {
-            inner: (range.0..range.1).into(),
-            ticks,
-        }
-    }
-}
-
-impl Ranged for TickedAxis {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.inner.map(value, limit)
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> std::ops::Range<f64> {
-        self.inner.range()
-    }
-}
-
-pub(crate) fn format_value(value: f64, decimals: usize) -> String {
-    let text = format!("{value:.decimals$}");
-    // Avoid "-0.00" at the origin.
-    if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
-        text.trim_start_matches('-').to_string()
-    } else {
-        text
-    }
-}
-
-fn draw_panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    panel: &Panel,
-    figure: &Figure,
-    fonts: &Fonts,
-    grid: bool,
-    backend: Backend,
-) -> Result<(), String> {
-    let drawing = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing: {e}");
-    let (y0, y1) = panel.y_range;
-    let x_range = figure.x_range;
-    // Time axes tick whole years; other axes round values.
-    let (x_ticks, x_decimals) = match figure.x_desc {
-        None => (year_ticks(x_range, if grid { 7 } else { 13 }), None),
-        Some(_) => {
-            let (ticks, decimals) = value_ticks(x_range, if grid { 6 } else { 9 });
-            (ticks, Some(decimals))
-        }
-    };
-    let (y_ticks, decimals) = value_ticks(panel.y_range, if grid { 6 } else { 9 });
-
-    // Room for the widest tick label, the tick mark and the rotated axis description.
-    let mut label_w = 0;
-    for &tick in &y_ticks {
-        label_w = label_w.max(text_width(area, &format_value(tick, decimals), fonts.tick)?);
-    }
-    let y_area = label_w + (fonts.axis_desc * 1.2) as u32 + 24;
-
-    let mut builder = ChartBuilder::on(area);
-    builder
-        .margin_top(6)
-        .margin_bottom(6)
-        .margin_left(6)
-        .margin_right(24)
-        .x_label_area_size((fonts.tick + fonts.axis_desc * 1.2 + 22.0) as u32)
-        .y_label_area_size(y_area);
-    if let Some(title) = &panel.title {
-        builder.caption(title, (FONT, fonts.panel_title).into_font().color(&INK));
-    }
-    let mut chart = builder
-        .build_cartesian_2d(
-            TickedAxis::new(x_range, x_ticks),
-            TickedAxis::new(panel.y_range, y_ticks),
-        )
-        .map_err(drawing)?;
-
-    let x_format = |x: &f64| {
-        if let Some(decimals) = x_decimals {
-            format_value(*x, decimals)
-        } else if x.fract() == 0.0 {
-            format!("{x:.0}")
-        } else {
-            format!("{x:.2}")
-        }
-    };
-    let y_format = |y: &f64| format_value(*y, decimals);
-    chart
-        .configure_mesh()
-        .x_desc(figure.x_desc.as_deref().unwrap_or("Year"))
-        .y_desc(panel.y_desc.as_str())
-        .x_label_formatter(&x_format)
-        .y_label_formatter(&y_format)
-        .y_label_offset((fonts.tick * backend.centre_nudge).round() as i32)
-        .label_style((FONT, fonts.tick).into_font().color(&INK))
-        .axis_desc_style((FONT, fonts.axis_desc).into_font().color(&INK))
-        .bold_line_style(GRID.stroke_width(1))
-        .light_line_style(TRANSPARENT)
-        .axis_style(SUBTLE.stroke_width(1))
-        .draw()
-        .map_err(drawing)?;
-
-    // Every band first, so no band covers another series' line.
-    for series in panel.series.iter().filter(|s| s.band && s.points.len() > 1) {
-        let outline: Vec<(f64, f64)> = series
-            .points
-            .iter()
-            .map(|&(x, _, _, hi)| (x, hi.clamp(y0, y1)))
-            .chain(series.points.iter().rev().map(|&(x, _, lo, _)| (x, lo.clamp(y0, y1))))
-            .collect();
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                outline,
-                series.color.mix(BAND_ALPHA).filled(),
-            )))
-            .map_err(drawing)?;
-    }
-    let line_width = if grid { 2 } else { 3 };
-    for series in &panel.series {
-        let points: Vec<(f64, f64)> = series.points.iter().map(|&(x, mean, _, _)| (x, mean)).collect();
-        let style = series.color.stroke_width(line_width);
-        if let [(x, mean, lo, hi)] = series.points[..] {
-            // A single step: a dot, and the band as a bar.
-            if series.band {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(x, lo.clamp(y0, y1)), (x, hi.clamp(y0, y1))],
-                        series.color.mix(0.5).stroke_width(line_width * 3),
-                    )))
-                    .map_err(drawing)?;
-            }
-            chart
-                .draw_series(std::iter::once(Circle::new((x, mean), line_width * 3, style.filled())))
-                .map_err(drawing)?;
-        } else if series.dashed {
-            chart
-                .draw_series(DashedLineSeries::new(points, 10, 7, style))
-                .map_err(drawing)?;
-        } else {
-            chart.draw_series(LineSeries::new(points, style)).map_err(drawing)?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::AtomicBool;
 
     use super::*;
     use crate::ensemble::EnsembleConfig;
+    use crate::metrics::MetricLayout;
 
     fn small_run() -> (Scenario, EnsembleSummary) {
         let scenario = crate::scenario::load_builtin_baseline()
@@ -1395,47 +801,5 @@ mod tests {
         let (_, other) = synthetic(3, 2, 4, |_, _| 0.5);
         let dir = tempfile::tempdir().expect("temporary folder");
         assert!(write_charts(&scenario, &other, dir.path()).is_err());
-    }
-
-    #[test]
-    fn year_ticks_are_whole_years() {
-        assert_eq!(
-            year_ticks((2024.0, 2035.75), 13),
-            (2024..=2035).map(f64::from).collect::<Vec<_>>()
-        );
-        assert_eq!(
-            year_ticks((2024.0, 2035.75), 7),
-            [2024.0, 2026.0, 2028.0, 2030.0, 2032.0, 2034.0]
-        );
-        assert_eq!(year_ticks((2024.25, 2024.75), 7), [2024.25, 2024.75]);
-    }
-
-    #[test]
-    fn value_ticks_are_round_numbers() {
-        let (ticks, decimals) = value_ticks((0.0, 1.0), 6);
-        assert_eq!(decimals, 1);
-        let labels: Vec<String> = ticks.iter().map(|t| format_value(*t, decimals)).collect();
-        assert_eq!(labels, ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]);
-        let (ticks, decimals) = value_ticks((0.0, 34.3), 9);
-        assert_eq!((ticks.len(), decimals), (7, 0));
-        assert_eq!(ticks.last().copied(), Some(30.0));
-        let (ticks, decimals) = value_ticks((0.0, 0.0), 9);
-        assert_eq!((ticks, decimals), (vec![0.0], 2));
-    }
-
-    #[test]
-    fn y_range_is_sensible() {
-        let flat = |v: f64| Series {
-            color: palette(0),
-            dashed: false,
-            band: true,
-            points: vec![(2024.0, v, v, v), (2024.25, v, v, v)],
-        };
-        assert_eq!(y_range(&[flat(0.0)]), (0.0, 1.0));
-        assert_eq!(y_range(&[]), (0.0, 1.0));
-        let (lo, hi) = y_range(&[flat(2.0)]);
-        assert_eq!(lo, 0.0);
-        assert!((hi - 2.1).abs() < 1e-12);
-        assert_eq!(y_range(&[flat(f64::MAX)]), (0.0, 1.0));
     }
 }

@@ -20,20 +20,19 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 
 use rayon::prelude::*;
 
-use crate::analysis::backtest::{key, read_observed, Plan, SeriesKey};
 use crate::analysis::design::{Sobol, MAX_SOBOL_DIMENSIONS};
-use crate::analysis::sensitivity::{overrides, parameters, table_problem, Parameter};
-use crate::analysis::sweep::tidy_number;
-use crate::analysis::{
-    io_context, read_base, short, write_folder, write_json, AnalysisError, Progress, RunSettings, Written,
-};
+use crate::analysis::observations::{read_observed, Plan, SeriesKey};
+use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_number, Base, Parameter};
+use crate::analysis::skill::{log_error, series_loss};
+use crate::commands::run::files_of;
 use crate::ensemble::EnsembleConfig;
-use crate::scenario::file::ScenarioFile;
-use crate::scenario::overrides::parse_key;
+use crate::format::short;
+use crate::job::manifest::{self, Header};
+use crate::job::staging::{ensure_replaceable, write_folder};
+use crate::job::{Job, JobError, Settings, Written};
 use crate::scenario::source::KeyPath;
 
 /// Largest number of evaluations in one stage.
@@ -41,14 +40,12 @@ const MAX_EVALUATIONS: u64 = 100_000;
 /// The compass search starts with this step (in units of each range) and stops below the last.
 const FIRST_STEP: f64 = 0.125;
 const SMALLEST_STEP: f64 = 1.0 / 1024.0;
-/// A simulated value at or below zero is scored as this fraction of the observation.
-const FLOOR: f64 = 1e-3;
 
 #[derive(Debug, Clone)]
 pub struct CalibrateOptions {
     pub scenario: PathBuf,
     pub observed: PathBuf,
-    pub settings: RunSettings,
+    pub settings: Settings,
     pub through: Option<i32>,
     pub samples: Option<u64>,
     pub refine: Option<u64>,
@@ -116,95 +113,29 @@ impl Evaluation {
     }
 }
 
-/// |ln(simulated / observed)|, with a simulated value at or below zero scored as a
-/// thousandth of the observation; `None` when the observation is not positive.
-pub fn log_error(simulated: f64, observed: f64) -> Option<f64> {
-    (observed > 0.0 && observed.is_finite()).then(|| {
-        let floored = if simulated.is_finite() {
-            simulated.max(FLOOR * observed)
-        } else {
-            FLOOR * observed
-        };
-        (floored / observed).ln().abs()
-    })
-}
-
-/// The value a key path names in a resolved scenario file, if it is a number. Arrays
-/// of tables are entered by the element's `id` or `name` (as in overrides) or by index.
-pub fn file_value(resolved: &ScenarioFile, key: &str) -> Option<f64> {
-    let mut node = toml::Value::try_from(resolved).ok()?;
-    for segment in parse_key(key).ok()? {
-        node = match node {
-            toml::Value::Table(mut table) => table.remove(&segment)?,
-            toml::Value::Array(items) => {
-                let labelled = |item: &toml::Value| {
-                    ["id", "name"]
-                        .iter()
-                        .any(|k| item.get(k).and_then(toml::Value::as_str) == Some(segment.as_str()))
-                };
-                match items.iter().position(labelled) {
-                    Some(i) => items.into_iter().nth(i)?,
-                    None => items.into_iter().nth(segment.parse().ok()?)?,
-                }
-            }
-            _ => return None,
-        };
-    }
-    node.as_float().or_else(|| node.as_integer().map(|i| i as f64))
-}
-
-/// Series-balanced MALE of the plan's matched observations that `include` selects, from
-/// the ensemble means of the targets: (loss, per-series MALE); `None` without any.
-pub fn series_loss(
-    plan: &Plan,
-    means: &[f64],
-    include: impl Fn(i32) -> bool,
-) -> Option<(f64, BTreeMap<SeriesKey, f64>)> {
-    let mut sums: BTreeMap<SeriesKey, (f64, usize)> = BTreeMap::new();
-    for (obs, m) in &plan.matched {
-        if !include(obs.year) {
-            continue;
-        }
-        if let Some(e) = log_error(means[plan.target_index(m)] * m.scale, obs.value) {
-            let entry = sums.entry(key(obs)).or_default();
-            entry.0 += e;
-            entry.1 += 1;
-        }
-    }
-    if sums.is_empty() {
-        return None;
-    }
-    let by_series: BTreeMap<SeriesKey, f64> = sums.into_iter().map(|(k, (s, n))| (k, s / n as f64)).collect();
-    let loss = by_series.values().sum::<f64>() / by_series.len() as f64;
-    Some((loss, by_series))
-}
-
-pub fn calibrate(
-    options: &CalibrateOptions,
-    progress: &dyn Progress,
-    cancel: &AtomicBool,
-) -> Result<CalibrateOutcome, AnalysisError> {
-    let (tree, base) = read_base(&options.scenario)?;
-    let (root, name) = options.settings.place("calibrate", &base.scenario.name)?;
+pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcome, JobError> {
+    let Base { tree, loaded: base } = Base::read(&options.scenario)?;
+    let destination = options.settings.own_folder("calibrate", &base.scenario.name)?;
+    ensure_replaceable(&destination, "calibrate")?;
     let spec = &base.resolved.calibration;
     let ranges: Vec<_> = spec.parameters.iter().map(|p| p.range()).collect();
     let params = parameters(&tree, "calibration", &ranges, &options.scenario)?;
     let k = params.len();
     if k > MAX_SOBOL_DIMENSIONS {
-        return Err(AnalysisError::Usage(format!(
+        return Err(JobError::Usage(format!(
             "calibrate takes at most {MAX_SOBOL_DIMENSIONS} parameters, the scenario lists {k}"
         )));
     }
     let field = |name: &str| KeyPath::root().key("calibration").key(name);
     let bad = |from_cli: bool, name: &str, message: String| {
         if from_cli {
-            AnalysisError::Usage(format!("--{name}: {message}"))
+            JobError::Usage(format!("--{name}: {message}"))
         } else {
             table_problem(&tree, "calibration", field(name), message)
         }
     };
     let through = options.through.or(spec.through).ok_or_else(|| {
-        AnalysisError::Usage(format!(
+        JobError::Usage(format!(
             "{} gives no last calibration year: set [calibration] through or pass --through YEAR",
             options.scenario.display()
         ))
@@ -244,7 +175,7 @@ pub fn calibrate(
     // The ranges' ends must make valid scenarios.
     for (end, u) in [("minimum", 0.0), ("maximum", 1.0)] {
         tree.resolve(&overrides(&params, &vec![u; k]))
-            .map_err(|error| AnalysisError::Scenario {
+            .map_err(|error| JobError::Scenario {
                 context: format!("the scenario with every calibration parameter at its {end} is not valid"),
                 error,
             })?;
@@ -260,7 +191,7 @@ pub fn calibrate(
         .iter()
         .any(|(o, _)| o.year <= through && log_error(o.value, o.value).is_some())
     {
-        return Err(AnalysisError::input(
+        return Err(JobError::input(
             &options.observed,
             format!("no observation up to {through} matches a quantity of the model: nothing to calibrate on"),
         ));
@@ -292,7 +223,9 @@ pub fn calibrate(
                 ))
             }
             Some(v) => Some(v),
-            None => file_value(&base.resolved, &p.key),
+            None => base
+                .number_at(&p.key)
+                .map_err(|e| table_problem(&tree, "calibration", KeyPath::root().key("calibration"), e.to_string()))?,
         };
         prior.push(centre.map(|v| ((v - p.min) / (p.max - p.min)).clamp(0.0, 1.0)));
     }
@@ -309,34 +242,29 @@ pub fn calibrate(
     };
 
     let seed = options.settings.seed.unwrap_or(base.scenario.seed);
-    let config = EnsembleConfig {
-        replicates,
-        seed,
-        threads: options.settings.threads,
-        max_memory_bytes: options.settings.max_memory_bytes,
-    };
-    progress.start((1 + samples + refine) * replicates, "replicates");
+    let config = options.settings.ensemble(replicates, seed);
+    job.progress.start((1 + samples + refine) * replicates, "replicates");
     // Scores one set of values as evaluation `number` (1-based), its ensemble on
     // `config` (any thread count gives the same numbers).
     let score = |number: usize, stage: Stage, unit: Option<Vec<f64>>, config: &EnsembleConfig| {
         let loaded = match &unit {
             Some(u) => tree
                 .resolve(&overrides(&params, u))
-                .map_err(|error| AnalysisError::Scenario {
+                .map_err(|error| JobError::Scenario {
                     context: format!("calibration point {number} is not valid"),
                     error,
                 })?,
             None => base.clone(),
         };
         let mut values = vec![Vec::with_capacity(replicates as usize); plan.targets.len()];
-        plan.collect(&loaded.scenario, config, &mut values, progress, cancel, || {
+        plan.collect(&loaded.scenario, config, &mut values, job, || {
             format!("calibration point {number}")
         })?;
         let means: Vec<f64> = values.iter().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
         let (fit, by_series) = series_loss(&plan, &means, |y| y <= through).expect("checked: calibration rows exist");
         let held_out = series_loss(&plan, &means, |y| y > through).map(|(l, _)| l);
         let pull = unit.as_deref().map_or(0.0, penalty);
-        Ok::<_, AnalysisError>(Evaluation {
+        Ok::<_, JobError>(Evaluation {
             stage,
             unit,
             fit,
@@ -364,8 +292,8 @@ pub fn calibrate(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .build()
-        .map_err(|e| AnalysisError::Usage(format!("cannot start {workers} worker threads: {e}")))?;
-    let global: Vec<Result<Evaluation, AnalysisError>> = pool.install(|| {
+        .map_err(|e| JobError::Usage(format!("cannot start {workers} worker threads: {e}")))?;
+    let global: Vec<Result<Evaluation, JobError>> = pool.install(|| {
         points
             .into_par_iter()
             .enumerate()
@@ -439,25 +367,32 @@ pub fn calibrate(
         prior: &prior,
         prior_weight,
     });
-    let written = write_folder(&root, &name, |dir| {
+    let written = write_folder(&destination, |dir| {
         write_evaluations(&dir.join("calibration.csv"), &params, &evaluations)
-            .map_err(io_context("writing calibration.csv"))?;
+            .map_err(JobError::io("writing calibration.csv"))?;
         write_sets(&dir.join("parameter_sets.csv"), &params, &evaluations, &kept)
-            .map_err(io_context("writing parameter_sets.csv"))?;
-        fs::write(dir.join("report.txt"), &summary).map_err(io_context("writing report.txt"))?;
+            .map_err(JobError::io("writing parameter_sets.csv"))?;
+        fs::write(dir.join("report.txt"), &summary).map_err(JobError::io("writing report.txt"))?;
         let best_values: serde_json::Map<String, serde_json::Value> = params
             .iter()
             .zip(evaluations[best].candidate_values(&params))
             .map(|(p, v)| (p.key.clone(), serde_json::json!(v)))
             .collect();
-        let manifest = serde_json::json!({
-            "command": "calibrate",
-            "scenario": base.scenario.name,
-            "scenario_file": options.scenario.display().to_string(),
+        let header = Header::new(
+            "calibrate",
+            &options.settings.command_line,
+            vec![
+                options.scenario.display().to_string(),
+                options.observed.display().to_string(),
+            ],
+            seed,
+            replicates,
+        );
+        let body = serde_json::json!({
+            "scenario_name": base.scenario.name,
+            "scenario_files": files_of(&base),
             "observed": options.observed.display().to_string(),
             "through": through,
-            "replicates_per_evaluation": replicates,
-            "seed": seed,
             "evaluations": evaluations.len(),
             "start_fit": evaluations[0].fit,
             "prior_weight": prior_weight,
@@ -478,11 +413,9 @@ pub fn calibrate(
                 .collect::<Vec<_>>(),
             "best_loss": evaluations[best].loss,
             "best": best_values,
-            "crate_version": env!("CARGO_PKG_VERSION"),
-            "command_line": options.settings.command_line,
             "files": ["calibration.csv", "parameter_sets.csv", "report.txt", "manifest.json"],
         });
-        write_json(&dir.join("manifest.json"), &manifest).map_err(io_context("writing manifest.json"))?;
+        manifest::write(&dir.join("manifest.json"), &header, &body).map_err(JobError::io("writing manifest.json"))?;
         Ok(vec![
             "calibration.csv".into(),
             "parameter_sets.csv".into(),
@@ -626,13 +559,13 @@ fn write_evaluations(path: &std::path::Path, params: &[Parameter], evaluations: 
     for (i, e) in evaluations.iter().enumerate() {
         let mut row = vec![(i + 1).to_string(), e.stage.name().to_string()];
         match e.values(params) {
-            Some(values) => row.extend(values.into_iter().map(crate::output::number)),
+            Some(values) => row.extend(values.into_iter().map(crate::format::number)),
             None => row.extend(params.iter().map(|_| String::new())),
         }
-        row.push(crate::output::number(e.fit));
-        row.push(crate::output::number(e.penalty));
-        row.push(crate::output::number(e.loss));
-        row.push(e.held_out.map_or_else(String::new, crate::output::number));
+        row.push(crate::format::number(e.fit));
+        row.push(crate::format::number(e.penalty));
+        row.push(crate::format::number(e.loss));
+        row.push(crate::format::optional(e.held_out));
         w.write_record(&row)?;
     }
     w.flush()
@@ -653,21 +586,4 @@ fn write_sets(
         w.write_record(values.into_iter().map(|v| tidy_number(v).to_string()))?;
     }
     w.flush()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_error_is_symmetric_in_ratio_and_floors_non_positive_values() {
-        let e = log_error(2.0, 1.0).unwrap();
-        assert!((e - 2f64.ln()).abs() < 1e-12);
-        assert!((log_error(0.5, 1.0).unwrap() - e).abs() < 1e-12);
-        assert_eq!(log_error(1.0, 0.0), None);
-        let floored = log_error(0.0, 5.0).unwrap();
-        assert!((floored - 1000f64.ln()).abs() < 1e-9);
-        assert_eq!(log_error(-3.0, 5.0), Some(floored));
-        assert_eq!(log_error(f64::NAN, 5.0), Some(floored));
-    }
 }

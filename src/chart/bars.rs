@@ -1,12 +1,5 @@
-//! Charts of the analyses, PNG and SVG, in the style of the run charts
-//! ([`crate::output::charts`]: same font, palette, legend and panel drawing).
-//!
-//! - compare: per metric, the all-hosts row over time with one colour per scenario (mean
-//!   line, 5th–95th percentile band), a panel per partner; per host, small multiples of
-//!   every compared metric and partner.
-//! - sweep: outcomes at a horizon against each swept parameter.
-//! - sensitivity: horizontal bars of Morris μ* (with its interval) and σ, and of Sobol'
-//!   S1 and ST with their intervals.
+//! Horizontal bar charts with intervals (the sensitivity indices), in the style of the
+//! other figures: same header, legend, font and palette.
 
 use std::path::{Path, PathBuf};
 
@@ -14,134 +7,21 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use crate::output::charts::{
-    draw_legend, ensure_font, fitted_size, format_value, palette, render_png, render_svg, text_style, text_width,
-    value_ticks, Backend, ChartError, Figure, LegendEntry, Panel, Series, TickedAxis, FONT, GRID, GRID_COLUMNS, INK,
-    MIN_PANEL_ROW_HEIGHT, PANEL_FIGURE_SIZE, PNG, SINGLE_FIGURE_SIZE, SUBTLE, SVG,
+use super::draw::{
+    draw_legend, fitted_size, text_style, text_width, value_ticks, Backend, DrawError, TickedAxis, PNG, SVG,
 };
-
-pub(crate) use crate::output::charts::y_range;
-
-/// Writes a figure as `dir/stem.png` and `dir/stem.svg`; returns both paths.
-pub(crate) fn write_figure(dir: &Path, stem: &str, figure: &Figure) -> Result<Vec<PathBuf>, ChartError> {
-    let png = dir.join(format!("{stem}.png"));
-    let svg = dir.join(format!("{stem}.svg"));
-    ensure_font().map_err(|message| ChartError {
-        path: png.clone(),
-        message,
-    })?;
-    render_png(&png, figure)?;
-    render_svg(&svg, figure)?;
-    Ok(vec![png, svg])
-}
-
-/// One line of a chart: label, colour and (x, mean, p05, p95) points.
-pub(crate) struct Line {
-    pub label: String,
-    pub color_index: usize,
-    pub points: Vec<(f64, f64, f64, f64)>,
-}
-
-pub(crate) struct PanelSpec {
-    pub title: Option<String>,
-    pub y_desc: String,
-    pub lines: Vec<Line>,
-}
-
-/// A figure of panels that share a legend (the lines' labels, taken from the first panel
-/// that has each one).
-pub(crate) fn panel_figure(
-    title: String,
-    subtitle: String,
-    panels: Vec<PanelSpec>,
-    x_desc: Option<String>,
-    x_range: (f64, f64),
-) -> Figure {
-    let mut legend: Vec<LegendEntry> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    let panels: Vec<Panel> = panels
-        .into_iter()
-        .map(|spec| {
-            let series: Vec<Series> = spec
-                .lines
-                .iter()
-                .map(|line| {
-                    if !seen.contains(&line.label) {
-                        seen.push(line.label.clone());
-                        legend.push(LegendEntry {
-                            label: line.label.clone(),
-                            color: palette(line.color_index),
-                            dashed: false,
-                            band: true,
-                        });
-                    }
-                    Series {
-                        color: palette(line.color_index),
-                        dashed: false,
-                        band: true,
-                        points: line.points.clone(),
-                    }
-                })
-                .collect();
-            Panel {
-                title: spec.title,
-                y_desc: spec.y_desc,
-                y_range: y_range(&series),
-                series,
-            }
-        })
-        .collect();
-    let n = panels.len().max(1);
-    let (columns, size) = if n == 1 {
-        (1, SINGLE_FIGURE_SIZE)
-    } else {
-        let columns = GRID_COLUMNS.min(n);
-        let rows = n.div_ceil(columns) as u32;
-        (
-            columns,
-            (
-                PANEL_FIGURE_SIZE.0,
-                PANEL_FIGURE_SIZE.1.max(190 + rows * MIN_PANEL_ROW_HEIGHT),
-            ),
-        )
-    };
-    Figure {
-        title,
-        subtitle,
-        legend,
-        legend_group: 1,
-        panels,
-        columns,
-        size,
-        x_range: sane_range(x_range),
-        x_desc,
-    }
-}
-
-/// A usable axis range: widened when empty or a single value.
-pub(crate) fn sane_range((lo, hi): (f64, f64)) -> (f64, f64) {
-    if !(lo.is_finite() && hi.is_finite()) {
-        (0.0, 1.0)
-    } else if hi > lo {
-        (lo, hi)
-    } else {
-        let pad = if lo == 0.0 { 0.5 } else { lo.abs() * 0.1 };
-        (lo - pad, lo + pad)
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Bars (sensitivity)
-// ---------------------------------------------------------------------------------------
+use super::font::{ensure_font, FONT};
+use super::{palette, sane_range, ChartError, LegendEntry, GRID, INK, SUBTLE};
+use crate::format::fixed;
 
 /// One bar with an optional interval.
-pub(crate) struct Bar {
+pub struct Bar {
     pub value: f64,
     pub interval: Option<(f64, f64)>,
 }
 
 /// A panel of horizontal bars: for each parameter (top to bottom), one bar per measure.
-pub(crate) struct BarPanel {
+pub struct BarPanel {
     pub title: String,
     pub x_desc: String,
     /// Measure names and colour indices, in bar order.
@@ -150,14 +30,14 @@ pub(crate) struct BarPanel {
     pub rows: Vec<(String, Vec<Bar>)>,
 }
 
-pub(crate) struct BarFigure {
+pub struct BarFigure {
     pub title: String,
     pub subtitle: String,
     pub panels: Vec<BarPanel>,
 }
 
 /// Writes a bar figure as PNG and SVG.
-pub(crate) fn write_bars(dir: &Path, stem: &str, figure: &BarFigure) -> Result<Vec<PathBuf>, ChartError> {
+pub fn write_bars(dir: &Path, stem: &str, figure: &BarFigure) -> Result<Vec<PathBuf>, ChartError> {
     let rows = figure.panels.iter().map(|p| p.rows.len()).max().unwrap_or(1) as u32;
     let size = (1600, (260 + rows * 70).max(600));
     let png = dir.join(format!("{stem}.png"));
@@ -168,13 +48,13 @@ pub(crate) fn write_bars(dir: &Path, stem: &str, figure: &BarFigure) -> Result<V
     };
     {
         let root = BitMapBackend::new(&png, size).into_drawing_area();
-        draw_bars(&root, figure, PNG).map_err(fail(&png))?;
+        draw_bars(&root, figure, PNG).map_err(|e| fail(&png)(e.to_string()))?;
         root.present()
             .map_err(|e| fail(&png)(format!("saving the image: {e}")))?;
     }
     {
         let root = SVGBackend::new(&svg, size).into_drawing_area();
-        draw_bars(&root, figure, SVG).map_err(fail(&svg))?;
+        draw_bars(&root, figure, SVG).map_err(|e| fail(&svg)(e.to_string()))?;
         root.present()
             .map_err(|e| fail(&svg)(format!("saving the image: {e}")))?;
     }
@@ -185,9 +65,9 @@ fn draw_bars<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     figure: &BarFigure,
     backend: Backend,
-) -> Result<(), String> {
+) -> Result<(), DrawError> {
     ensure_font()?;
-    let drawing = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing: {e}");
+    let drawing = |e: DrawingAreaErrorKind<DB::ErrorType>| DrawError(format!("drawing: {e}"));
     root.fill(&WHITE).map_err(drawing)?;
     let (width, _) = root.dim_in_pixel();
     let centre = i32::try_from(width / 2).unwrap_or(0);
@@ -235,8 +115,8 @@ fn draw_bar_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &BarPanel,
     backend: Backend,
-) -> Result<(), String> {
-    let drawing = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing: {e}");
+) -> Result<(), DrawError> {
+    let drawing = |e: DrawingAreaErrorKind<DB::ErrorType>| DrawError(format!("drawing: {e}"));
     let tick = 15.0;
     let n = panel.rows.len().max(1);
     let mut hi = 0.0f64;
@@ -282,7 +162,7 @@ fn draw_bar_panel<DB: DrawingBackend>(
             String::new()
         }
     };
-    let x_format = |x: &f64| format_value(*x, decimals);
+    let x_format = |x: &f64| fixed(*x, decimals);
     chart
         .configure_mesh()
         .x_desc(panel.x_desc.as_str())

@@ -1,0 +1,466 @@
+//! Parameters and designs, in one place: the key paths an analysis varies, their values
+//! and ranges, and where points come from.
+//!
+//! - [`Base`]: a scenario read once, to lay many sets of overrides over
+//!   ([`crate::scenario::overrides`]): every value is validated like one in the file.
+//! - [`Parameter`] ranges of the `[sensitivity]` and `[calibration]` tables
+//!   ([`parameters`]), and the overrides of a point in unit coordinates ([`overrides`]).
+//! - Values of swept parameters: lists and ranges ([`parse_set`], [`range_steps`],
+//!   [`range_by`]) combined as a grid or zipped ([`Combine`], [`combine`]).
+//! - Design files and calibrated parameter sets, CSV with a header of key paths
+//!   ([`read_design`], [`ParameterSets`]).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::job::JobError;
+use crate::scenario::file::SensitivityParameterFile;
+use crate::scenario::overrides::{parse_key, parse_value, Override, ScenarioTree};
+use crate::scenario::source::KeyPath;
+use crate::scenario::{LoadedScenario, Problem, ScenarioError};
+
+/// Most points a sweep or design holds.
+pub const MAX_POINTS: usize = 100_000;
+
+/// A scenario read once for an analysis that lays many sets of overrides over it: the
+/// merged tree, and the scenario resolved without overrides.
+pub struct Base {
+    pub tree: ScenarioTree,
+    pub loaded: LoadedScenario,
+}
+
+impl Base {
+    pub fn read(path: &Path) -> Result<Base, JobError> {
+        let invalid = || JobError::scenario(format!("{} is not a valid scenario", path.display()));
+        let tree = ScenarioTree::read(path).map_err(invalid())?;
+        let loaded = tree.resolve(&[]).map_err(invalid())?;
+        Ok(Base { tree, loaded })
+    }
+
+    /// The scenario with `overrides` laid over it; an invalid one is described by `context`.
+    pub fn with(&self, overrides: &[Override], context: impl FnOnce() -> String) -> Result<LoadedScenario, JobError> {
+        self.tree.resolve(overrides).map_err(|error| JobError::Scenario {
+            context: context(),
+            error,
+        })
+    }
+}
+
+/// How swept parameters combine into points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// Every combination, the last parameter varying fastest.
+    Grid,
+    /// The i-th values together.
+    Zip,
+}
+
+impl FromStr for Combine {
+    type Err = ValuesError;
+
+    fn from_str(text: &str) -> Result<Combine, ValuesError> {
+        match text {
+            "grid" => Ok(Combine::Grid),
+            "zip" => Ok(Combine::Zip),
+            other => Err(ValuesError(format!(
+                "combine must be \"grid\" or \"zip\", got {other:?}"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for Combine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Combine::Grid => "grid",
+            Combine::Zip => "zip",
+        })
+    }
+}
+
+/// Swept values that cannot be formed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValuesError(String);
+
+impl From<ValuesError> for JobError {
+    fn from(e: ValuesError) -> JobError {
+        JobError::Usage(e.0)
+    }
+}
+
+/// An uncertain parameter: a key path and its range.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub key: String,
+    pub min: f64,
+    pub max: f64,
+    pub integer: bool,
+}
+
+impl Parameter {
+    /// The value at unit coordinate `u` in [0, 1].
+    pub fn value(&self, u: f64) -> f64 {
+        let v = self.min + u.clamp(0.0, 1.0) * (self.max - self.min);
+        if self.integer {
+            v.round()
+        } else {
+            v
+        }
+    }
+}
+
+/// A problem in the analysis table `table` of a scenario, located in its file.
+pub fn table_problem(tree: &ScenarioTree, table: &str, path: KeyPath, message: String) -> JobError {
+    JobError::Scenario {
+        context: format!("the [{table}] table is not valid"),
+        error: ScenarioError {
+            problems: vec![Problem {
+                location: tree.locate(&path),
+                key: path.to_string(),
+                message,
+            }],
+        },
+    }
+}
+
+/// The parameters and ranges of the analysis table `table` (`sensitivity` or
+/// `calibration`), checked: valid keys, real ranges, no repeats.
+pub fn parameters(
+    tree: &ScenarioTree,
+    table: &str,
+    specs: &[SensitivityParameterFile],
+    path: &Path,
+) -> Result<Vec<Parameter>, JobError> {
+    let problem = |path: KeyPath, message: String| table_problem(tree, table, path, message);
+    if specs.is_empty() {
+        return Err(JobError::Usage(format!(
+            "{} has no [[{table}.parameters]]: give each parameter's key and range (see docs/analysis.md)",
+            path.display()
+        )));
+    }
+    let mut out: Vec<Parameter> = Vec::new();
+    for (i, p) in specs.iter().enumerate() {
+        let at = KeyPath::root().key(table).key("parameters").index(i);
+        parse_key(&p.key).map_err(|e| problem(at.key("key"), e.to_string()))?;
+        if !(p.min.is_finite() && p.max.is_finite() && p.min < p.max) {
+            return Err(problem(
+                at.key("max"),
+                format!("must be above min ({} .. {} is not a range)", p.min, p.max),
+            ));
+        }
+        if p.integer && (p.min.fract() != 0.0 || p.max.fract() != 0.0) {
+            return Err(problem(
+                at.key("min"),
+                "min and max of an integer parameter must be whole numbers".to_string(),
+            ));
+        }
+        if out.iter().any(|q| q.key == p.key) {
+            return Err(problem(at.key("key"), format!("{} is listed twice", p.key)));
+        }
+        out.push(Parameter {
+            key: p.key.clone(),
+            min: p.min,
+            max: p.max,
+            integer: p.integer,
+        });
+    }
+    Ok(out)
+}
+
+/// The overrides of a point in unit coordinates of the parameters' ranges.
+pub fn overrides(parameters: &[Parameter], unit: &[f64]) -> Vec<Override> {
+    parameters
+        .iter()
+        .zip(unit)
+        .map(|(p, &u)| (p.key.clone(), tidy_number(p.value(u))))
+        .collect()
+}
+
+/// Rounds to 12 significant digits, so ranges give 0.08 rather than 0.07999999999999999,
+/// and makes whole numbers TOML integers (which integer and real keys both accept).
+pub fn tidy_number(value: f64) -> toml::Value {
+    let rounded: f64 = format!("{value:.11e}").parse().unwrap_or(value);
+    if rounded.fract() == 0.0 && rounded.abs() < 1e15 {
+        toml::Value::Integer(rounded as i64)
+    } else {
+        toml::Value::Float(rounded)
+    }
+}
+
+/// `steps` evenly spaced values from `from` to `to`, ends included.
+pub fn range_steps(from: f64, to: f64, steps: u32) -> Vec<toml::Value> {
+    if steps <= 1 {
+        return vec![tidy_number(from)];
+    }
+    (0..steps)
+        .map(|k| tidy_number(from + (to - from) * f64::from(k) / f64::from(steps - 1)))
+        .collect()
+}
+
+/// Values from `from` by `step` up to `to` (with a little slack for rounding).
+pub fn range_by(from: f64, to: f64, step: f64) -> Result<Vec<toml::Value>, ValuesError> {
+    if !(step.is_finite() && from.is_finite() && to.is_finite()) || step == 0.0 || (to - from) / step < 0.0 {
+        return Err(ValuesError(format!("a step of {step} never goes from {from} to {to}")));
+    }
+    let count = ((to - from) / step + 1e-9).floor() as usize + 1;
+    if count > MAX_POINTS {
+        return Err(ValuesError(format!("{count} values; at most {MAX_POINTS}")));
+    }
+    Ok((0..count).map(|k| tidy_number(from + step * k as f64)).collect())
+}
+
+/// Parses `KEY=VALUES`: `a,b,c` (a list) or `FROM..TO:N` (N evenly spaced values).
+pub fn parse_set(text: &str) -> Result<(String, Vec<toml::Value>), ValuesError> {
+    parse_set_text(text).map_err(ValuesError)
+}
+
+fn parse_set_text(text: &str) -> Result<(String, Vec<toml::Value>), String> {
+    let (key, values) = text
+        .split_once('=')
+        .ok_or_else(|| format!("--set {text:?}: expected KEY=VALUES, e.g. model.alignment_inertia=0.04,0.08"))?;
+    let key = key.trim();
+    parse_key(key).map_err(|e| format!("--set {text:?}: {e}"))?;
+    let values = values.trim();
+    if let Some((range, n)) = values.rsplit_once(':').filter(|(r, _)| r.contains("..")) {
+        let (from, to) = range.split_once("..").expect("checked");
+        let parse = |s: &str| -> Result<f64, String> {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("--set {text:?}: {s:?} is not a number"))
+        };
+        let n: u32 = n
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_POINTS as u32).contains(n))
+            .ok_or_else(|| format!("--set {text:?}: {n:?} is not a number of points (1 to {MAX_POINTS})"))?;
+        return Ok((key.to_string(), range_steps(parse(from)?, parse(to)?, n)));
+    }
+    if values.contains("..") {
+        return Err(format!(
+            "--set {text:?}: a range needs its number of points, e.g. {key}=0.5..2:4"
+        ));
+    }
+    let list: Vec<toml::Value> = values
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(parse_value)
+        .collect();
+    if list.is_empty() {
+        return Err(format!("--set {text:?}: no values"));
+    }
+    Ok((key.to_string(), list))
+}
+
+/// Combines parameters' values: every combination (`grid`, the last parameter varying
+/// fastest) or the i-th values together (`zip`).
+pub fn combine(parameters: &[(String, Vec<toml::Value>)], how: Combine) -> Result<Vec<Vec<toml::Value>>, ValuesError> {
+    combine_values(parameters, how == Combine::Zip).map_err(ValuesError)
+}
+
+fn combine_values(parameters: &[(String, Vec<toml::Value>)], zip: bool) -> Result<Vec<Vec<toml::Value>>, String> {
+    if parameters.is_empty() {
+        return Ok(vec![Vec::new()]);
+    }
+    if zip {
+        let n = parameters[0].1.len();
+        if let Some((key, values)) = parameters.iter().find(|(_, v)| v.len() != n) {
+            return Err(format!(
+                "combine = \"zip\" needs lists of one length: {} has {n} values, {key} has {}",
+                parameters[0].0,
+                values.len()
+            ));
+        }
+        return Ok((0..n)
+            .map(|i| parameters.iter().map(|(_, v)| v[i].clone()).collect())
+            .collect());
+    }
+    let total = parameters
+        .iter()
+        .try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len()))
+        .filter(|&t| t <= MAX_POINTS)
+        .ok_or_else(|| format!("the grid has more than {MAX_POINTS} points"))?;
+    let mut points = Vec::with_capacity(total);
+    for mut index in 0..total {
+        let mut point = vec![toml::Value::Boolean(false); parameters.len()];
+        for (slot, (_, values)) in point.iter_mut().zip(parameters).rev() {
+            *slot = values[index % values.len()].clone();
+            index /= values.len();
+        }
+        points.push(point);
+    }
+    Ok(points)
+}
+
+/// Reads a design: a CSV header of key paths, then one row of values per point.
+pub fn read_design(path: &Path) -> Result<(Vec<String>, Vec<Vec<toml::Value>>), JobError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| JobError::input(path, format!("cannot be read: {e}")))?;
+    let keys: Vec<String> = reader
+        .headers()
+        .map_err(|e| JobError::input(path, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    for key in &keys {
+        parse_key(key).map_err(|e| JobError::input(path, format!("line 1: {e}")))?;
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| JobError::input(path, e.to_string()))?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().any(str::is_empty) {
+            return Err(JobError::input(
+                path,
+                format!("line {line}: every column needs a value"),
+            ));
+        }
+        rows.push(record.iter().map(parse_value).collect());
+        if rows.len() > MAX_POINTS {
+            return Err(JobError::input(path, format!("more than {MAX_POINTS} points")));
+        }
+    }
+    if rows.is_empty() {
+        return Err(JobError::input(path, "has a header but no points"));
+    }
+    Ok((keys, rows))
+}
+
+/// One calibrated parameter set: a value for each of its keys.
+pub type ParameterSet = Vec<Override>;
+
+/// Where a command's calibrated parameter sets come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParameterSets {
+    /// The file the scenario names in `[calibration] parameter_sets`, if any.
+    Scenario,
+    /// This file (a CSV as `calibrate` writes).
+    File(PathBuf),
+    /// None: every replicate runs the file's values.
+    None,
+}
+
+/// The calibrated parameter sets to run, as overrides (none: the file's values), and the
+/// file they came from. A file the scenario names is relative to the file that names it.
+pub fn parameter_sets(which: &ParameterSets, base: &Base) -> Result<Option<(PathBuf, Vec<ParameterSet>)>, JobError> {
+    let tree = &base.tree;
+    let path = match which {
+        ParameterSets::None => return Ok(None),
+        ParameterSets::File(path) => path.clone(),
+        ParameterSets::Scenario => {
+            let file = &base.loaded.resolved.calibration.parameter_sets;
+            if file.is_empty() {
+                return Ok(None);
+            }
+            // Relative to the file that names it, which may be a parent through `extends`.
+            let naming = tree
+                .defining_file(&["calibration", "parameter_sets"])
+                .unwrap_or_else(|| tree.path().to_path_buf());
+            naming.parent().unwrap_or(Path::new("")).join(file)
+        }
+    };
+    let (keys, rows) = read_design(&path)?;
+    let sets = rows
+        .into_iter()
+        .map(|row| keys.iter().cloned().zip(row).collect())
+        .collect();
+    Ok(Some((path, sets)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn floats(values: &[toml::Value]) -> Vec<f64> {
+        values
+            .iter()
+            .map(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn ranges_are_tidy_and_include_their_ends() {
+        assert_eq!(floats(&range_steps(0.04, 0.16, 4)), [0.04, 0.08, 0.12, 0.16]);
+        assert_eq!(
+            range_steps(2.0, 8.0, 4),
+            (1..=4).map(|k| toml::Value::Integer(2 * k)).collect::<Vec<_>>()
+        );
+        assert_eq!(floats(&range_by(0.0, 1.0, 0.25).unwrap()), [0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert!(range_by(0.0, 1.0, -0.1).is_err());
+        assert_eq!(floats(&range_by(0.1, 0.3, 0.1).unwrap()), [0.1, 0.2, 0.3]);
+    }
+
+    #[test]
+    fn set_parses_lists_and_ranges() {
+        let (key, values) = parse_set("patrons.USA.investment_budget_usd_bn=0.6,1.5,3").unwrap();
+        assert_eq!(key, "patrons.USA.investment_budget_usd_bn");
+        assert_eq!(
+            values,
+            [
+                toml::Value::Float(0.6),
+                toml::Value::Float(1.5),
+                toml::Value::Integer(3)
+            ]
+        );
+        let (_, values) = parse_set("model.alignment_inertia=0.04..0.16:4").unwrap();
+        assert_eq!(floats(&values), [0.04, 0.08, 0.12, 0.16]);
+        let (_, values) = parse_set("patrons.USA.strategy.rule=fixed,learning").unwrap();
+        assert_eq!(values[1], toml::Value::String("learning".into()));
+        for bad in ["novalue", "a=0..1", "a=0..1:0", "a=x..1:3", "a b=1", "a="] {
+            assert!(parse_set(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn grids_and_zips_combine_as_documented() {
+        let p = |k: &str, v: &[i64]| {
+            (
+                k.to_string(),
+                v.iter().map(|&x| toml::Value::Integer(x)).collect::<Vec<_>>(),
+            )
+        };
+        let grid = combine(&[p("a", &[1, 2]), p("b", &[10, 20, 30])], Combine::Grid).unwrap();
+        assert_eq!(grid.len(), 6);
+        assert_eq!(grid[0], [toml::Value::Integer(1), toml::Value::Integer(10)]);
+        assert_eq!(grid[1], [toml::Value::Integer(1), toml::Value::Integer(20)]);
+        assert_eq!(grid[5], [toml::Value::Integer(2), toml::Value::Integer(30)]);
+        let zip = combine(&[p("a", &[1, 2]), p("b", &[10, 20])], Combine::Zip).unwrap();
+        assert_eq!(
+            zip,
+            [
+                [toml::Value::Integer(1), toml::Value::Integer(10)],
+                [toml::Value::Integer(2), toml::Value::Integer(20)]
+            ]
+        );
+        assert!(combine(&[p("a", &[1, 2]), p("b", &[10])], Combine::Zip).is_err());
+    }
+
+    #[test]
+    fn designs_read_keys_and_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("design.csv");
+        fs::write(
+            &path,
+            "model.alignment_inertia, patrons.USA.strategy.rule\n0.05, fixed\n0.1,learning\n",
+        )
+        .unwrap();
+        let (keys, rows) = read_design(&path).unwrap();
+        assert_eq!(keys, ["model.alignment_inertia", "patrons.USA.strategy.rule"]);
+        assert_eq!(
+            rows[1],
+            [toml::Value::Float(0.1), toml::Value::String("learning".into())]
+        );
+        fs::write(&path, "a\n").unwrap();
+        assert!(read_design(&path).is_err());
+        fs::write(&path, "a,b\n1,\n").unwrap();
+        assert!(read_design(&path).unwrap_err().to_string().contains("line 2"));
+    }
+}

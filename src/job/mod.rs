@@ -1,0 +1,231 @@
+//! The job layer: what every command shares, so that a command is its own logic and
+//! nothing else.
+//!
+//! - [`Settings`]: the options every command takes (replicates, seed, threads, memory
+//!   limit, `--out`, charts, the command line for the manifest).
+//! - [`Job`]: what a command is handed besides its options: a [`Progress`] to report to
+//!   and the [`Cancel`] flag an interruption sets.
+//! - [`staging`]: the output folder, written into a hidden staging folder and moved into
+//!   place when complete, with rollback; [`Written`] says what was written.
+//! - [`manifest`]: the typed [`Header`] every `manifest.json` starts with.
+//! - [`JobError`]: every failure, carrying its exit code ([`exit`]), so the binary has one
+//!   table.
+
+pub mod error;
+pub mod manifest;
+pub mod staging;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+pub use error::{exit, JobError};
+pub use manifest::Header;
+pub use staging::{Replaced, Staging, Written};
+
+use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary, ReplicateObserver};
+use crate::model::Scenario;
+
+/// The output root when `--out` is not given.
+pub const DEFAULT_OUT: &str = "output";
+
+/// Options every command shares with `greatgame run`.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Replicates per ensemble; `None`: the command's default.
+    pub replicates: Option<u64>,
+    /// Master seed; `None`: the scenario's (or first input's) seed.
+    pub seed: Option<u64>,
+    /// Worker threads; `None`: every core.
+    pub threads: Option<usize>,
+    /// Largest memory a command may hold, bytes.
+    pub max_memory_bytes: u64,
+    /// `--out`, if given: for run, merge, compare, sweep and sensitivity the folder their
+    /// output folder goes into ([`Settings::out_root`]); for backtest and calibrate the
+    /// output folder itself ([`Settings::own_folder`]).
+    pub out: Option<PathBuf>,
+    /// Draw charts.
+    pub charts: bool,
+    /// Recorded in the manifest, so the output can be reproduced.
+    pub command_line: Vec<String>,
+}
+
+impl Settings {
+    /// The folder output folders go into: `--out`, else [`DEFAULT_OUT`].
+    pub fn out_root(&self) -> &Path {
+        self.out.as_deref().unwrap_or(Path::new(DEFAULT_OUT))
+    }
+
+    /// The output folder of a command that writes into `--out` itself: `--out`, else
+    /// `output/<command>-<scenario>`.
+    pub fn own_folder(&self, command: &str, scenario: &str) -> Result<PathBuf, JobError> {
+        match &self.out {
+            Some(dir) => match dir.components().next_back() {
+                Some(std::path::Component::Normal(_)) => Ok(dir.clone()),
+                _ => Err(JobError::Usage(format!(
+                    "--out {}: give a folder name (the {command} output is written into it)",
+                    dir.display()
+                ))),
+            },
+            None => Ok(self.out_root().join(folder_name(command, &[scenario]))),
+        }
+    }
+
+    /// An ensemble of `replicates` with `seed` on these settings' threads and memory limit.
+    pub fn ensemble(&self, replicates: u64, seed: u64) -> EnsembleConfig {
+        EnsembleConfig {
+            replicates,
+            seed,
+            threads: self.threads,
+            max_memory_bytes: self.max_memory_bytes,
+        }
+    }
+}
+
+/// A folder name from a command and scenario names: only characters safe in file names,
+/// and short (a long name keeps its start and a hash of the whole).
+pub fn folder_name(prefix: &str, names: &[&str]) -> String {
+    let mut joined = format!("{prefix}-{}", names.join("-vs-"));
+    if joined.len() > 120 {
+        let hash = crate::hash::fnv1a(joined.as_bytes());
+        joined.truncate(100);
+        joined = format!("{joined}-{:08x}", hash as u32);
+    }
+    joined
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_-.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Receives progress: the total once known, then one tick per finished unit (replicate).
+pub trait Progress: Sync {
+    fn start(&self, total: u64, what: &str);
+    fn tick(&self);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: u64, _: &str) {}
+    fn tick(&self) {}
+}
+
+/// Set when the job is to stop: by an interruption (the signal's number is kept, so the
+/// exit code can say which) or by a caller.
+#[derive(Debug, Default)]
+pub struct Cancel {
+    flag: AtomicBool,
+    signal: AtomicI32,
+}
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Asks the job to stop because of `signal` (0: not a signal).
+    pub fn cancel(&self, signal: i32) {
+        self.signal.store(signal, Ordering::SeqCst);
+        self.flag.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// The signal that stopped the job, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        Some(self.signal.load(Ordering::SeqCst)).filter(|&s| s != 0)
+    }
+
+    /// The flag the ensemble checks between replicates.
+    pub fn flag(&self) -> &AtomicBool {
+        &self.flag
+    }
+}
+
+/// What a command is handed besides its options.
+#[derive(Clone, Copy)]
+pub struct Job<'a> {
+    pub progress: &'a dyn Progress,
+    pub cancel: &'a Cancel,
+}
+
+impl<'a> Job<'a> {
+    pub fn new(progress: &'a dyn Progress, cancel: &'a Cancel) -> Job<'a> {
+        Job { progress, cancel }
+    }
+
+    /// Runs one ensemble with this job's progress and cancellation; an error names the
+    /// ensemble by `context`.
+    pub fn ensemble(
+        &self,
+        scenario: &Scenario,
+        config: &EnsembleConfig,
+        observer: Option<&mut dyn ReplicateObserver>,
+        context: impl Fn() -> String,
+    ) -> Result<EnsembleSummary, JobError> {
+        let tick = || self.progress.tick();
+        ensemble::run(scenario, config, &tick, self.cancel.flag(), observer)
+            .map_err(|source| self.failed(source, context()))
+    }
+
+    /// An ensemble's error as a job error: an interruption says which signal.
+    pub fn failed(&self, source: EnsembleError, context: String) -> JobError {
+        match source {
+            EnsembleError::Cancelled { completed, requested } => JobError::Interrupted {
+                context,
+                completed,
+                requested,
+                signal: self.cancel.signal(),
+            },
+            source => JobError::Ensemble { context, source },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_safe_for_folders() {
+        assert_eq!(
+            folder_name("compare", &["baseline", "us_minerals_push"]),
+            "compare-baseline-vs-us_minerals_push"
+        );
+        let long: Vec<String> = (0..20).map(|i| format!("scenario_number_{i}")).collect();
+        let names: Vec<&str> = long.iter().map(String::as_str).collect();
+        assert!(folder_name("compare", &names).len() <= 110);
+        assert_eq!(folder_name("sweep", &["a b/c"]), "sweep-a_b_c");
+    }
+
+    #[test]
+    fn own_folders_need_a_name() {
+        let settings = Settings {
+            out: Some(PathBuf::from("..")),
+            ..Settings::default()
+        };
+        assert!(settings.own_folder("backtest", "x").is_err());
+        let settings = Settings::default();
+        assert_eq!(
+            settings.own_folder("backtest", "x").unwrap(),
+            Path::new("output/backtest-x")
+        );
+    }
+
+    #[test]
+    fn cancel_remembers_the_signal() {
+        let cancel = Cancel::new();
+        assert!(!cancel.is_cancelled() && cancel.signal().is_none());
+        cancel.cancel(15);
+        assert!(cancel.is_cancelled());
+        assert_eq!(cancel.signal(), Some(15));
+    }
+}
