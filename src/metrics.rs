@@ -101,8 +101,14 @@ catalogue! {
         TradeTurnoverUsdBn: "trade_turnover_usd_bn", "USD bn a year", PerPartner, Sum, "Exports plus imports with the patron, annual rate";
         TradeShare: "trade_share", "share of total trade (0-1)", PerPartner, Special, "Patron's share of the host's trade with all partners";
         TradeTotalUsdBn: "trade_total_usd_bn", "USD bn a year", PerHost, Sum, "Trade with all partners, patrons and others";
+        ExportsUsdBn: "exports_usd_bn", "USD bn a year", PerPartner, Sum, "Host's exports to the patron, annual rate (re-exports and new mines' output included)";
+        ImportsUsdBn: "imports_usd_bn", "USD bn a year", PerPartner, Sum, "Host's imports from the patron, annual rate";
+        ExportsTotalUsdBn: "exports_total_usd_bn", "USD bn a year", PerHost, Sum, "Host's exports to all partners, annual rate";
+        ImportsTotalUsdBn: "imports_total_usd_bn", "USD bn a year", PerHost, Sum, "Host's imports from all partners, annual rate";
         TradeConcentrationHhi: "trade_concentration_hhi", "index (0-1)", PerHost, Special, "Herfindahl index of partner shares of trade (others counted as one partner)";
         FdiStockUsdBn: "fdi_stock_usd_bn", "USD bn", PerPartner, Sum, "Direct investment stock from the patron";
+        FdiInflowUsdBn: "fdi_inflow_usd_bn", "USD bn a year", PerPartner, Sum, "Direct investment from the patron this quarter, annual rate: projects' equity, mining and other investors from the patron (net of what the start's stock implies, so it can be negative)";
+        FdiInflowTotalUsdBn: "fdi_inflow_total_usd_bn", "USD bn a year", PerHost, Sum, "Direct investment from all origins this quarter, annual rate: the patrons' and other investors'";
         PledgedUsdBn: "pledged_usd_bn", "USD bn a quarter", PerPartner, Sum, "Investment pledged (accepted offers) this quarter";
         DisbursedUsdBn: "disbursed_usd_bn", "USD bn a quarter", PerPartner, Sum, "Pledged investment disbursed as projects this quarter";
         PledgedCumulativeUsdBn: "pledged_cumulative_usd_bn", "USD bn", PerPartner, Sum, "Investment pledged since the start";
@@ -110,7 +116,8 @@ catalogue! {
         SecurityDependence: "security_dependence", "share (0-1)", PerPartner, Mean, "Patron's share of the host's stock of arms and security assistance";
         Leverage: "leverage", "index (0-1)", PerPartner, Mean, "Patron's leverage over the host: trade, security, remittance and debt dependence";
         Acceptance: "acceptance", "share of offer (0-1)", PerPartner, Mean, "Share of the patron's offer the host accepted this quarter";
-        Credibility: "credibility", "probability (0-1)", PerPartner, Special, "Patron's credibility: chance a pledged project is delivered at full capacity (same for every host)";
+        Credibility: "credibility", "share (0-1)", PerPartner, Special, "Patron's credibility: the share of its recent pledges it delivered (same for every host)";
+        AbsorptiveCapacity: "absorptive_capacity", "share (0-1)", PerHost, Mean, "Host's capacity to turn pledges into projects, moved by the projects delivered to it";
         DebtToPatronPctGdp: "debt_to_patron_pct_gdp", "% of GDP", PerPartner, Special, "Public debt owed to the patron";
         GdpUsdBn: "gdp_usd_bn", "USD bn a year", PerHost, Sum, "Gross domestic product, current USD";
         GovtDebtPctGdp: "govt_debt_pct_gdp", "% of GDP", PerHost, Special, "General government gross debt";
@@ -334,13 +341,20 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
     let minerals = &sim.minerals;
 
     // Per-partner metrics read directly from host x patron state.
-    let per_partner: [(MetricId, &PairReader<'_>); 17] = [
+    let per_partner: [(MetricId, &PairReader<'_>); 20] = [
         (MetricId::Alignment, &|h, p| sim.alignment[h * np + p]),
         (MetricId::TradeTurnoverUsdBn, &|h, p| sim.trade_usd_bn[h * np + p]),
         (MetricId::TradeShare, &|h, p| {
             ratio(sim.trade_usd_bn[h * np + p], sim.total_trade(h))
         }),
         (MetricId::FdiStockUsdBn, &|h, p| sim.fdi_stock_usd_bn[h * np + p]),
+        (MetricId::FdiInflowUsdBn, &|h, p| {
+            4.0 * sim.fdi_inflow_usd_bn[h * np + p]
+        }),
+        (MetricId::ExportsUsdBn, &|h, p| sim.exports_usd_bn[h * np + p]),
+        (MetricId::ImportsUsdBn, &|h, p| {
+            sim.trade_usd_bn[h * np + p] - sim.exports_usd_bn[h * np + p]
+        }),
         (MetricId::PledgedUsdBn, &|h, p| sim.pledged_usd_bn[h * np + p]),
         (MetricId::DisbursedUsdBn, &|h, p| sim.disbursed_usd_bn[h * np + p]),
         (MetricId::PledgedCumulativeUsdBn, &|h, p| {
@@ -388,11 +402,19 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
         }
     }
 
-    let per_host: [(MetricId, &HostReader<'_>); 9] = [
+    let per_host: [(MetricId, &HostReader<'_>); 13] = [
         (MetricId::HedgingIndex, &|h| {
             1.0 - sim.alignment[h * np..(h + 1) * np].iter().map(|a| a * a).sum::<f64>()
         }),
         (MetricId::TradeTotalUsdBn, &|h| sim.total_trade(h)),
+        (MetricId::ExportsTotalUsdBn, &|h| sim.total_exports(h)),
+        (MetricId::ImportsTotalUsdBn, &|h| {
+            sim.total_trade(h) - sim.total_exports(h)
+        }),
+        (MetricId::FdiInflowTotalUsdBn, &|h| {
+            4.0 * (sim.fdi_inflow_usd_bn[h * np..(h + 1) * np].iter().sum::<f64>() + sim.other_fdi_inflow_usd_bn(h))
+        }),
+        (MetricId::AbsorptiveCapacity, &|h| sim.absorptive_capacity[h]),
         (MetricId::TradeConcentrationHhi, &|h| {
             let total = sim.total_trade(h);
             let patrons: f64 = (0..np)

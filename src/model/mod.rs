@@ -147,6 +147,8 @@ pub struct Host {
     pub gdp_usd_bn: f64,
     /// Share of the host's trade with partners that are not patrons that is its exports.
     pub other_export_share: f64,
+    /// Direct investment from investors outside the patrons, USD bn a year at the start.
+    pub other_fdi_inflow_usd_bn: f64,
     pub population_m: f64,
     pub defence_budget_usd_bn: f64,
     pub govt_debt_pct_gdp: f64,

@@ -634,6 +634,9 @@ pub struct HostFile {
     /// Share of the host's trade that is its exports, for every partner whose tie does
     /// not give its own (0..=1).
     pub export_share: f64,
+    /// Direct investment from investors outside the patrons, USD bn a year at the start;
+    /// it grows like trade with the other partners.
+    pub other_fdi_inflow_usd_bn: f64,
     /// Share of arms and security assistance from suppliers that are not patrons (0..=1).
     pub other_security_share: f64,
     /// How open the host's borders and customs are to re-export trade with a sanctioned
@@ -667,6 +670,7 @@ impl Default for HostFile {
             sovereignty_sensitivity: 1.0,
             other_trade_usd_bn: 0.0,
             export_share: 0.5,
+            other_fdi_inflow_usd_bn: 0.0,
             other_security_share: 0.1,
             reexport_openness: 0.5,
             ties: BTreeMap::new(),

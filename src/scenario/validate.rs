@@ -799,6 +799,11 @@ fn host(
         govt_debt_pct_gdp: problems.number(&path.key("govt_debt_pct_gdp"), h.govt_debt_pct_gdp, 0.0, 1000.0),
         other_trade_usd_bn: problems.non_negative(&path.key("other_trade_usd_bn"), h.other_trade_usd_bn, MAX_USD_BN),
         other_export_share: export_share,
+        other_fdi_inflow_usd_bn: problems.non_negative(
+            &path.key("other_fdi_inflow_usd_bn"),
+            h.other_fdi_inflow_usd_bn,
+            MAX_USD_BN,
+        ),
         other_security_share,
         reexport_openness: problems.share(&path.key("reexport_openness"), h.reexport_openness),
         levers,

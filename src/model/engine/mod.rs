@@ -364,6 +364,12 @@ impl<'s> Simulation<'s> {
         self.exports_usd_bn[h * np..(h + 1) * np].iter().sum::<f64>() + self.other_exports_usd_bn[h]
     }
 
+    /// Direct investment from investors outside the patrons this quarter: the start's,
+    /// growing like trade with the other partners.
+    pub(crate) fn other_fdi_inflow_usd_bn(&self, h: usize) -> f64 {
+        self.scenario.hosts[h].other_fdi_inflow_usd_bn / 4.0 * self.other_gravity[h]
+    }
+
     pub(crate) fn total_security(&self, h: usize) -> f64 {
         let np = self.scenario.n_patrons();
         self.security_stock[h * np..(h + 1) * np].iter().sum::<f64>() + self.other_security_stock[h]
