@@ -5,6 +5,8 @@
 //! ([`ensemble`]), statistics ([`stats`]) and output files and charts ([`output`]).
 //! See `ARCHITECTURE.md` for the map and `docs/MODEL.md` for the equations.
 
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod chart;
 pub mod commands;
@@ -12,6 +14,7 @@ pub mod ensemble;
 pub mod format;
 pub mod hash;
 pub mod job;
+pub mod manifest;
 pub mod metrics;
 pub mod model;
 pub mod output;

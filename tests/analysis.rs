@@ -95,9 +95,7 @@ fn compare_writes_table_charts_report_and_summary() {
     assert!(report.contains("data:image/png;base64,"), "charts are embedded");
     assert!(!report.contains("src=\"http") && !report.contains("href=\"http") && !report.contains("<script"));
     assert!(report.contains("paired-bootstrap"));
-    let manifest: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(folder.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["command"], "compare");
+    let manifest = assert_header(&folder, "compare");
     assert_eq!(manifest["compared"][1]["seed"], manifest["compared"][0]["seed"]);
 
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -369,6 +367,7 @@ fn sweep_runs_command_line_grids_and_the_scenario_table() {
         ],
     );
     let folder = dir.path().join("output/sweep-base");
+    assert_header(&folder, "sweep");
     let table = Table::read(&folder.join("sweep.csv"));
     assert_eq!(
         table.header,
@@ -530,6 +529,7 @@ fn sensitivity_ranks_parameters_on_the_shipped_baseline() {
         ],
     );
     let folder = dir.path().join("output/sensitivity-base");
+    assert_header(&folder, "sensitivity");
     let table = Table::read(&folder.join("sensitivity.csv"));
     let k = 6; // the shipped baseline's [[sensitivity.parameters]]
     assert_eq!(table.rows.len(), 2 * k);

@@ -49,6 +49,7 @@ fn backtest(observed: &Path, dir: &Path, extra: &[&str]) -> String {
 fn run_and_check(observed: &Path, dir: &Path) -> usize {
     let stdout = backtest(observed, dir, &[]);
     assert!(stdout.contains("verdict"), "{stdout}");
+    assert_header(dir, "backtest");
     let (header, matched) = rows(&dir.join("backtest.csv"));
     assert_eq!(
         header[..9],
@@ -278,6 +279,7 @@ fn calibrate_writes_its_search_and_is_reproducible() {
     );
     assert!(stdout.contains("best: evaluation"), "{stdout}");
 
+    assert_header(&one, "calibrate");
     let (header, evaluations) = rows(&one.join("calibration.csv"));
     assert_eq!(header[..2], ["evaluation", "stage"]);
     assert_eq!(header[header.len() - 4..], ["fit", "prior", "loss", "held_out_male"]);

@@ -102,7 +102,7 @@ fn run_writes_summary_decisions_and_manifest_with_expected_contents() {
     );
 
     // manifest
-    let manifest = read_json(&dir.join("manifest.json"));
+    let manifest = assert_header(&dir, "run");
     assert_eq!(manifest["scenario_name"], "small");
     assert_eq!(manifest["seed"], 7, "the seed given on the command line");
     assert_eq!(manifest["replicates"], 4, "the replicates given on the command line");

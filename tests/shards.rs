@@ -89,6 +89,7 @@ fn merged_shards_equal_a_single_run_with_exact_statistics_replicates_and_charts(
     folders.reverse();
     assert_ok(&merge(cwd, &folders, "merged"), "merge");
     assert_same_output(&cwd.join("single/small"), &cwd.join("merged/small"));
+    assert_header(&cwd.join("merged/small"), "run");
     let merged = fs::read_to_string(cwd.join("merged/small/manifest.json")).unwrap();
     assert!(
         merged.contains("\"merge\""),

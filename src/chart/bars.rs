@@ -10,8 +10,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::draw::{
     draw_legend, fitted_size, text_style, text_width, value_ticks, Backend, DrawError, TickedAxis, PNG, SVG,
 };
+use super::figure::{palette, sane_range, ChartError, LegendEntry, GRID, INK, SUBTLE};
 use super::font::{ensure_font, FONT};
-use super::{palette, sane_range, ChartError, LegendEntry, GRID, INK, SUBTLE};
 use crate::format::fixed;
 
 /// One bar with an optional interval.

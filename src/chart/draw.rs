@@ -8,8 +8,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::figure::{Figure, LegendEntry, Panel, BAND_ALPHA, GRID, INK, SUBTLE};
 use super::font::{ensure_font, FontError, FONT};
-use super::{Figure, LegendEntry, Panel, BAND_ALPHA, GRID, INK, SUBTLE};
 use crate::format::fixed;
 
 /// Why a figure could not be drawn (the caller adds the file).

@@ -27,12 +27,11 @@ use crate::analysis::design::{Sobol, MAX_SOBOL_DIMENSIONS};
 use crate::analysis::observations::{read_observed, Plan, SeriesKey};
 use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_number, Base, Parameter};
 use crate::analysis::skill::{log_error, series_loss};
-use crate::commands::run::files_of;
 use crate::ensemble::EnsembleConfig;
 use crate::format::short;
-use crate::job::manifest::{self, Header};
 use crate::job::staging::{ensure_replaceable, write_folder};
 use crate::job::{Job, JobError, Settings, Written};
+use crate::manifest::{self, Header};
 use crate::scenario::source::KeyPath;
 
 /// Largest number of evaluations in one stage.
@@ -390,7 +389,7 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         );
         let body = serde_json::json!({
             "scenario_name": base.scenario.name,
-            "scenario_files": files_of(&base),
+            "scenario_files": base.file_list(),
             "observed": options.observed.display().to_string(),
             "through": through,
             "evaluations": evaluations.len(),

@@ -15,5 +15,5 @@ pub mod check;
 pub mod compare;
 pub mod run;
 pub mod sensitivity;
-pub mod shard;
+
 pub mod sweep;

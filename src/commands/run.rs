@@ -1,13 +1,22 @@
-//! `greatgame run`: a scenario's ensemble, written as tables, charts and a manifest.
+//! `greatgame run`: a scenario's ensemble, written as tables, charts and a manifest; with
+//! `--shard K/N`, one shard of it ([`run_shard`]); and `greatgame merge`, which completes
+//! a run from its shards ([`merge`]). See [`crate::shard`] for the shard format.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary};
+use std::fs;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::ops::Range;
+use std::path::Path;
+
+use crate::ensemble::{self, EnsemblePart, EnsembleSummary, BLOCK_REPLICATES};
 use crate::job::staging::write_folder;
 use crate::job::{Job, JobError, Settings, Written};
+use crate::manifest::write_json;
 use crate::model::Scenario;
-use crate::output::{self, figures, ReplicateWriter, RunManifest};
+use crate::output::{self, ReplicateWriter, RunManifest};
 use crate::scenario::{self, LoadedScenario};
+use crate::shard::{self, MergeError, Shard, ShardManifest, ShardSource, WorkItems, PART_FILE, SHARD_MANIFEST};
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -46,31 +55,10 @@ pub struct RunOutcome {
     pub summary: EnsembleSummary,
 }
 
-/// What every run does before its ensemble, before touching the disk: resolve replicates
-/// and seed, and refuse an empty or oversized ensemble.
-pub(crate) fn prepare(scenario: &Scenario, settings: &Settings) -> Result<EnsembleConfig, JobError> {
-    let replicates = settings.replicates.unwrap_or(scenario.replicates);
-    if replicates == 0 {
-        return Err(JobError::Usage("an ensemble needs at least one replicate".to_string()));
-    }
-    let config = settings.ensemble(replicates, settings.seed.unwrap_or(scenario.seed));
-    let needed = ensemble::memory_needed(scenario, replicates);
-    if needed > config.max_memory_bytes {
-        return Err(EnsembleError::TooLarge {
-            replicates,
-            steps: scenario.horizon_quarters as usize,
-            needed_mb: needed / 1_000_000,
-            limit_mb: config.max_memory_bytes / 1_000_000,
-        }
-        .into());
-    }
-    Ok(config)
-}
-
 /// Runs the scenario's ensemble and writes its output folder.
 pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<RunOutcome, JobError> {
     let scenario = &loaded.scenario;
-    let config = prepare(scenario, &options.settings)?;
+    let config = options.settings.run_config(scenario)?;
     job.progress.start(config.replicates, "replicates");
     let mut summary = None;
     let written = write_folder(&options.destination(scenario), |dir| {
@@ -84,11 +72,11 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
         } else {
             job.ensemble(scenario, &config, None, String::new)?
         };
-        let files = write_results(scenario, &result, dir, options.per_replicate, options.settings.charts)?;
+        let files = output::write_results(scenario, &result, dir, options.per_replicate, options.settings.charts)?;
         let manifest = RunManifest::new(
             scenario,
             loaded.resolved_json(),
-            files_of(loaded),
+            loaded.file_list(),
             config.replicates,
             config.seed,
             &options.settings.command_line,
@@ -108,36 +96,212 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
     })
 }
 
-/// The scenario files as the manifest lists them.
-pub(crate) fn files_of(loaded: &LoadedScenario) -> Vec<String> {
-    loaded.files.iter().map(|p| p.display().to_string()).collect()
+/// What a finished shard run produced.
+#[derive(Debug)]
+pub struct ShardOutcome {
+    pub written: Written,
+    pub shard: Shard,
+    pub blocks: Range<u64>,
+    pub replicate_range: Range<u64>,
+    pub replicates: u64,
+    pub seed: u64,
 }
 
-/// Writes the tables and charts of `summary` into `dir` and returns the names of the
-/// files a run's folder holds, in the manifest's order (`replicates.csv`, if
-/// `per_replicate`, is written by the caller).
-pub(crate) fn write_results(
-    scenario: &Scenario,
-    summary: &EnsembleSummary,
-    dir: &Path,
-    per_replicate: bool,
-    draw_charts: bool,
-) -> Result<Vec<String>, JobError> {
-    let mut files = vec!["summary.csv".to_string(), "decisions.csv".to_string()];
-    if per_replicate {
-        files.push("replicates.csv".to_string());
+/// Runs shard `shard` of the scenario's ensemble and writes its partial result into
+/// `out_root/<scenario name>/`: `shard.json`, `part.bin` and, with `per_replicate`,
+/// its replicates' rows of `replicates.csv`. Charts are drawn by the merge.
+pub fn run_shard(
+    loaded: &LoadedScenario,
+    options: &RunOptions,
+    shard: Shard,
+    source: ShardSource,
+    job: Job,
+) -> Result<ShardOutcome, JobError> {
+    let scenario = &loaded.scenario;
+    let config = options.settings.run_config(scenario)?;
+    let (replicates, seed) = (config.replicates, config.seed);
+    let blocks = shard::ensemble_blocks(shard, replicates)
+        .map_err(|e| JobError::Usage(format!("{e} (the shard came from {source})")))?;
+    let first = ensemble::block_replicates(blocks.start, replicates).start;
+    let end = ensemble::block_replicates(blocks.end.saturating_sub(1), replicates).end;
+    job.progress.start(end - first, "replicates");
+    let tick = || job.progress.tick();
+    let mut replicate_range = 0..0;
+    let written = write_folder(&options.destination(scenario), |dir| {
+        let mut files = vec![SHARD_MANIFEST.to_string(), PART_FILE.to_string()];
+        let run = |observer: Option<&mut dyn ensemble::ReplicateObserver>| {
+            ensemble::run_part(scenario, &config, blocks.clone(), &tick, job.cancel.flag(), observer)
+                .map_err(|e| job.failed(e, String::new()))
+        };
+        let part = if options.per_replicate {
+            let path = dir.join("replicates.csv");
+            let mut writer =
+                ReplicateWriter::create(&path, scenario).map_err(JobError::io("creating replicates.csv"))?;
+            let part = run(Some(&mut writer))?;
+            writer.finish().map_err(JobError::io("writing replicates.csv"))?;
+            files.push("replicates.csv".to_string());
+            part
+        } else {
+            run(None)?
+        };
+        let part_path = dir.join(PART_FILE);
+        let write_part = || -> std::io::Result<()> {
+            let mut writer = BufWriter::new(fs::File::create(&part_path)?);
+            part.write_to(&mut writer)?;
+            writer.into_inner().map_err(|e| e.into_error())?.sync_all()
+        };
+        write_part().map_err(JobError::io(format!("writing {PART_FILE}")))?;
+
+        let run_manifest = RunManifest::new(
+            scenario,
+            loaded.resolved_json(),
+            loaded.file_list(),
+            replicates,
+            seed,
+            &options.settings.command_line,
+            Vec::new(),
+        );
+        replicate_range = part.replicate_range();
+        let manifest = ShardManifest {
+            format: shard::FORMAT.to_string(),
+            format_version: shard::FORMAT_VERSION,
+            greatgame_version: env!("CARGO_PKG_VERSION").to_string(),
+            kind: "ensemble".to_string(),
+            scenario_name: scenario.name.clone(),
+            scenario_hash: shard::scenario_hash(&run_manifest.resolved_scenario),
+            seed,
+            replicates,
+            shard,
+            shard_source: source,
+            work: WorkItems {
+                unit: "block".to_string(),
+                replicates_per_item: BLOCK_REPLICATES,
+                total: ensemble::n_blocks(replicates),
+                first: blocks.start,
+                end: blocks.end,
+            },
+            replicate_range: [replicate_range.start, replicate_range.end],
+            statistics: part.method(),
+            per_replicate: options.per_replicate,
+            charts: options.settings.charts,
+            files: files.clone(),
+            run_manifest,
+        };
+        write_json(&dir.join(SHARD_MANIFEST), &manifest).map_err(JobError::io(format!("writing {SHARD_MANIFEST}")))?;
+        Ok(files)
+    })?;
+    Ok(ShardOutcome {
+        written,
+        shard,
+        blocks,
+        replicate_range,
+        replicates,
+        seed,
+    })
+}
+
+/// What to merge.
+#[derive(Debug, Clone)]
+pub struct MergeOptions {
+    /// The shard folders (one complete set, in any order).
+    pub folders: Vec<PathBuf>,
+    /// The merged result goes to `out_root/<scenario name>/`; threads compute the
+    /// statistics; the command line is recorded.
+    pub settings: Settings,
+}
+
+/// Merges the shard folders and writes `out_root/<scenario name>/` exactly as a single
+/// run of the whole ensemble would have, except for the manifest's `command_line`, which
+/// is this merge's.
+pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> {
+    let mut shards = Vec::with_capacity(options.folders.len());
+    for folder in &options.folders {
+        shards.push((folder.clone(), shard::read_manifest(folder)?));
     }
-    output::write_summary(&dir.join("summary.csv"), scenario, summary).map_err(JobError::io("writing summary.csv"))?;
-    output::write_decisions(&dir.join("decisions.csv"), scenario, summary)
-        .map_err(JobError::io("writing decisions.csv"))?;
-    if draw_charts {
-        let chart_dir = dir.join("charts");
-        std::fs::create_dir_all(&chart_dir).map_err(JobError::io("creating charts/"))?;
-        for path in figures::write_charts(scenario, summary, &chart_dir)? {
-            let relative = path.strip_prefix(dir).unwrap_or(&path);
-            files.push(relative.display().to_string());
+    let shards = shard::check_set(shards)?;
+    let first = &shards[0].1;
+    let unreadable = |folder: &Path, message: String| MergeError::Unreadable {
+        folder: folder.to_path_buf(),
+        message,
+    };
+    let recorded = &first.run_manifest;
+    let loaded: LoadedScenario = scenario::from_resolved(
+        &recorded.resolved_scenario,
+        &recorded.scenario_name,
+        Path::new(SHARD_MANIFEST),
+    )
+    .map_err(|e| {
+        let problems: Vec<String> = e.problems.iter().map(|p| p.message.clone()).collect();
+        unreadable(&shards[0].0, format!("{SHARD_MANIFEST}: {}", problems.join("; ")))
+    })?;
+    let scenario = &loaded.scenario;
+    for (folder, m) in &shards {
+        if shard::scenario_hash(&m.run_manifest.resolved_scenario) != m.scenario_hash {
+            return Err(unreadable(
+                folder,
+                format!("{SHARD_MANIFEST}: the scenario does not match its hash"),
+            )
+            .into());
         }
     }
-    files.push("manifest.json".to_string());
-    Ok(files)
+
+    let mut parts = Vec::with_capacity(shards.len());
+    for (folder, m) in &shards {
+        let part = shard::read_part(folder)?;
+        if part.blocks() != (m.work.first..m.work.end) || part.replicates() != m.replicates {
+            return Err(unreadable(
+                folder,
+                format!("{PART_FILE} does not hold the blocks {SHARD_MANIFEST} names"),
+            )
+            .into());
+        }
+        parts.push(part);
+    }
+    let merged = EnsemblePart::merge(parts).map_err(|e| MergeError::Mismatch(e.to_string()))?;
+    let summary = merged
+        .finish(scenario, options.settings.threads)
+        .map_err(|e| MergeError::Mismatch(e.to_string()))?;
+
+    let destination = options.settings.out_root().join(&scenario.name);
+    let written = write_folder(&destination, |dir| {
+        if first.per_replicate {
+            concatenate_replicates(&shards, &dir.join("replicates.csv"))?;
+        }
+        let files = output::write_results(scenario, &summary, dir, first.per_replicate, first.charts)?;
+        let mut manifest = first.run_manifest.clone();
+        manifest.header.command_line = options.settings.command_line.clone();
+        manifest.files = files.clone();
+        manifest
+            .write(&dir.join("manifest.json"))
+            .map_err(JobError::io("writing manifest.json"))?;
+        Ok(files)
+    })?;
+    Ok(RunOutcome {
+        written,
+        replicates: first.replicates,
+        seed: first.seed,
+        summary,
+    })
+}
+
+/// Writes the shards' `replicates.csv` one after the other, with the header once.
+fn concatenate_replicates(shards: &[(PathBuf, ShardManifest)], path: &Path) -> Result<(), JobError> {
+    let mut out = BufWriter::new(fs::File::create(path).map_err(JobError::io("creating replicates.csv"))?);
+    for (i, (folder, _)) in shards.iter().enumerate() {
+        let source = folder.join("replicates.csv");
+        let file = fs::File::open(&source).map_err(|e| MergeError::Unreadable {
+            folder: folder.clone(),
+            message: format!("cannot read replicates.csv: {e}"),
+        })?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut header = Vec::new();
+        reader
+            .read_until(b'\n', &mut header)
+            .map_err(JobError::io(format!("reading {}", source.display())))?;
+        if i == 0 {
+            out.write_all(&header).map_err(JobError::io("writing replicates.csv"))?;
+        }
+        std::io::copy(&mut reader, &mut out).map_err(JobError::io("writing replicates.csv"))?;
+    }
+    out.flush().map_err(JobError::io("writing replicates.csv"))
 }

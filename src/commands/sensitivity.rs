@@ -24,11 +24,10 @@ use crate::analysis::indices::{self, MorrisIndex, SobolIndex};
 use crate::analysis::outcomes::{check_horizons, last_quarter, parse_outcomes, Outcome};
 use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_number, Base, Parameter};
 use crate::chart::{write_bars, Bar, BarFigure, BarPanel};
-use crate::commands::run::files_of;
 use crate::format::{number, optional, short, slug};
-use crate::job::manifest::{self, Header};
 use crate::job::staging::write_folder;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
+use crate::manifest::{self, Header};
 use crate::metrics::{MetricId, MetricLayout};
 use crate::scenario::overrides::ScenarioTree;
 use crate::scenario::source::KeyPath;
@@ -329,7 +328,7 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
         );
         let body = json!({
             "scenario_name": base.scenario.name,
-            "scenario_files": files_of(base),
+            "scenario_files": base.file_list(),
             "random_generator": "ChaCha8 (rand_chacha): replicate i uses stream i of the seed at every point; designs use the seed XOR 0x64657369676e (Morris stream 1, Sobol' shift stream 2); bootstraps are named streams of the seed (see docs/analysis.md)",
             "method": method.name(),
             "parameters": params.iter().map(|p| json!({"key": p.key, "min": p.min, "max": p.max, "integer": p.integer})).collect::<Vec<_>>(),

@@ -19,11 +19,10 @@ use crate::analysis::parameters::{
     combine, parse_set, range_by, range_steps, read_design, table_problem, Base, Combine, ValuesError, MAX_POINTS,
 };
 use crate::chart::{panel_figure, write_figure, Line, PanelSpec};
-use crate::commands::run::files_of;
 use crate::format::{number, short, slug};
-use crate::job::manifest::{self, Header};
 use crate::job::staging::write_folder;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
+use crate::manifest::{self, Header};
 use crate::metrics::{MetricLayout, ALL_HOSTS};
 use crate::scenario::file::{SweepFile, SweepParameterFile};
 use crate::scenario::overrides::{parse_key, show_value, Override, ScenarioTree};
@@ -287,7 +286,7 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         let header = Header::new("sweep", &options.settings.command_line, inputs, seed, replicates);
         let body = json!({
             "scenario_name": base.scenario.name,
-            "scenario_files": files_of(base),
+            "scenario_files": base.file_list(),
             "random_generator": "ChaCha8 (rand_chacha), seeded with the seed, stream = replicate index; the same seed at every point",
             "parameters": points.keys,
             "points": (0..points.values.len()).map(|p| json!({

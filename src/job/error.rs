@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use crate::chart::ChartError;
 use crate::ensemble::EnsembleError;
+use crate::output::read::ReadError;
+use crate::output::OutputError;
 use crate::scenario::ScenarioError;
 use crate::shard::{MergeError, ShardError};
 
@@ -149,6 +151,24 @@ impl JobError {
     pub fn scenario(context: impl Into<String>) -> impl FnOnce(ScenarioError) -> JobError {
         let context = context.into();
         move |error| JobError::Scenario { context, error }
+    }
+}
+
+impl From<OutputError> for JobError {
+    fn from(e: OutputError) -> JobError {
+        match e {
+            OutputError::Io { context, source } => JobError::Io { context, source },
+            OutputError::Charts(e) => JobError::Charts(e),
+        }
+    }
+}
+
+impl From<ReadError> for JobError {
+    fn from(e: ReadError) -> JobError {
+        JobError::Input {
+            path: e.path,
+            message: e.message,
+        }
     }
 }
 

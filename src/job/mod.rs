@@ -7,19 +7,18 @@
 //!   and the [`Cancel`] flag an interruption sets.
 //! - [`staging`]: the output folder, written into a hidden staging folder and moved into
 //!   place when complete, with rollback; [`Written`] says what was written.
-//! - [`manifest`]: the typed [`Header`] every `manifest.json` starts with.
+//! - [`crate::manifest`]: the typed [`Header`] every `manifest.json` starts with.
 //! - [`JobError`]: every failure, carrying its exit code ([`exit`]), so the binary has one
 //!   table.
 
 pub mod error;
-pub mod manifest;
 pub mod staging;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
+pub use crate::manifest::Header;
 pub use error::{exit, JobError};
-pub use manifest::Header;
 pub use staging::{Replaced, Staging, Written};
 
 use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary, ReplicateObserver};
@@ -68,6 +67,28 @@ impl Settings {
             },
             None => Ok(self.out_root().join(folder_name(command, &[scenario]))),
         }
+    }
+
+    /// The ensemble of a run of `scenario`: replicates and seed from these settings, else
+    /// the scenario's `[run]`. An empty or oversized ensemble is refused here, before any
+    /// work or any file.
+    pub fn run_config(&self, scenario: &Scenario) -> Result<EnsembleConfig, JobError> {
+        let replicates = self.replicates.unwrap_or(scenario.replicates);
+        if replicates == 0 {
+            return Err(JobError::Usage("an ensemble needs at least one replicate".to_string()));
+        }
+        let config = self.ensemble(replicates, self.seed.unwrap_or(scenario.seed));
+        let needed = ensemble::memory_needed(scenario, replicates);
+        if needed > config.max_memory_bytes {
+            return Err(EnsembleError::TooLarge {
+                replicates,
+                steps: scenario.horizon_quarters as usize,
+                needed_mb: needed / 1_000_000,
+                limit_mb: config.max_memory_bytes / 1_000_000,
+            }
+            .into());
+        }
+        Ok(config)
     }
 
     /// An ensemble of `replicates` with `seed` on these settings' threads and memory limit.

@@ -12,8 +12,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::manifest::{read_header, Header};
-use super::JobError;
+use super::error::JobError;
+use crate::manifest::{read_header, Header};
 
 /// An output folder being written.
 #[derive(Debug)]

@@ -6,11 +6,27 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{MetricInfo, RunManifest};
-use crate::job::JobError;
+use super::manifest::{MetricInfo, RunManifest};
 use crate::metrics::{CommodityMetric, RouteMetric};
 use crate::stats::CellStats;
 use crate::time::Quarter;
+
+/// An output folder, or a file in it, that cannot be read back: the file and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct ReadError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl ReadError {
+    fn new(path: impl Into<PathBuf>, message: impl Into<String>) -> ReadError {
+        ReadError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
 
 /// A cell by its names: (metric, host label, partner label or "").
 pub type CellName = (String, String, String);
@@ -28,7 +44,7 @@ pub struct RunFolder {
 
 impl RunFolder {
     /// Opens `path`: it must hold a run's `manifest.json` and `summary.csv`.
-    pub fn open(path: &Path) -> Result<RunFolder, JobError> {
+    pub fn open(path: &Path) -> Result<RunFolder, ReadError> {
         let manifest_path = path.join("manifest.json");
         let manifest = read_manifest(&manifest_path).ok_or_else(|| {
             let message = if manifest_path.exists() {
@@ -36,15 +52,15 @@ impl RunFolder {
             } else {
                 "is a folder without manifest.json: not the output folder of a `greatgame run`"
             };
-            JobError::input(path, message)
+            ReadError::new(path, message)
         })?;
         if !path.join("summary.csv").is_file() {
-            return Err(JobError::input(path, "has no summary.csv"));
+            return Err(ReadError::new(path, "has no summary.csv"));
         }
         let start: Quarter = manifest
             .start
             .parse()
-            .map_err(|e| JobError::input(&manifest_path, format!("start: {e}")))?;
+            .map_err(|e| ReadError::new(&manifest_path, format!("start: {e}")))?;
         Ok(RunFolder {
             path: path.to_path_buf(),
             manifest,
@@ -93,19 +109,19 @@ impl RunFolder {
     }
 
     /// The statistics of the cells `wanted` at every step, from `summary.csv`.
-    pub fn read_summary(&self, wanted: &[CellName]) -> Result<BTreeMap<CellName, Vec<CellStats>>, JobError> {
+    pub fn read_summary(&self, wanted: &[CellName]) -> Result<BTreeMap<CellName, Vec<CellStats>>, ReadError> {
         let index: BTreeMap<(&str, &str, &str), &CellName> = wanted
             .iter()
             .map(|k| ((k.0.as_str(), k.1.as_str(), k.2.as_str()), k))
             .collect();
         let n_steps = self.manifest.steps as usize;
         let path = self.path.join("summary.csv");
-        let bad = |line: u64, message: String| JobError::input(&path, format!("line {line}: {message}"));
+        let bad = |line: u64, message: String| ReadError::new(&path, format!("line {line}: {message}"));
         let mut reader =
-            csv::Reader::from_path(&path).map_err(|e| JobError::input(&path, format!("cannot be read: {e}")))?;
+            csv::Reader::from_path(&path).map_err(|e| ReadError::new(&path, format!("cannot be read: {e}")))?;
         let headers = reader
             .headers()
-            .map_err(|e| JobError::input(&path, e.to_string()))?
+            .map_err(|e| ReadError::new(&path, e.to_string()))?
             .clone();
         let [c_step, c_host, c_partner, c_metric, c_mean, c_sd, c_p05, c_p50, c_p95] =
             ["step", "host", "partner", "metric", "mean", "sd", "p05", "p50", "p95"]
@@ -118,13 +134,13 @@ impl RunFolder {
             match reader.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
-                Err(e) => return Err(JobError::input(&path, e.to_string())),
+                Err(e) => return Err(ReadError::new(&path, e.to_string())),
             }
             let line = record.position().map_or(0, |p| p.line());
             let Some(key) = index.get(&(&record[c_metric], &record[c_host], &record[c_partner])) else {
                 continue;
             };
-            let number = |c: usize| -> Result<f64, JobError> {
+            let number = |c: usize| -> Result<f64, ReadError> {
                 record[c]
                     .parse::<f64>()
                     .ok()
@@ -149,7 +165,7 @@ impl RunFolder {
         }
         for key in wanted {
             if !series.contains_key(key) {
-                return Err(JobError::input(
+                return Err(ReadError::new(
                     &path,
                     format!("has no rows for {} host {:?} partner {:?}", key.0, key.1, key.2),
                 ));
@@ -160,7 +176,7 @@ impl RunFolder {
 
     /// Every replicate's value of the cells `wanted` at `dates`, in replicate order, from
     /// `replicates.csv`; `None` without that file.
-    pub fn read_replicates(&self, wanted: &[CellName], dates: &[Quarter]) -> Result<Option<Samples>, JobError> {
+    pub fn read_replicates(&self, wanted: &[CellName], dates: &[Quarter]) -> Result<Option<Samples>, ReadError> {
         let path = self.path.join("replicates.csv");
         if !path.is_file() {
             return Ok(None);
@@ -170,12 +186,12 @@ impl RunFolder {
             .map(|k| ((k.0.as_str(), k.1.as_str(), k.2.as_str()), k))
             .collect();
         let date_labels: Vec<String> = dates.iter().map(|d| d.to_string()).collect();
-        let bad = |line: u64, message: String| JobError::input(&path, format!("line {line}: {message}"));
+        let bad = |line: u64, message: String| ReadError::new(&path, format!("line {line}: {message}"));
         let mut reader =
-            csv::Reader::from_path(&path).map_err(|e| JobError::input(&path, format!("cannot be read: {e}")))?;
+            csv::Reader::from_path(&path).map_err(|e| ReadError::new(&path, format!("cannot be read: {e}")))?;
         let headers = reader
             .headers()
-            .map_err(|e| JobError::input(&path, e.to_string()))?
+            .map_err(|e| ReadError::new(&path, e.to_string()))?
             .clone();
         let [c_rep, c_date, c_host, c_partner, c_metric, c_value] =
             ["replicate", "date", "host", "partner", "metric", "value"].map(|name| column(name, &path, &headers));
@@ -189,7 +205,7 @@ impl RunFolder {
             match reader.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
-                Err(e) => return Err(JobError::input(&path, e.to_string())),
+                Err(e) => return Err(ReadError::new(&path, e.to_string())),
             }
             let Some(d) = date_labels.iter().position(|d| *d == record[c_date]) else {
                 continue;
@@ -216,7 +232,7 @@ impl RunFolder {
             .iter()
             .all(|k| dates.iter().all(|&d| filled.get(&(k.clone(), d)).copied() == Some(n)));
         if !complete {
-            return Err(JobError::input(
+            return Err(ReadError::new(
                 &path,
                 format!("does not hold exactly one value per replicate (0..{n}) for every compared cell and horizon"),
             ));
@@ -225,11 +241,11 @@ impl RunFolder {
     }
 }
 
-fn column(name: &str, path: &Path, headers: &csv::StringRecord) -> Result<usize, JobError> {
+fn column(name: &str, path: &Path, headers: &csv::StringRecord) -> Result<usize, ReadError> {
     headers
         .iter()
         .position(|h| h == name)
-        .ok_or_else(|| JobError::input(path, format!("has no column {name:?}")))
+        .ok_or_else(|| ReadError::new(path, format!("has no column {name:?}")))
 }
 
 /// Reads a run's manifest, or `None` if there is none or it is not a run's.

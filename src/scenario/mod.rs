@@ -101,6 +101,11 @@ pub struct LoadedScenario {
 }
 
 impl LoadedScenario {
+    /// The files read, as manifests list them.
+    pub fn file_list(&self) -> Vec<String> {
+        self.files.iter().map(|p| p.display().to_string()).collect()
+    }
+
     /// The resolved scenario as JSON, with its name: what manifests record.
     pub fn resolved_json(&self) -> serde_json::Value {
         let mut value = serde_json::to_value(&self.resolved).unwrap_or(serde_json::Value::Null);

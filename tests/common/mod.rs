@@ -379,3 +379,24 @@ pub fn summary_bits(summary: &greatgame::ensemble::EnsembleSummary) -> (Vec<[u64
         bits(&summary.decision_means),
     )
 }
+
+/// Asserts `dir/manifest.json` starts with the header every command writes, for
+/// `command`, and returns the manifest.
+pub fn assert_header(dir: &Path, command: &str) -> serde_json::Value {
+    let text = fs::read_to_string(dir.join("manifest.json")).expect("manifest.json");
+    assert!(
+        text.starts_with("{\n  \"format\": \"greatgame output\",\n  \"greatgame_version\": "),
+        "{} does not start with the header: {}",
+        dir.display(),
+        &text[..text.len().min(200)]
+    );
+    let manifest = read_json(&dir.join("manifest.json"));
+    assert_eq!(manifest["command"], command, "{}", dir.display());
+    assert_eq!(manifest["greatgame_version"], env!("CARGO_PKG_VERSION"));
+    assert!(!strings(&manifest["command_line"]).is_empty());
+    assert!(!strings(&manifest["inputs"]).is_empty());
+    for field in ["seed", "replicates", "parameter_sets"] {
+        assert!(manifest[field].is_u64(), "{field} in {}", dir.display());
+    }
+    manifest
+}

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Row;
+use super::scores::Row;
 use crate::analysis::observations::SeriesKey;
 use crate::chart::{
     palette, write_figure, y_range, ChartError, Figure, LegendEntry, Panel, Series, INK, SINGLE_FIGURE_SIZE,

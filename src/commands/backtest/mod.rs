@@ -8,24 +8,27 @@
 
 mod charts;
 mod report;
+mod scores;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::observations::{key, read_observed, Aggregate, Observation, Plan, SeriesKey};
+use crate::analysis::observations::{key, read_observed, Plan, SeriesKey};
 use crate::analysis::parameters::{parameter_sets, Base, ParameterSets};
-use crate::analysis::skill::{abs_log_error, coverage, log_linear_trend, mean_of, persistence};
-use crate::commands::run::files_of;
-use crate::job::manifest::{self, Header};
+use crate::analysis::skill::{log_linear_trend, persistence};
 use crate::job::staging::{ensure_replaceable, write_folder};
 use crate::job::{Job, JobError, Settings, Written};
+use crate::manifest::{self, Header};
 use crate::model::Scenario;
 use crate::stats::quantile_sorted;
 
 use charts::draw_series;
 use report::{report, write_forecasts, write_rows, write_skill, write_skipped};
+use scores::Runs;
+
+pub use scores::{skill, Row, Skill};
 
 #[derive(Debug, Clone)]
 pub struct BacktestOptions {
@@ -44,72 +47,6 @@ pub struct BacktestOutcome {
     pub written: Written,
     pub matched: usize,
     pub skipped: usize,
-}
-
-/// One compared observation.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub obs: Observation,
-    pub model_metric: String,
-    pub aggregate: Aggregate,
-    pub mean: f64,
-    pub p05: f64,
-    pub p95: f64,
-    pub persistence: Option<f64>,
-    pub trend: Option<f64>,
-}
-
-/// Skill of one series (or of all together).
-#[derive(Debug, Clone, Default)]
-pub struct Skill {
-    pub n: usize,
-    pub male_model: Option<f64>,
-    pub coverage: Option<f64>,
-    /// Observations with a trend forecast, and the model's and the forecasts' errors on them.
-    pub n_naive: usize,
-    pub male_model_naive: Option<f64>,
-    pub male_persistence: Option<f64>,
-    pub male_trend: Option<f64>,
-}
-
-pub fn skill(rows: &[&Row]) -> Skill {
-    let comparable: Vec<&&Row> = rows
-        .iter()
-        .filter(|r| r.trend.is_some() && r.persistence.is_some())
-        .collect();
-    Skill {
-        n: rows.len(),
-        male_model: mean_of(rows.iter().map(|r| abs_log_error(r.mean, r.obs.value))),
-        coverage: coverage(&rows.iter().map(|r| (r.obs.value, r.p05, r.p95)).collect::<Vec<_>>()),
-        n_naive: comparable.len(),
-        male_model_naive: mean_of(comparable.iter().map(|r| abs_log_error(r.mean, r.obs.value))),
-        male_persistence: mean_of(
-            comparable
-                .iter()
-                .map(|r| r.persistence.and_then(|p| abs_log_error(p, r.obs.value))),
-        ),
-        male_trend: mean_of(
-            comparable
-                .iter()
-                .map(|r| r.trend.and_then(|p| abs_log_error(p, r.obs.value))),
-        ),
-    }
-}
-
-fn verdict(s: &Skill) -> &'static str {
-    match (s.male_model_naive, s.male_trend) {
-        (Some(m), Some(t)) if m < t => "beats the trend",
-        (Some(_), Some(_)) => "loses to the trend",
-        _ => "no trend forecast",
-    }
-}
-
-/// How the replicates were run: the file's values, or spread over parameter sets.
-struct Runs {
-    replicates: u64,
-    seed: u64,
-    parameter_sets: usize,
-    through: Option<i32>,
 }
 
 pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, JobError> {
@@ -261,7 +198,7 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
         header.parameter_sets = sets.len() as u64;
         let body = serde_json::json!({
             "scenario_name": scenario.name,
-            "scenario_files": files_of(loaded),
+            "scenario_files": loaded.file_list(),
             "observed": options.observed.display().to_string(),
             "parameter_sets_file": sets_file.as_ref().map(|p| p.display().to_string()),
             "calibrated_through": how.through,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 
-use super::{skill, verdict, Row, Runs};
+use super::scores::{skill, verdict, Row, Runs};
 use crate::analysis::observations::{Observation, SeriesKey, SkipReason, OBSERVED_COLUMNS};
 use crate::format::{number, optional, short};
 

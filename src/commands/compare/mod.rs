@@ -20,10 +20,9 @@ use serde_json::json;
 
 use crate::analysis::bootstrap;
 use crate::analysis::outcomes::{check_horizons, default_horizons};
-use crate::commands::run::files_of;
-use crate::job::manifest::{self, Header};
 use crate::job::staging::write_folder;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
+use crate::manifest::{self, Header};
 use crate::metrics::ALL_HOSTS;
 use crate::output::MetricInfo;
 use crate::time::Quarter;
@@ -347,7 +346,7 @@ impl Context<'_> {
                 "end": i.last().to_string(),
                 "per_replicate_values": i.samples.is_some(),
                 "scenario_files": match (&i.loaded, &i.folder) {
-                    (Some(l), _) => files_of(l),
+                    (Some(l), _) => l.file_list(),
                     (None, Some(f)) => f.manifest.scenario_files.clone(),
                     _ => Vec::new(),
                 },
