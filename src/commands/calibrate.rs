@@ -29,7 +29,7 @@ use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_num
 use crate::analysis::skill::{log_error, series_loss};
 use crate::ensemble::EnsembleConfig;
 use crate::format::short;
-use crate::job::staging::{ensure_replaceable, write_folder};
+use crate::job::staging::check_destination;
 use crate::job::{Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::scenario::source::KeyPath;
@@ -115,7 +115,7 @@ impl Evaluation {
 pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcome, JobError> {
     let Base { tree, loaded: base } = Base::read(&options.scenario)?;
     let destination = options.settings.own_folder("calibrate", &base.scenario.name)?;
-    ensure_replaceable(&destination, "calibrate")?;
+    check_destination(&destination)?;
     let spec = &base.resolved.calibration;
     let ranges: Vec<_> = spec.parameters.iter().map(|p| p.range()).collect();
     let params = parameters(&tree, "calibration", &ranges, &options.scenario)?;
@@ -366,7 +366,7 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         prior: &prior,
         prior_weight,
     });
-    let written = write_folder(&destination, |dir| {
+    let written = job.write_folder(&destination, |dir| {
         write_evaluations(&dir.join("calibration.csv"), &params, &evaluations)
             .map_err(JobError::io("writing calibration.csv"))?;
         write_sets(&dir.join("parameter_sets.csv"), &params, &evaluations, &kept)

@@ -5,12 +5,11 @@
 use std::path::PathBuf;
 
 use std::fs;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::ops::Range;
 use std::path::Path;
 
 use crate::ensemble::{self, EnsemblePart, EnsembleSummary, BLOCK_REPLICATES};
-use crate::job::staging::write_folder;
 use crate::job::{Job, JobError, Settings, Written};
 use crate::manifest::write_json;
 use crate::model::Scenario;
@@ -61,7 +60,7 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
     let config = options.settings.run_config(scenario)?;
     job.progress.start(config.replicates, "replicates");
     let mut summary = None;
-    let written = write_folder(&options.destination(scenario), |dir| {
+    let written = job.write_folder(&options.destination(scenario), |dir| {
         let result = if options.per_replicate {
             let path = dir.join("replicates.csv");
             let mut writer =
@@ -72,7 +71,15 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
         } else {
             job.ensemble(scenario, &config, None, String::new)?
         };
-        let files = output::write_results(scenario, &result, dir, options.per_replicate, options.settings.charts)?;
+        let files = output::write_results(
+            scenario,
+            &result,
+            dir,
+            options.per_replicate,
+            options.settings.charts,
+            &|| job.stopped(),
+        )
+        .map_err(|e| job.output_error(e))?;
         let manifest = RunManifest::new(
             scenario,
             loaded.resolved_json(),
@@ -127,7 +134,7 @@ pub fn run_shard(
     job.progress.start(end - first, "replicates");
     let tick = || job.progress.tick();
     let mut replicate_range = 0..0;
-    let written = write_folder(&options.destination(scenario), |dir| {
+    let written = job.write_folder(&options.destination(scenario), |dir| {
         let mut files = vec![SHARD_MANIFEST.to_string(), PART_FILE.to_string()];
         let run = |observer: Option<&mut dyn ensemble::ReplicateObserver>| {
             ensemble::run_part(scenario, &config, blocks.clone(), &tick, job.cancel.flag(), observer)
@@ -213,7 +220,7 @@ pub struct MergeOptions {
 /// Merges the shard folders and writes `out_root/<scenario name>/` exactly as a single
 /// run of the whole ensemble would have, except for the manifest's `command_line`, which
 /// is this merge's.
-pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> {
+pub fn merge(options: &MergeOptions, job: Job) -> Result<RunOutcome, JobError> {
     let mut shards = Vec::with_capacity(options.folders.len());
     for folder in &options.folders {
         shards.push((folder.clone(), shard::read_manifest(folder)?));
@@ -235,6 +242,8 @@ pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> 
         unreadable(&shards[0].0, format!("{SHARD_MANIFEST}: {}", problems.join("; ")))
     })?;
     let scenario = &loaded.scenario;
+    let destination = options.settings.out_root().join(&scenario.name);
+    crate::job::staging::check_destination(&destination)?;
     for (folder, m) in &shards {
         if shard::scenario_hash(&m.run_manifest.resolved_scenario) != m.scenario_hash {
             return Err(unreadable(
@@ -247,6 +256,7 @@ pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> 
 
     let mut parts = Vec::with_capacity(shards.len());
     for (folder, m) in &shards {
+        job.check()?;
         let part = shard::read_part(folder)?;
         if part.blocks() != (m.work.first..m.work.end) || part.replicates() != m.replicates {
             return Err(unreadable(
@@ -257,17 +267,20 @@ pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> 
         }
         parts.push(part);
     }
+    job.check()?;
     let merged = EnsemblePart::merge(parts).map_err(|e| MergeError::Mismatch(e.to_string()))?;
     let summary = merged
         .finish(scenario, options.settings.threads)
         .map_err(|e| MergeError::Mismatch(e.to_string()))?;
 
-    let destination = options.settings.out_root().join(&scenario.name);
-    let written = write_folder(&destination, |dir| {
+    let written = job.write_folder(&destination, |dir| {
         if first.per_replicate {
-            concatenate_replicates(&shards, &dir.join("replicates.csv"))?;
+            concatenate_replicates(&shards, &dir.join("replicates.csv"), job)?;
         }
-        let files = output::write_results(scenario, &summary, dir, first.per_replicate, first.charts)?;
+        let files = output::write_results(scenario, &summary, dir, first.per_replicate, first.charts, &|| {
+            job.stopped()
+        })
+        .map_err(|e| job.output_error(e))?;
         let mut manifest = first.run_manifest.clone();
         manifest.header.command_line = options.settings.command_line.clone();
         manifest.files = files.clone();
@@ -285,7 +298,7 @@ pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> 
 }
 
 /// Writes the shards' `replicates.csv` one after the other, with the header once.
-fn concatenate_replicates(shards: &[(PathBuf, ShardManifest)], path: &Path) -> Result<(), JobError> {
+fn concatenate_replicates(shards: &[(PathBuf, ShardManifest)], path: &Path, job: Job) -> Result<(), JobError> {
     let mut out = BufWriter::new(fs::File::create(path).map_err(JobError::io("creating replicates.csv"))?);
     for (i, (folder, _)) in shards.iter().enumerate() {
         let source = folder.join("replicates.csv");
@@ -301,7 +314,19 @@ fn concatenate_replicates(shards: &[(PathBuf, ShardManifest)], path: &Path) -> R
         if i == 0 {
             out.write_all(&header).map_err(JobError::io("writing replicates.csv"))?;
         }
-        std::io::copy(&mut reader, &mut out).map_err(JobError::io("writing replicates.csv"))?;
+        // In chunks, so that an interruption is noticed while large files are copied.
+        let mut chunk = vec![0u8; 1 << 20];
+        loop {
+            job.check()?;
+            let n = reader
+                .read(&mut chunk)
+                .map_err(JobError::io(format!("reading {}", source.display())))?;
+            if n == 0 {
+                break;
+            }
+            out.write_all(&chunk[..n])
+                .map_err(JobError::io("writing replicates.csv"))?;
+        }
     }
     out.flush().map_err(JobError::io("writing replicates.csv"))
 }

@@ -25,7 +25,7 @@ use crate::analysis::outcomes::{check_horizons, last_quarter, parse_outcomes, Ou
 use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_number, Base, Parameter};
 use crate::chart::{write_bars, Bar, BarFigure, BarPanel};
 use crate::format::{number, optional, short, slug};
-use crate::job::staging::write_folder;
+use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::metrics::{MetricId, MetricLayout};
@@ -112,6 +112,11 @@ fn problem(tree: &ScenarioTree, path: KeyPath, message: String) -> JobError {
 pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<SensitivityOutcome, JobError> {
     let from = Base::read(&options.scenario)?;
     let (tree, base) = (&from.tree, &from.loaded);
+    let destination = options
+        .settings
+        .out_root()
+        .join(folder_name("sensitivity", &[base.scenario.name.as_str()]));
+    check_destination(&destination)?;
     let spec = &base.resolved.sensitivity;
     let params = parameters(tree, "sensitivity", &spec.parameters, &options.scenario)?;
     let k = params.len();
@@ -298,11 +303,7 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     }
 
     let summary = text_summary(&params, &results);
-    let destination = options
-        .settings
-        .out_root()
-        .join(folder_name("sensitivity", &[base.scenario.name.as_str()]));
-    let written = write_folder(&destination, |dir| {
+    let written = job.write_folder(&destination, |dir| {
         let mut files = vec!["sensitivity.csv".to_string(), "points.csv".to_string()];
         write_indices(&dir.join("sensitivity.csv"), &params, &outcomes, &layout, &results)
             .map_err(JobError::io("writing sensitivity.csv"))?;

@@ -20,7 +20,7 @@ use crate::analysis::parameters::{
 };
 use crate::chart::{panel_figure, write_figure, Line, PanelSpec};
 use crate::format::{number, short, slug};
-use crate::job::staging::write_folder;
+use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::metrics::{MetricLayout, ALL_HOSTS};
@@ -198,6 +198,11 @@ fn file_parameters(
 pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError> {
     let from = Base::read(&options.scenario)?;
     let base = &from.loaded;
+    let destination = options
+        .settings
+        .out_root()
+        .join(folder_name("sweep", &[base.scenario.name.as_str()]));
+    check_destination(&destination)?;
     let points = points(options, &from.tree, &base.resolved.sweep)?;
 
     // Every point is checked before anything runs.
@@ -258,11 +263,7 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
     }
 
     let summary = text_summary(&points, &outcomes, &results, &layout, &metrics);
-    let destination = options
-        .settings
-        .out_root()
-        .join(folder_name("sweep", &[base.scenario.name.as_str()]));
-    let written = write_folder(&destination, |dir| {
+    let written = job.write_folder(&destination, |dir| {
         let mut files = vec!["sweep.csv".to_string()];
         write_sweep_csv(
             &dir.join("sweep.csv"),

@@ -15,7 +15,8 @@ pub mod error;
 pub mod staging;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 pub use crate::manifest::Header;
 pub use error::{exit, JobError};
@@ -23,6 +24,7 @@ pub use staging::{Replaced, Staging, Written};
 
 use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary, ReplicateObserver};
 use crate::model::Scenario;
+use crate::output::OutputError;
 
 /// The output root when `--out` is not given.
 pub const DEFAULT_OUT: &str = "output";
@@ -138,11 +140,14 @@ impl Progress for NoProgress {
 }
 
 /// Set when the job is to stop: by an interruption (the signal's number is kept, so the
-/// exit code can say which) or by a caller.
+/// exit code can say which) or by a caller. The binary's signal handlers set the shared
+/// flags ([`Cancel::handles`]); the ensemble checks [`Cancel::flag`] between replicates
+/// and the commands check [`Job::check`] between phases and before moving an output
+/// into place.
 #[derive(Debug, Default)]
 pub struct Cancel {
-    flag: AtomicBool,
-    signal: AtomicI32,
+    flag: Arc<AtomicBool>,
+    signal: Arc<AtomicUsize>,
 }
 
 impl Cancel {
@@ -152,7 +157,8 @@ impl Cancel {
 
     /// Asks the job to stop because of `signal` (0: not a signal).
     pub fn cancel(&self, signal: i32) {
-        self.signal.store(signal, Ordering::SeqCst);
+        self.signal
+            .store(usize::try_from(signal).unwrap_or(0), Ordering::SeqCst);
         self.flag.store(true, Ordering::SeqCst);
     }
 
@@ -162,12 +168,20 @@ impl Cancel {
 
     /// The signal that stopped the job, if one did.
     pub fn signal(&self) -> Option<i32> {
-        Some(self.signal.load(Ordering::SeqCst)).filter(|&s| s != 0)
+        i32::try_from(self.signal.load(Ordering::SeqCst))
+            .ok()
+            .filter(|&s| s != 0)
     }
 
     /// The flag the ensemble checks between replicates.
     pub fn flag(&self) -> &AtomicBool {
         &self.flag
+    }
+
+    /// The flag and the signal number, shared, for signal handlers to set (the signal
+    /// first, then the flag).
+    pub fn handles(&self) -> (Arc<AtomicBool>, Arc<AtomicUsize>) {
+        (Arc::clone(&self.flag), Arc::clone(&self.signal))
     }
 }
 
@@ -202,12 +216,58 @@ impl<'a> Job<'a> {
         match source {
             EnsembleError::Cancelled { completed, requested } => JobError::Interrupted {
                 context,
-                completed,
-                requested,
+                replicates: Some((completed, requested)),
                 signal: self.cancel.signal(),
             },
             source => JobError::Ensemble { context, source },
         }
+    }
+
+    /// An error if the job was asked to stop: called between phases that do not check
+    /// the flag themselves.
+    pub fn check(&self) -> Result<(), JobError> {
+        self.interrupted(())
+    }
+
+    /// `value`, or the interruption if the job was asked to stop; an interruption an
+    /// inner step reported (without its signal) gets the signal.
+    pub fn interrupted<T>(&self, value: T) -> Result<T, JobError> {
+        if self.cancel.is_cancelled() {
+            Err(JobError::Interrupted {
+                context: String::new(),
+                replicates: None,
+                signal: self.cancel.signal(),
+            })
+        } else {
+            Ok(value)
+        }
+    }
+
+    /// An output error as a job error: a stop is this job's interruption, with its signal.
+    pub fn output_error(&self, e: OutputError) -> JobError {
+        match e {
+            OutputError::Stopped => JobError::Interrupted {
+                context: String::new(),
+                replicates: None,
+                signal: self.cancel.signal(),
+            },
+            e => e.into(),
+        }
+    }
+
+    /// Whether the job was asked to stop (for code that checks between its own steps).
+    pub fn stopped(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Writes an output folder through [`staging::write_folder`], checking that the job
+    /// was not interrupted before the folder is moved into place.
+    pub fn write_folder(
+        &self,
+        destination: &Path,
+        write: impl FnOnce(&Path) -> Result<Vec<String>, JobError>,
+    ) -> Result<Written, JobError> {
+        staging::write_folder(destination, self.cancel, write)
     }
 }
 

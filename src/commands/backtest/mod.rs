@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::analysis::observations::{key, read_observed, Plan, SeriesKey};
 use crate::analysis::parameters::{parameter_sets, Base, ParameterSets};
 use crate::analysis::skill::{log_linear_trend, persistence};
-use crate::job::staging::{ensure_replaceable, write_folder};
+use crate::job::staging::check_destination;
 use crate::job::{Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::model::Scenario;
@@ -55,7 +55,7 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
     let loaded = &base.loaded;
     let scenario = &loaded.scenario;
     let destination = options.settings.own_folder("backtest", &scenario.name)?;
-    ensure_replaceable(&destination, "backtest")?;
+    check_destination(&destination)?;
     let plan = Plan::new(&observations, scenario);
 
     let replicates = options.settings.replicates.unwrap_or(scenario.replicates);
@@ -164,7 +164,7 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
         plan.skipped.len(),
     );
 
-    let written = write_folder(&destination, |dir| {
+    let written = job.write_folder(&destination, |dir| {
         let mut files = vec![
             "backtest.csv".to_string(),
             "backtest_skipped.csv".to_string(),

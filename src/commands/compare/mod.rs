@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::analysis::bootstrap;
 use crate::analysis::outcomes::{check_horizons, default_horizons};
-use crate::job::staging::write_folder;
+use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::metrics::ALL_HOSTS;
@@ -71,6 +71,10 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
     let mut notes = Vec::new();
     let mut inputs: Vec<Input> = options.inputs.iter().map(|p| open_input(p)).collect::<Result<_, _>>()?;
     label_uniquely(&mut inputs);
+
+    let names: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
+    let destination = options.settings.out_root().join(folder_name("compare", &names));
+    check_destination(&destination)?;
 
     // One seed and replicate count for every scenario the command runs: the command
     // line's, else the first input's, so replicate i shares its random stream everywhere.
@@ -222,8 +226,6 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
 
     let rows = difference_rows(&inputs, &keys, &horizons, seed, options.resamples);
     let summary = text_summary(&inputs, &rows, options.top);
-    let names: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
-    let destination = options.settings.out_root().join(folder_name("compare", &names));
     let context = Context {
         inputs: &inputs,
         hosts: &hosts,
@@ -236,7 +238,7 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
         notes: &notes,
         options,
     };
-    let written = write_folder(&destination, |dir| context.write(dir))?;
+    let written = job.write_folder(&destination, |dir| context.write(dir))?;
     Ok(CompareOutcome {
         written,
         summary,
