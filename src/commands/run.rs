@@ -4,12 +4,14 @@
 
 use std::path::PathBuf;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::ops::Range;
 use std::path::Path;
 
 use crate::ensemble::{self, EnsemblePart, EnsembleSummary, BLOCK_REPLICATES};
+use crate::input;
 use crate::job::{Job, JobError, Settings, Written};
 use crate::manifest::write_json;
 use crate::model::Scenario;
@@ -151,6 +153,8 @@ pub fn run_shard(
         } else {
             run(None)?
         };
+        let identity = shard::scenario_identity(&loaded.resolved_json());
+        let part = part.with_identity(identity);
         let part_path = dir.join(PART_FILE);
         let write_part = || -> std::io::Result<()> {
             let mut writer = BufWriter::new(fs::File::create(&part_path)?);
@@ -169,6 +173,11 @@ pub fn run_shard(
             Vec::new(),
         );
         replicate_range = part.replicate_range();
+        let mut checksums = BTreeMap::new();
+        for file in files.iter().filter(|f| *f != SHARD_MANIFEST) {
+            let sum = shard::file_checksum(&dir.join(file)).map_err(JobError::io(format!("reading back {file}")))?;
+            checksums.insert(file.clone(), sum);
+        }
         let manifest = ShardManifest {
             format: shard::FORMAT.to_string(),
             format_version: shard::FORMAT_VERSION,
@@ -192,6 +201,7 @@ pub fn run_shard(
             per_replicate: options.per_replicate,
             charts: options.settings.charts,
             files: files.clone(),
+            checksums,
             run_manifest,
         };
         write_json(&dir.join(SHARD_MANIFEST), &manifest).map_err(JobError::io(format!("writing {SHARD_MANIFEST}")))?;
@@ -254,10 +264,20 @@ pub fn merge(options: &MergeOptions, job: Job) -> Result<RunOutcome, JobError> {
         }
     }
 
+    // The run's identity comes from the parts: each part.bin carries its seed, replicate
+    // count and scenario hash under its own checksum, and must agree with shard.json.
+    let sizes = (
+        scenario.horizon_quarters as usize * crate::metrics::MetricLayout::new(scenario).n_cells(),
+        scenario.horizon_quarters as usize
+            * scenario.n_hosts()
+            * scenario.n_patrons()
+            * crate::model::DecisionTerms::NAMES.len(),
+    );
+    let identity = shard::scenario_identity(&loaded.resolved_json());
     let mut parts = Vec::with_capacity(shards.len());
     for (folder, m) in &shards {
         job.check()?;
-        let part = shard::read_part(folder)?;
+        let part = shard::read_part(folder, sizes, m.checksums.get(PART_FILE))?;
         if part.blocks() != (m.work.first..m.work.end) || part.replicates() != m.replicates {
             return Err(unreadable(
                 folder,
@@ -265,10 +285,24 @@ pub fn merge(options: &MergeOptions, job: Job) -> Result<RunOutcome, JobError> {
             )
             .into());
         }
+        if part.seed() != m.seed || part.identity() != identity {
+            return Err(unreadable(
+                folder,
+                format!(
+                    "{PART_FILE} was computed with seed {} for scenario {:016x}, but {SHARD_MANIFEST} says seed {} and scenario {}",
+                    part.seed(),
+                    part.identity(),
+                    m.seed,
+                    m.scenario_hash
+                ),
+            )
+            .into());
+        }
         parts.push(part);
     }
     job.check()?;
     let merged = EnsemblePart::merge(parts).map_err(|e| MergeError::Mismatch(e.to_string()))?;
+    let (seed, replicates) = (merged.seed(), merged.replicates());
     let summary = merged
         .finish(scenario, options.settings.threads)
         .map_err(|e| MergeError::Mismatch(e.to_string()))?;
@@ -283,6 +317,8 @@ pub fn merge(options: &MergeOptions, job: Job) -> Result<RunOutcome, JobError> {
         .map_err(|e| job.output_error(e))?;
         let mut manifest = first.run_manifest.clone();
         manifest.header.command_line = options.settings.command_line.clone();
+        manifest.header.seed = seed;
+        manifest.header.replicates = replicates;
         manifest.files = files.clone();
         manifest
             .write(&dir.join("manifest.json"))
@@ -291,22 +327,57 @@ pub fn merge(options: &MergeOptions, job: Job) -> Result<RunOutcome, JobError> {
     })?;
     Ok(RunOutcome {
         written,
-        replicates: first.replicates,
-        seed: first.seed,
+        replicates,
+        seed,
         summary,
     })
 }
 
-/// Writes the shards' `replicates.csv` one after the other, with the header once.
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hash: crate::hash::Fnv1a,
+}
+
+impl<R: Read> Hashing<R> {
+    fn new(inner: R) -> Hashing<R> {
+        Hashing {
+            inner,
+            hash: crate::hash::Fnv1a::new(),
+        }
+    }
+
+    fn finish(self) -> u64 {
+        self.hash.finish()
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Writes the shards' `replicates.csv` one after the other, with the header once, each
+/// checked against the checksum its `shard.json` records.
 fn concatenate_replicates(shards: &[(PathBuf, ShardManifest)], path: &Path, job: Job) -> Result<(), JobError> {
     let mut out = BufWriter::new(fs::File::create(path).map_err(JobError::io("creating replicates.csv"))?);
-    for (i, (folder, _)) in shards.iter().enumerate() {
-        let source = folder.join("replicates.csv");
-        let file = fs::File::open(&source).map_err(|e| MergeError::Unreadable {
+    for (i, (folder, m)) in shards.iter().enumerate() {
+        let unreadable = |message: String| MergeError::Unreadable {
             folder: folder.clone(),
-            message: format!("cannot read replicates.csv: {e}"),
-        })?;
-        let mut reader = BufReader::with_capacity(1 << 20, file);
+            message,
+        };
+        let source = folder.join("replicates.csv");
+        let recorded = m
+            .checksums
+            .get("replicates.csv")
+            .ok_or_else(|| unreadable(format!("{SHARD_MANIFEST} records no checksum of replicates.csv")))?;
+        // Bounded only by being a regular file: the checksum says whether it is whole.
+        let file = input::open(&source, u64::MAX, "replicates")
+            .map_err(|e| unreadable(format!("cannot read replicates.csv: {}", e.message)))?;
+        let mut reader = BufReader::with_capacity(1 << 20, Hashing::new(file));
         let mut header = Vec::new();
         reader
             .read_until(b'\n', &mut header)
@@ -326,6 +397,12 @@ fn concatenate_replicates(shards: &[(PathBuf, ShardManifest)], path: &Path, job:
             }
             out.write_all(&chunk[..n])
                 .map_err(JobError::io("writing replicates.csv"))?;
+        }
+        if format!("{:016x}", reader.into_inner().finish()) != *recorded {
+            return Err(unreadable(format!(
+                "replicates.csv does not match the checksum {SHARD_MANIFEST} records: the file was changed, cut short or damaged"
+            ))
+            .into());
         }
     }
     out.flush().map_err(JobError::io("writing replicates.csv"))

@@ -169,11 +169,14 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
         }
     }
 
-    // The ranges' ends must make valid scenarios.
+    let replicates = options.settings.replicates_or(spec.replicates)?;
+    // The ranges' ends must make valid scenarios; the larger one's ensemble is counted.
+    let mut largest = options.settings.ensemble_bytes(&base.scenario, replicates);
     for (end, u) in [("minimum", 0.0), ("maximum", 1.0)] {
-        from.with(&overrides(&params, &vec![u; k]), || {
+        let at_end = from.with(&overrides(&params, &vec![u; k]), || {
             format!("the scenario with every sensitivity parameter at its {end} is not valid")
         })?;
+        largest = largest.max(options.settings.ensemble_bytes(&at_end.scenario, replicates));
     }
 
     let layout = MetricLayout::new(&base.scenario);
@@ -191,9 +194,34 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     };
     let outcomes = parse_outcomes(&specs, &layout, &dates)?;
 
+    // The designs' points, counted before they are drawn.
+    let k64 = k as u64;
+    let n_runs = (if method.morris() {
+        trajectories.saturating_mul(k64 + 1)
+    } else {
+        0
+    })
+    .saturating_add(if method.sobol() {
+        samples.saturating_mul(k64 + 2)
+    } else {
+        0
+    });
+    options
+        .settings
+        .budget()
+        .add("the largest ensemble", largest)
+        .add(
+            "the design points",
+            n_runs.saturating_mul(k64.saturating_mul(8).saturating_add(48)),
+        )
+        .add(
+            "the outcomes of every point",
+            n_runs.saturating_mul(outcomes.len() as u64).saturating_mul(8 + 8),
+        )
+        .check()?;
+
     // Designs, from generators seeded by the run seed.
     let seed = options.settings.seed.unwrap_or(base.scenario.seed);
-    let replicates = options.settings.replicates.unwrap_or(spec.replicates);
     let mut design_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6465_7369_676e); // "design"
     let morris_design: Vec<Trajectory> = if method.morris() {
         design_rng.set_stream(1);
@@ -225,17 +253,15 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
         }
     }
 
-    // Validate every point, then run them.
-    let scenarios = runs
-        .iter()
-        .enumerate()
-        .map(|(r, (_, unit))| {
-            from.with(&overrides(&params, unit), || {
-                format!("design point {} is not valid", r + 1)
-            })
+    // Validate every point, then run them (each resolved again when it runs, so that a
+    // large design does not hold every point's scenario at once).
+    let resolve = |r: usize| {
+        from.with(&overrides(&params, &runs[r].1), || {
+            format!("design point {} is not valid", r + 1)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    for (r, loaded) in scenarios.iter().enumerate() {
+    };
+    for r in 0..runs.len() {
+        let loaded = resolve(r)?;
         let other = MetricLayout::new(&loaded.scenario);
         if let Some(missing) = outcomes.iter().find(|o| !o.exists_in(&layout, &other)) {
             return Err(JobError::Usage(format!(
@@ -245,10 +271,12 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
             )));
         }
     }
-    job.progress.start(replicates * runs.len() as u64, "replicates");
+    job.progress
+        .start(replicates.saturating_mul(runs.len() as u64), "replicates");
     let mut y: Vec<Vec<f64>> = Vec::with_capacity(runs.len()); // y[run][outcome]
     let config = options.settings.ensemble(replicates, seed);
-    for (r, loaded) in scenarios.iter().enumerate() {
+    for r in 0..runs.len() {
+        let loaded = resolve(r)?;
         let summary = job.ensemble(&loaded.scenario, &config, None, || {
             format!("design point {} of {}", r + 1, runs.len())
         })?;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::chart::ChartError;
 use crate::ensemble::EnsembleError;
-use crate::output::read::ReadError;
+use crate::input::InputError;
 use crate::output::OutputError;
 use crate::scenario::ScenarioError;
 use crate::shard::{MergeError, ShardError};
@@ -180,11 +180,16 @@ impl From<OutputError> for JobError {
     }
 }
 
-impl From<ReadError> for JobError {
-    fn from(e: ReadError) -> JobError {
+impl From<InputError> for JobError {
+    fn from(e: InputError) -> JobError {
+        let path = e.path.clone();
         JobError::Input {
-            path: e.path,
-            message: e.message,
+            path,
+            message: match (e.line, e.column) {
+                (Some(line), Some(column)) => format!("line {line}, column {column}: {}", e.message),
+                (Some(line), None) => format!("line {line}: {}", e.message),
+                _ => e.message,
+            },
         }
     }
 }

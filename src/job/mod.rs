@@ -75,10 +75,7 @@ impl Settings {
     /// the scenario's `[run]`. An empty or oversized ensemble is refused here, before any
     /// work or any file.
     pub fn run_config(&self, scenario: &Scenario) -> Result<EnsembleConfig, JobError> {
-        let replicates = self.replicates.unwrap_or(scenario.replicates);
-        if replicates == 0 {
-            return Err(JobError::Usage("an ensemble needs at least one replicate".to_string()));
-        }
+        let replicates = self.replicates_or(scenario.replicates)?;
         let config = self.ensemble(replicates, self.seed.unwrap_or(scenario.seed));
         let needed = ensemble::memory_needed(scenario, replicates);
         if needed > config.max_memory_bytes {
@@ -91,6 +88,33 @@ impl Settings {
             .into());
         }
         Ok(config)
+    }
+
+    /// The replicates a command runs: `--replicates`, else `default`; more than an
+    /// ensemble can hold is a bad argument (exit 2).
+    pub fn replicates_or(&self, default: u64) -> Result<u64, JobError> {
+        let replicates = self.replicates.unwrap_or(default);
+        if replicates == 0 || replicates > ensemble::MAX_REPLICATES {
+            return Err(JobError::Usage(format!(
+                "--replicates {replicates}: an ensemble has 1 to {} replicates",
+                ensemble::MAX_REPLICATES
+            )));
+        }
+        Ok(replicates)
+    }
+
+    /// The memory a command may hold, to be counted in a [`Budget`].
+    pub fn budget(&self) -> Budget {
+        Budget::new(self.max_memory_bytes)
+    }
+
+    /// The bytes an ensemble of `replicates` of `scenario` holds on these settings'
+    /// threads.
+    pub fn ensemble_bytes(&self, scenario: &Scenario, replicates: u64) -> u64 {
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        ensemble::memory_estimate(scenario, replicates, threads)
     }
 
     /// An ensemble of `replicates` with `seed` on these settings' threads and memory limit.
@@ -123,6 +147,55 @@ pub fn folder_name(prefix: &str, names: &[&str]) -> String {
             }
         })
         .collect()
+}
+
+/// What a command will hold in memory, counted before it starts: each item its bytes.
+/// Over the limit (`--max-memory-mb`), the command is refused with exit 5 before any work.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    limit: u64,
+    items: Vec<(String, u64)>,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Budget {
+        Budget {
+            limit,
+            items: Vec::new(),
+        }
+    }
+
+    /// Counts `bytes` for `what`.
+    pub fn add(&mut self, what: impl Into<String>, bytes: u64) -> &mut Budget {
+        self.items.push((what.into(), bytes));
+        self
+    }
+
+    /// The bytes counted so far.
+    pub fn total(&self) -> u64 {
+        self.items.iter().fold(0u64, |sum, (_, b)| sum.saturating_add(*b))
+    }
+
+    /// An error if the items do not fit the limit, naming the largest.
+    pub fn check(&self) -> Result<(), JobError> {
+        let total = self.total();
+        if total <= self.limit {
+            return Ok(());
+        }
+        let mut items: Vec<&(String, u64)> = self.items.iter().filter(|(_, b)| *b > 0).collect();
+        items.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let what = items
+            .iter()
+            .take(3)
+            .map(|(what, bytes)| format!("{what} ({} MB)", bytes / 1_000_000))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(JobError::TooLarge {
+            what,
+            needed_mb: total / 1_000_000,
+            limit_mb: self.limit / 1_000_000,
+        })
+    }
 }
 
 /// Receives progress: the total once known, then one tick per finished unit (replicate).

@@ -338,43 +338,16 @@ fn clean_path(path: &Path) -> PathBuf {
 }
 
 fn read_text(path: &Path) -> Result<String, ScenarioError> {
-    let fail = |message: String| ScenarioError::whole_file(path, message);
-    let metadata = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    if metadata.is_dir() {
-        return Err(fail("is a directory, not a scenario file".to_string()));
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(fail(format!(
-            "is {:.1} MiB; scenario files are limited to {} MiB",
-            metadata.len() as f64 / (1024.0 * 1024.0),
-            MAX_FILE_BYTES / (1024 * 1024)
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    if bytes.contains(&0) {
-        return Err(fail(
-            "contains NUL bytes: it looks like a binary file, not TOML text".to_string(),
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let text = String::from_utf8_lossy(&e.into_bytes()[..offset]).into_owned();
-        let file = source::SourceFile {
-            path: path.to_path_buf(),
-            text,
-        };
-        let (line, column) = file.line_col(offset);
-        ScenarioError {
-            problems: vec![Problem {
-                location: Location {
-                    path: path.to_path_buf(),
-                    line: Some(line),
-                    column: Some(column),
-                },
-                key: String::new(),
-                message: format!("is not valid UTF-8 (bad byte at offset {offset}); save the file as UTF-8"),
-            }],
-        }
+    crate::input::read_text(path, MAX_FILE_BYTES, "scenario").map_err(|e| ScenarioError {
+        problems: vec![Problem {
+            location: Location {
+                path: e.path,
+                line: e.line,
+                column: e.column,
+            },
+            key: String::new(),
+            message: e.message,
+        }],
     })
 }
 

@@ -79,7 +79,7 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
     // One seed and replicate count for every scenario the command runs: the command
     // line's, else the first input's, so replicate i shares its random stream everywhere.
     let seed = options.settings.seed.unwrap_or(inputs[0].seed);
-    let replicates = options.settings.replicates.unwrap_or(inputs[0].replicates);
+    let replicates = options.settings.replicates_or(inputs[0].replicates)?;
     for input in inputs.iter_mut().filter(|i| i.kind == InputKind::Scenario) {
         input.seed = seed;
         input.replicates = replicates;
@@ -201,6 +201,38 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
             }
         }
     }
+
+    // What the comparison will hold, counted before anything runs or is read.
+    let mut budget = options.settings.budget();
+    let mut ensemble = 0u64;
+    for input in &inputs {
+        let values = (input.replicates)
+            .saturating_mul(keys.len() as u64)
+            .saturating_mul(horizons.len() as u64);
+        budget.add(
+            format!("the statistics of {}", input.label),
+            (keys.len() as u64)
+                .saturating_mul(input.n_steps as u64)
+                .saturating_mul(48),
+        );
+        match (&input.loaded, &input.folder) {
+            (Some(loaded), _) => {
+                budget.add(
+                    format!("the replicate values of {}", input.label),
+                    values.saturating_mul(8),
+                );
+                ensemble = ensemble.max(options.settings.ensemble_bytes(&loaded.scenario, input.replicates));
+            }
+            (None, Some(folder)) if folder.has_replicates() => {
+                budget.add(
+                    format!("the replicate values read from {}", input.path.display()),
+                    folder.replicate_values(keys.len(), horizons.len()),
+                );
+            }
+            _ => {}
+        }
+    }
+    budget.add("one ensemble", ensemble).check()?;
 
     // Data: run the scenarios, read the folders.
     let total: u64 = inputs
