@@ -108,11 +108,11 @@ pub fn open(path: &Path, limit: u64, what: &str) -> Result<Bounded<fs::File>, In
     let fail = |message: String| InputError::new(path, message);
     let meta = fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
     if meta.is_dir() {
-        return Err(fail(format!("is a directory, not a {what} file")));
+        return Err(fail("is a directory, not a file".to_string()));
     }
     if !meta.is_file() {
         return Err(fail(format!(
-            "is not a regular file (a device, pipe or socket): a {what} file must be a file"
+            "is not a regular file (a device, pipe or socket); {what} input must be a file"
         )));
     }
     let file = fs::File::open(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
@@ -211,7 +211,12 @@ pub fn read_table(path: &Path, limit: u64, max_rows: usize, what: &str) -> Resul
     let mut records = reader.records();
     let header: Vec<String> = match records.next() {
         Some(record) => record.map_err(csv_error)?.iter().map(str::to_string).collect(),
-        None => return Err(InputError::new(path, format!("is empty: a {what} file needs a header"))),
+        None => {
+            return Err(InputError::new(
+                path,
+                format!("is empty: {what} files start with a header row"),
+            ))
+        }
     };
     for (i, name) in header.iter().enumerate() {
         if name.is_empty() {
@@ -287,7 +292,10 @@ impl Table {
             .parse()
             .map_err(|_| self.error(row, column, format!("{what} {text:?} is not a number")))?;
         let (lo, hi) = range;
-        if !value.is_finite() || (value != 0.0 && !(lo..=hi).contains(&value.abs())) {
+        if !value.is_finite() {
+            return Err(self.error(row, column, format!("{what} {text} is not a finite number")));
+        }
+        if value != 0.0 && !(lo..=hi).contains(&value.abs()) {
             return Err(self.error(
                 row,
                 column,

@@ -60,7 +60,7 @@ impl RunFolder {
                 format!("replicates {replicates} is not a run's: 1 to {MAX_REPLICATES}"),
             ));
         }
-        if !path.join("summary.csv").is_file() {
+        if !path.join("summary.csv").exists() {
             return Err(InputError::new(path, "has no summary.csv"));
         }
         let start: Quarter = manifest
