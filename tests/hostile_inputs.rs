@@ -90,7 +90,7 @@ fn every_corpus_case_is_refused_with_its_error_and_writes_nothing() {
                 failures.push(format!("{}: expected {want:?} in:\n{err}", case.name));
             }
         }
-        if out.exists() || entries(work.path()).len() != 0 {
+        if out.exists() || !entries(work.path()).is_empty() {
             failures.push(format!("{}: wrote {:?}", case.name, entries(work.path())));
         }
     }
