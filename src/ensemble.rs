@@ -150,8 +150,8 @@ pub enum EnsembleError {
     #[error("interrupted after {completed} of {requested} replicates")]
     Cancelled { completed: u64, requested: u64 },
     #[error(
-        "{replicates} replicates of {steps} steps would hold {needed_mb} MB of statistics, over the limit of {limit_mb} MB; \
-         run fewer replicates or raise the limit with --max-memory-mb"
+        "{replicates} replicates of {steps} steps would hold {needed_mb} MB (statistics, and the agents of each \
+         worker's replicate), over the limit of {limit_mb} MB; run fewer replicates or raise the limit with --max-memory-mb"
     )]
     TooLarge {
         replicates: u64,
@@ -240,10 +240,23 @@ pub fn memory_needed(scenario: &Scenario, replicates: u64) -> u64 {
     memory_estimate(scenario, replicates, worker_threads(None))
 }
 
+/// Bytes one replicate's simulation holds: its deposits and firms (the agents that can
+/// number millions) and the host-and-patron state.
+pub fn simulation_bytes(scenario: &Scenario) -> u64 {
+    // Per deposit: host, commodity, capacity, stage, owners, timer, and its place in the
+    // per-host queues; per firm: home, kind, appetite, capital, project and order.
+    const DEPOSIT_BYTES: u64 = 64;
+    const FIRM_BYTES: u64 = 48;
+    let pairs = (scenario.n_hosts() * scenario.n_patrons()) as u64;
+    u64::from(scenario.minerals.n_deposits) * DEPOSIT_BYTES
+        + u64::from(scenario.minerals.n_firms) * FIRM_BYTES
+        + pairs * 40 * 8
+}
+
 /// Bytes an ensemble of `replicates` holds while it runs on `threads` threads: the
 /// statistics (every value up to [`EXACT_QUANTILES_MAX_REPLICATES`] replicates; beyond,
-/// a fixed-size accumulator per cell, whatever the replicate count) plus the blocks of
-/// records in flight.
+/// a fixed-size accumulator per cell, whatever the replicate count), the blocks of
+/// records in flight, and each worker's simulation ([`simulation_bytes`]).
 pub fn memory_estimate(scenario: &Scenario, replicates: u64, threads: usize) -> u64 {
     let layout = MetricLayout::new(scenario);
     let n_series = scenario.horizon_quarters as u64 * layout.n_cells() as u64;
@@ -263,7 +276,11 @@ pub fn memory_estimate(scenario: &Scenario, replicates: u64, threads: usize) -> 
             n_series * std::mem::size_of::<StreamingStats>() as u64 + PILOT_BLOCKS * BLOCK_REPLICATES * record
         }
     };
-    statistics.saturating_add(in_flight).saturating_add(decisions)
+    let simulations = threads.saturating_mul(simulation_bytes(scenario));
+    statistics
+        .saturating_add(in_flight)
+        .saturating_add(decisions)
+        .saturating_add(simulations)
 }
 
 /// Runs the ensemble. `progress` is called once per finished replicate (from any

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod ensemble;
 pub mod format;
 pub mod hash;
+pub mod input;
 pub mod job;
 pub mod manifest;
 pub mod metrics;

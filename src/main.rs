@@ -324,13 +324,8 @@ struct CalibrateArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let cancel = Arc::new(Cancel::new());
-    {
-        let cancel = Arc::clone(&cancel);
-        // If the handler cannot be installed, Ctrl-C still ends the process; a staging
-        // folder may then be left behind, but no output is half-written.
-        let _ = ctrlc::set_handler(move || cancel.cancel(2));
-    }
+    let cancel = Cancel::new();
+    handle_signals(&cancel);
     let started = Instant::now();
     let quiet = match &cli.command {
         None => false,
@@ -361,6 +356,25 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
+    }
+}
+
+// ---------------------------------------------------------------- signals
+
+/// SIGINT (Ctrl-C) and SIGTERM (what Slurm, Kubernetes and `kill` send) are handled alike
+/// by every command: the first asks the job to stop (it removes its staging folder and
+/// exits with 128 + the signal, 130 or 143); a second ends the process at once, with the
+/// same code (a staging folder it leaves is removed by the next command that writes
+/// there). If the handlers cannot be installed, a signal ends the process the same way.
+fn handle_signals(cancel: &Cancel) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let (flag, which) = cancel.handles();
+    for signal in [SIGINT, SIGTERM] {
+        // Handlers run in the order they are registered: a second signal finds the flag
+        // already set and exits; the first records which signal, then sets the flag.
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 128 + signal, Arc::clone(&flag));
+        let _ = signal_hook::flag::register_usize(signal, Arc::clone(&which), signal as usize);
+        let _ = signal_hook::flag::register(signal, Arc::clone(&flag));
     }
 }
 
@@ -415,9 +429,12 @@ impl Said {
                 earlier.seed
             ),
             Replaced::Other => eprintln!(
-                "note: {} held a folder without a greatgame manifest; it was replaced",
+                "note: {} held the output of an earlier version of greatgame; it was replaced",
                 written.dir.display()
             ),
+        }
+        for note in &written.notes {
+            eprintln!("note: {note}");
         }
         if let Some(aside) = &written.left_aside {
             eprintln!(

@@ -23,13 +23,16 @@
 //! [`SHARD_COUNT_VAR`], which the Job spec must set to its `completions`: Kubernetes does
 //! not expose the completion count to the pod).
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::ensemble::{self, EnsemblePart, StatisticsMethod, BLOCK_REPLICATES};
+use crate::input;
 use crate::output::RunManifest;
 
 /// The environment variable that gives the shard count in a Kubernetes indexed Job.
@@ -41,8 +44,11 @@ pub const SHARD_MANIFEST: &str = "shard.json";
 pub const PART_FILE: &str = "part.bin";
 /// The `format` field of every shard manifest.
 pub const FORMAT: &str = "greatgame shard";
-/// Version of the shard folder format; merges need every shard at this version.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the shard folder format; merges need every shard at this version (2: with
+/// the files' checksums, and `part.bin` carrying the run's seed and scenario hash).
+pub const FORMAT_VERSION: u32 = 2;
+/// Largest `shard.json` read (it holds the resolved scenario).
+pub const MAX_SHARD_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 
 /// One of `count` slices of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,6 +220,9 @@ pub struct ShardManifest {
     pub charts: bool,
     /// Files of this shard folder.
     pub files: Vec<String>,
+    /// FNV-1a (64 bits, hexadecimal) of every file but this one: a merge checks each file
+    /// it reads or copies.
+    pub checksums: BTreeMap<String, String>,
     /// The manifest of the whole run, as `greatgame run` would write it (its
     /// `command_line` is this shard's, its `files` are filled in by the merge).
     pub run_manifest: RunManifest,
@@ -221,8 +230,28 @@ pub struct ShardManifest {
 
 /// The hash recorded as `scenario_hash`: FNV-1a of the resolved scenario's JSON text.
 pub fn scenario_hash(resolved: &serde_json::Value) -> String {
+    format!("{:016x}", scenario_identity(resolved))
+}
+
+/// [`scenario_hash`] as a number: the identity `part.bin` carries.
+pub fn scenario_identity(resolved: &serde_json::Value) -> u64 {
     let text = serde_json::to_string(resolved).unwrap_or_default();
-    format!("{:016x}", crate::hash::fnv1a(text.as_bytes()))
+    crate::hash::fnv1a(text.as_bytes())
+}
+
+/// The checksum of a whole file, as `shard.json` records it.
+pub fn file_checksum(path: &Path) -> std::io::Result<String> {
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut hash = crate::hash::Fnv1a::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+    }
+    Ok(format!("{:016x}", hash.finish()))
 }
 
 /// The blocks of an ensemble of `replicates` that `shard` covers, or why it cannot.
@@ -274,13 +303,15 @@ pub fn read_manifest(folder: &Path) -> Result<ShardManifest, MergeError> {
         message,
     };
     let path = folder.join(SHARD_MANIFEST);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        if folder.join("summary.csv").is_file() {
+    if !path.exists() {
+        return Err(if folder.join("summary.csv").is_file() {
             unreadable("holds a finished run, not a shard (no shard.json)".to_string())
         } else {
-            unreadable(format!("not a shard folder: cannot read {SHARD_MANIFEST}: {e}"))
-        }
-    })?;
+            unreadable(format!("not a shard folder: it has no {SHARD_MANIFEST}"))
+        });
+    }
+    let text = input::read_text(&path, MAX_SHARD_MANIFEST_BYTES, "shard manifest")
+        .map_err(|e| unreadable(format!("not a shard folder: {e}")))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| unreadable(format!("{SHARD_MANIFEST} is not JSON: {e}")))?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
@@ -298,32 +329,59 @@ pub fn read_manifest(folder: &Path) -> Result<ShardManifest, MergeError> {
     serde_json::from_value(value).map_err(|e| unreadable(format!("{SHARD_MANIFEST}: {e}")))
 }
 
-/// Reads `folder/part.bin`, checking its checksum before anything else.
-pub fn read_part(folder: &Path) -> Result<EnsemblePart, MergeError> {
+/// Reads `folder/part.bin`, which must hold `sizes` (series and decision sums, from the
+/// scenario) and match `checksum` (from `shard.json`): the whole file is checked before
+/// anything is read from it.
+pub fn read_part(folder: &Path, sizes: (usize, usize), checksum: Option<&String>) -> Result<EnsemblePart, MergeError> {
     let unreadable = |message: String| MergeError::Unreadable {
         folder: folder.to_path_buf(),
         message,
     };
     let path = folder.join(PART_FILE);
+    // A series takes at most a few KiB (streaming accumulators) or 8 bytes a replicate
+    // of at most 1,000 (exact); a decision sum at most a few hundred bytes.
+    let bound = (sizes.0 as u64)
+        .saturating_mul(8 * 1024)
+        .saturating_add((sizes.1 as u64).saturating_mul(1024))
+        .saturating_add(1 << 20);
     let open = || {
-        std::fs::File::open(&path)
+        input::open(&path, bound, "part")
             .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
-            .map_err(|e| unreadable(format!("cannot read {PART_FILE}: {e}")))
+            .map_err(|e| unreadable(format!("cannot read {PART_FILE}: {}", e.message)))
     };
-    verify_checksum(open()?).map_err(|message| unreadable(format!("{PART_FILE}: {message}")))?;
-    EnsemblePart::read_from(&mut open()?).map_err(|e| unreadable(format!("{PART_FILE}: {e}")))
+    let whole = verify_checksum(open()?).map_err(|message| unreadable(format!("{PART_FILE}: {message}")))?;
+    match checksum {
+        Some(recorded) if *recorded == format!("{whole:016x}") => {}
+        Some(_) => {
+            return Err(unreadable(format!(
+                "{PART_FILE} does not match the checksum {SHARD_MANIFEST} records: the file was changed or replaced"
+            )))
+        }
+        None => {
+            return Err(unreadable(format!(
+                "{SHARD_MANIFEST} records no checksum of {PART_FILE}"
+            )))
+        }
+    }
+    EnsemblePart::read_from(&mut open()?, sizes).map_err(|e| unreadable(format!("{PART_FILE}: {e}")))
 }
 
-/// Checks that the last 8 bytes of a part are the FNV-1a hash of the bytes before them.
-fn verify_checksum(mut reader: impl std::io::Read) -> Result<(), String> {
+/// Checks that the last 8 bytes of a part are the FNV-1a hash of the bytes before them;
+/// returns the hash of the whole file.
+fn verify_checksum(mut reader: impl Read) -> Result<u64, String> {
     let mut hash = crate::hash::Fnv1a::new();
+    let mut whole = crate::hash::Fnv1a::new();
     let mut tail: Vec<u8> = Vec::with_capacity(8);
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = reader.read(&mut buf).map_err(|e| e.to_string())?;
+        let n = reader.read(&mut buf).map_err(|e| match input::too_large(&e) {
+            Some(limit) => format!("{limit}: more than a part of this run holds"),
+            None => e.to_string(),
+        })?;
         if n == 0 {
             break;
         }
+        whole.update(&buf[..n]);
         // Everything but the last 8 bytes seen so far goes into the hash.
         tail.extend_from_slice(&buf[..n]);
         if tail.len() > 8 {
@@ -334,7 +392,7 @@ fn verify_checksum(mut reader: impl std::io::Read) -> Result<(), String> {
     }
     let stored = <[u8; 8]>::try_from(tail.as_slice()).map_err(|_| "file too short".to_string())?;
     if u64::from_le_bytes(stored) == hash.finish() {
-        Ok(())
+        Ok(whole.finish())
     } else {
         Err("checksum mismatch: the file was changed or damaged".to_string())
     }

@@ -309,7 +309,7 @@ fn compare_output_is_the_same_on_any_thread_count() {
                 "--metrics",
                 "trade_share",
                 // Charts are drawn from the same statistics; their determinism is tested
-                // in output::charts.
+                // in output::figures.
                 "--no-charts",
             ],
         );

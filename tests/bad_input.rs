@@ -76,7 +76,7 @@ fn empty_and_blank_files_are_rejected() {
 #[test]
 fn binary_file_is_rejected() {
     let message = load_bytes("binary.toml", &[0x7f, b'E', b'L', b'F', 0, 1, 2, 3, 0, 0]);
-    assert!(message.contains("binary.toml: contains NUL bytes"), "{message}");
+    assert!(message.contains("binary.toml:1:5: contains NUL bytes"), "{message}");
 }
 
 #[test]

@@ -15,6 +15,7 @@ use std::io;
 use std::path::Path;
 
 use crate::ensemble::{EnsembleConfig, ReplicateObserver, ReplicateRecord};
+use crate::input::{self, InputError};
 use crate::job::{Job, JobError};
 use crate::metrics::{MetricId, MetricLayout, RouteMetric};
 use crate::model::Scenario;
@@ -216,46 +217,48 @@ pub fn match_observation(obs: &Observation, scenario: &Scenario, layout: &Metric
     })
 }
 
-/// Reads an observations file; errors name the file and line.
+/// Largest observations file read.
+pub const MAX_OBSERVED_BYTES: u64 = 64 * 1024 * 1024;
+/// Most rows of an observations file.
+pub const MAX_OBSERVATIONS: usize = 1_000_000;
+/// Magnitudes an observed value may have (or 0): ratios and logarithms of them stay finite.
+pub const OBSERVED_RANGE: (f64, f64) = (1e-9, 1e9);
+
+/// Reads an observations file; errors name the file, line and column. Values are finite
+/// and in [`OBSERVED_RANGE`], years whole and within the quarters a scenario can have,
+/// and no observation is given twice (same year, host, partner, metric and basis).
 pub fn read_observed(path: &Path) -> Result<Vec<Observation>, JobError> {
-    let bad = |message: String| JobError::input(path, message);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .map_err(|e| bad(format!("cannot read: {e}")))?;
-    let headers = reader.headers().map_err(|e| bad(format!("line 1: {e}")))?.clone();
+    Ok(read_observations(path)?)
+}
+
+fn read_observations(path: &Path) -> Result<Vec<Observation>, InputError> {
+    let table = input::read_table(path, MAX_OBSERVED_BYTES, MAX_OBSERVATIONS, "observations")?;
+    let expected = OBSERVED_COLUMNS.join(",");
     let mut columns = [0usize; 9];
     for (i, name) in OBSERVED_COLUMNS.iter().enumerate() {
-        columns[i] = headers.iter().position(|h| h.trim() == *name).ok_or_else(|| {
-            bad(format!(
-                "line 1: no column \"{name}\" (expected {})",
-                OBSERVED_COLUMNS.join(",")
-            ))
-        })?;
+        columns[i] = table.column(name, &expected)?;
     }
-    let mut observations = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(i + 2, |p| p.line() as usize);
-            bad(format!("line {line}: {e}"))
-        })?;
-        let line = record.position().map_or(i + 2, |p| p.line() as usize);
-        let field = |k: usize| record.get(columns[k]).unwrap_or("").trim().to_string();
-        let year: i32 = field(0)
-            .parse()
-            .map_err(|_| bad(format!("line {line}: year \"{}\" is not a whole number", field(0))))?;
-        let value: f64 = field(4)
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| bad(format!("line {line}: value \"{}\" is not a number", field(4))))?;
+    let mut observations: Vec<Observation> = Vec::with_capacity(table.rows.len());
+    let mut seen: BTreeMap<(i32, String, String, String, String), usize> = BTreeMap::new();
+    for row in &table.rows {
+        let field = |k: usize| row.fields[columns[k]].clone();
+        let year = table.whole(row, columns[0], "year", 1900, 2200)? as i32;
+        let value = table.number(row, columns[4], "value", OBSERVED_RANGE)?;
         for (k, what) in [(1, "host"), (2, "partner"), (3, "metric")] {
             if field(k).is_empty() {
-                return Err(bad(format!("line {line}: {what} is empty")));
+                return Err(table.error(row, columns[k], format!("{what} is empty")));
             }
         }
+        let key = (year, field(1), field(2), field(3), field(6));
+        if let Some(first) = seen.insert(key, row.line) {
+            return Err(table.error(
+                row,
+                columns[4],
+                format!("the same observation (year, host, partner, metric and basis) as line {first}: give each once"),
+            ));
+        }
         observations.push(Observation {
-            line,
+            line: row.line,
             year,
             host: field(1),
             partner: field(2),
@@ -376,6 +379,10 @@ impl Plan {
                 }
             }
             match result {
+                Ok(_) if obs.value <= 0.0 => skipped.push((
+                    obs.clone(),
+                    SkipReason("the value is not positive: errors are measured as ratios (logs)".to_string()),
+                )),
                 Ok(m) => matched.push((obs.clone(), m)),
                 Err(reason) => skipped.push((obs.clone(), reason)),
             }

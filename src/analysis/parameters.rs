@@ -14,6 +14,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::input::{self, InputError};
 use crate::job::JobError;
 use crate::scenario::file::SensitivityParameterFile;
 use crate::scenario::overrides::{parse_key, parse_value, Override, ScenarioTree};
@@ -22,6 +23,8 @@ use crate::scenario::{LoadedScenario, Problem, ScenarioError};
 
 /// Most points a sweep or design holds.
 pub const MAX_POINTS: usize = 100_000;
+/// Largest design or parameter-sets file read.
+pub const MAX_DESIGN_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A scenario read once for an analysis that lays many sets of overrides over it: the
 /// merged tree, and the scenario resolved without overrides.
@@ -299,38 +302,40 @@ fn combine_values(parameters: &[(String, Vec<toml::Value>)], zip: bool) -> Resul
 
 /// Reads a design: a CSV header of key paths, then one row of values per point.
 pub fn read_design(path: &Path) -> Result<(Vec<String>, Vec<Vec<toml::Value>>), JobError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| JobError::input(path, format!("cannot be read: {e}")))?;
-    let keys: Vec<String> = reader
-        .headers()
-        .map_err(|e| JobError::input(path, e.to_string()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    for key in &keys {
-        parse_key(key).map_err(|e| JobError::input(path, format!("line 1: {e}")))?;
-    }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| JobError::input(path, e.to_string()))?;
-        let line = record.position().map_or(0, |p| p.line());
-        if record.iter().any(str::is_empty) {
-            return Err(JobError::input(
+    let table = input::read_table(path, MAX_DESIGN_BYTES, MAX_POINTS, "design")?;
+    let mut parsed: Vec<Vec<String>> = Vec::with_capacity(table.header.len());
+    for (c, key) in table.header.iter().enumerate() {
+        let segments = parse_key(key).map_err(|e| InputError::at(path, 1, Some(c + 1), e.to_string()))?;
+        if let Some(first) = parsed.iter().position(|p| *p == segments) {
+            return Err(InputError::at(
                 path,
-                format!("line {line}: every column needs a value"),
-            ));
+                1,
+                Some(c + 1),
+                format!(
+                    "{key} is the key of column {} again: give each parameter once",
+                    first + 1
+                ),
+            )
+            .into());
         }
-        rows.push(record.iter().map(parse_value).collect());
-        if rows.len() > MAX_POINTS {
-            return Err(JobError::input(path, format!("more than {MAX_POINTS} points")));
+        parsed.push(segments);
+    }
+    let mut rows = Vec::with_capacity(table.rows.len());
+    for row in &table.rows {
+        if let Some(c) = row.fields.iter().position(String::is_empty) {
+            return Err(table.error(row, c, "every column needs a value").into());
         }
+        rows.push(row.fields.iter().map(|v| parse_value(v)).collect());
     }
     if rows.is_empty() {
         return Err(JobError::input(path, "has a header but no points"));
     }
-    Ok((keys, rows))
+    Ok((table.header, rows))
+}
+
+/// Whether two key paths name the same place (`"model".x` is `model.x`).
+pub fn same_key(a: &str, b: &str) -> bool {
+    matches!((parse_key(a), parse_key(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 /// One calibrated parameter set: a value for each of its keys.
@@ -462,5 +467,9 @@ mod tests {
         assert!(read_design(&path).is_err());
         fs::write(&path, "a,b\n1,\n").unwrap();
         assert!(read_design(&path).unwrap_err().to_string().contains("line 2"));
+        // `"a".b`, quoted for CSV: the same key path as `a.b`.
+        fs::write(&path, "a.b,\"\"\"a\"\".b\"\n1,2\n").unwrap();
+        let err = read_design(&path).unwrap_err().to_string();
+        assert!(err.contains("column 1 again"), "{err}");
     }
 }

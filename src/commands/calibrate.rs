@@ -29,7 +29,7 @@ use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_num
 use crate::analysis::skill::{log_error, series_loss};
 use crate::ensemble::EnsembleConfig;
 use crate::format::short;
-use crate::job::staging::{ensure_replaceable, write_folder};
+use crate::job::staging::check_destination;
 use crate::job::{Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::scenario::source::KeyPath;
@@ -115,7 +115,7 @@ impl Evaluation {
 pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcome, JobError> {
     let Base { tree, loaded: base } = Base::read(&options.scenario)?;
     let destination = options.settings.own_folder("calibrate", &base.scenario.name)?;
-    ensure_replaceable(&destination, "calibrate")?;
+    check_destination(&destination)?;
     let spec = &base.resolved.calibration;
     let ranges: Vec<_> = spec.parameters.iter().map(|p| p.range()).collect();
     let params = parameters(&tree, "calibration", &ranges, &options.scenario)?;
@@ -142,7 +142,7 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
     let samples = options.samples.unwrap_or(spec.samples);
     let refine = options.refine.unwrap_or(spec.refine);
     let keep = options.keep.unwrap_or(spec.keep);
-    let replicates = options.settings.replicates.unwrap_or(spec.replicates);
+    let replicates = options.settings.replicates_or(spec.replicates)?;
     if !(1..=MAX_EVALUATIONS).contains(&samples) {
         return Err(bad(
             options.samples.is_some(),
@@ -242,7 +242,40 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
 
     let seed = options.settings.seed.unwrap_or(base.scenario.seed);
     let config = options.settings.ensemble(replicates, seed);
-    job.progress.start((1 + samples + refine) * replicates, "replicates");
+    // The global stage runs one ensemble on each worker at once, each holding every
+    // replicate's value of every compared quantity; every evaluation is kept.
+    let workers = options
+        .settings
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let evaluations = 1 + samples + refine;
+    let single = crate::ensemble::memory_estimate(&base.scenario, replicates, 1);
+    options
+        .settings
+        .budget()
+        .add(
+            "the ensembles run side by side",
+            single
+                .saturating_mul(workers as u64)
+                .max(options.settings.ensemble_bytes(&base.scenario, replicates)),
+        )
+        .add(
+            "the replicate values of the ensembles run side by side",
+            replicates
+                .saturating_mul(plan.targets.len() as u64)
+                .saturating_mul(8)
+                .saturating_mul(workers as u64),
+        )
+        .add(
+            "every evaluation",
+            evaluations.saturating_mul(
+                (k as u64)
+                    .saturating_mul(8)
+                    .saturating_add(64 * plan.matched.len() as u64 + 128),
+            ),
+        )
+        .check()?;
+    job.progress.start(evaluations.saturating_mul(replicates), "replicates");
     // Scores one set of values as evaluation `number` (1-based), its ensemble on
     // `config` (any thread count gives the same numbers).
     let score = |number: usize, stage: Stage, unit: Option<Vec<f64>>, config: &EnsembleConfig| {
@@ -284,10 +317,6 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         threads: Some(1),
         ..config.clone()
     };
-    let workers = options
-        .settings
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .build()
@@ -366,7 +395,7 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         prior: &prior,
         prior_weight,
     });
-    let written = write_folder(&destination, |dir| {
+    let written = job.write_folder(&destination, |dir| {
         write_evaluations(&dir.join("calibration.csv"), &params, &evaluations)
             .map_err(JobError::io("writing calibration.csv"))?;
         write_sets(&dir.join("parameter_sets.csv"), &params, &evaluations, &kept)

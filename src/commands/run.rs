@@ -4,13 +4,14 @@
 
 use std::path::PathBuf;
 
+use std::collections::BTreeMap;
 use std::fs;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::ops::Range;
 use std::path::Path;
 
 use crate::ensemble::{self, EnsemblePart, EnsembleSummary, BLOCK_REPLICATES};
-use crate::job::staging::write_folder;
+use crate::input;
 use crate::job::{Job, JobError, Settings, Written};
 use crate::manifest::write_json;
 use crate::model::Scenario;
@@ -61,7 +62,7 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
     let config = options.settings.run_config(scenario)?;
     job.progress.start(config.replicates, "replicates");
     let mut summary = None;
-    let written = write_folder(&options.destination(scenario), |dir| {
+    let written = job.write_folder(&options.destination(scenario), |dir| {
         let result = if options.per_replicate {
             let path = dir.join("replicates.csv");
             let mut writer =
@@ -72,7 +73,15 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
         } else {
             job.ensemble(scenario, &config, None, String::new)?
         };
-        let files = output::write_results(scenario, &result, dir, options.per_replicate, options.settings.charts)?;
+        let files = output::write_results(
+            scenario,
+            &result,
+            dir,
+            options.per_replicate,
+            options.settings.charts,
+            &|| job.stopped(),
+        )
+        .map_err(|e| job.output_error(e))?;
         let manifest = RunManifest::new(
             scenario,
             loaded.resolved_json(),
@@ -127,7 +136,7 @@ pub fn run_shard(
     job.progress.start(end - first, "replicates");
     let tick = || job.progress.tick();
     let mut replicate_range = 0..0;
-    let written = write_folder(&options.destination(scenario), |dir| {
+    let written = job.write_folder(&options.destination(scenario), |dir| {
         let mut files = vec![SHARD_MANIFEST.to_string(), PART_FILE.to_string()];
         let run = |observer: Option<&mut dyn ensemble::ReplicateObserver>| {
             ensemble::run_part(scenario, &config, blocks.clone(), &tick, job.cancel.flag(), observer)
@@ -144,6 +153,8 @@ pub fn run_shard(
         } else {
             run(None)?
         };
+        let identity = shard::scenario_identity(&loaded.resolved_json());
+        let part = part.with_identity(identity);
         let part_path = dir.join(PART_FILE);
         let write_part = || -> std::io::Result<()> {
             let mut writer = BufWriter::new(fs::File::create(&part_path)?);
@@ -162,6 +173,11 @@ pub fn run_shard(
             Vec::new(),
         );
         replicate_range = part.replicate_range();
+        let mut checksums = BTreeMap::new();
+        for file in files.iter().filter(|f| *f != SHARD_MANIFEST) {
+            let sum = shard::file_checksum(&dir.join(file)).map_err(JobError::io(format!("reading back {file}")))?;
+            checksums.insert(file.clone(), sum);
+        }
         let manifest = ShardManifest {
             format: shard::FORMAT.to_string(),
             format_version: shard::FORMAT_VERSION,
@@ -185,6 +201,7 @@ pub fn run_shard(
             per_replicate: options.per_replicate,
             charts: options.settings.charts,
             files: files.clone(),
+            checksums,
             run_manifest,
         };
         write_json(&dir.join(SHARD_MANIFEST), &manifest).map_err(JobError::io(format!("writing {SHARD_MANIFEST}")))?;
@@ -213,7 +230,7 @@ pub struct MergeOptions {
 /// Merges the shard folders and writes `out_root/<scenario name>/` exactly as a single
 /// run of the whole ensemble would have, except for the manifest's `command_line`, which
 /// is this merge's.
-pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> {
+pub fn merge(options: &MergeOptions, job: Job) -> Result<RunOutcome, JobError> {
     let mut shards = Vec::with_capacity(options.folders.len());
     for folder in &options.folders {
         shards.push((folder.clone(), shard::read_manifest(folder)?));
@@ -235,6 +252,8 @@ pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> 
         unreadable(&shards[0].0, format!("{SHARD_MANIFEST}: {}", problems.join("; ")))
     })?;
     let scenario = &loaded.scenario;
+    let destination = options.settings.out_root().join(&scenario.name);
+    crate::job::staging::check_destination(&destination)?;
     for (folder, m) in &shards {
         if shard::scenario_hash(&m.run_manifest.resolved_scenario) != m.scenario_hash {
             return Err(unreadable(
@@ -245,9 +264,20 @@ pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> 
         }
     }
 
+    // The run's identity comes from the parts: each part.bin carries its seed, replicate
+    // count and scenario hash under its own checksum, and must agree with shard.json.
+    let sizes = (
+        scenario.horizon_quarters as usize * crate::metrics::MetricLayout::new(scenario).n_cells(),
+        scenario.horizon_quarters as usize
+            * scenario.n_hosts()
+            * scenario.n_patrons()
+            * crate::model::DecisionTerms::NAMES.len(),
+    );
+    let identity = shard::scenario_identity(&loaded.resolved_json());
     let mut parts = Vec::with_capacity(shards.len());
     for (folder, m) in &shards {
-        let part = shard::read_part(folder)?;
+        job.check()?;
+        let part = shard::read_part(folder, sizes, m.checksums.get(PART_FILE))?;
         if part.blocks() != (m.work.first..m.work.end) || part.replicates() != m.replicates {
             return Err(unreadable(
                 folder,
@@ -255,21 +285,40 @@ pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> 
             )
             .into());
         }
+        if part.seed() != m.seed || part.identity() != identity {
+            return Err(unreadable(
+                folder,
+                format!(
+                    "{PART_FILE} was computed with seed {} for scenario {:016x}, but {SHARD_MANIFEST} says seed {} and scenario {}",
+                    part.seed(),
+                    part.identity(),
+                    m.seed,
+                    m.scenario_hash
+                ),
+            )
+            .into());
+        }
         parts.push(part);
     }
+    job.check()?;
     let merged = EnsemblePart::merge(parts).map_err(|e| MergeError::Mismatch(e.to_string()))?;
+    let (seed, replicates) = (merged.seed(), merged.replicates());
     let summary = merged
         .finish(scenario, options.settings.threads)
         .map_err(|e| MergeError::Mismatch(e.to_string()))?;
 
-    let destination = options.settings.out_root().join(&scenario.name);
-    let written = write_folder(&destination, |dir| {
+    let written = job.write_folder(&destination, |dir| {
         if first.per_replicate {
-            concatenate_replicates(&shards, &dir.join("replicates.csv"))?;
+            concatenate_replicates(&shards, &dir.join("replicates.csv"), job)?;
         }
-        let files = output::write_results(scenario, &summary, dir, first.per_replicate, first.charts)?;
+        let files = output::write_results(scenario, &summary, dir, first.per_replicate, first.charts, &|| {
+            job.stopped()
+        })
+        .map_err(|e| job.output_error(e))?;
         let mut manifest = first.run_manifest.clone();
         manifest.header.command_line = options.settings.command_line.clone();
+        manifest.header.seed = seed;
+        manifest.header.replicates = replicates;
         manifest.files = files.clone();
         manifest
             .write(&dir.join("manifest.json"))
@@ -278,22 +327,57 @@ pub fn merge(options: &MergeOptions, _job: Job) -> Result<RunOutcome, JobError> 
     })?;
     Ok(RunOutcome {
         written,
-        replicates: first.replicates,
-        seed: first.seed,
+        replicates,
+        seed,
         summary,
     })
 }
 
-/// Writes the shards' `replicates.csv` one after the other, with the header once.
-fn concatenate_replicates(shards: &[(PathBuf, ShardManifest)], path: &Path) -> Result<(), JobError> {
+/// A reader that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hash: crate::hash::Fnv1a,
+}
+
+impl<R: Read> Hashing<R> {
+    fn new(inner: R) -> Hashing<R> {
+        Hashing {
+            inner,
+            hash: crate::hash::Fnv1a::new(),
+        }
+    }
+
+    fn finish(self) -> u64 {
+        self.hash.finish()
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Writes the shards' `replicates.csv` one after the other, with the header once, each
+/// checked against the checksum its `shard.json` records.
+fn concatenate_replicates(shards: &[(PathBuf, ShardManifest)], path: &Path, job: Job) -> Result<(), JobError> {
     let mut out = BufWriter::new(fs::File::create(path).map_err(JobError::io("creating replicates.csv"))?);
-    for (i, (folder, _)) in shards.iter().enumerate() {
-        let source = folder.join("replicates.csv");
-        let file = fs::File::open(&source).map_err(|e| MergeError::Unreadable {
+    for (i, (folder, m)) in shards.iter().enumerate() {
+        let unreadable = |message: String| MergeError::Unreadable {
             folder: folder.clone(),
-            message: format!("cannot read replicates.csv: {e}"),
-        })?;
-        let mut reader = BufReader::with_capacity(1 << 20, file);
+            message,
+        };
+        let source = folder.join("replicates.csv");
+        let recorded = m
+            .checksums
+            .get("replicates.csv")
+            .ok_or_else(|| unreadable(format!("{SHARD_MANIFEST} records no checksum of replicates.csv")))?;
+        // Bounded only by being a regular file: the checksum says whether it is whole.
+        let file = input::open(&source, u64::MAX, "replicates")
+            .map_err(|e| unreadable(format!("cannot read replicates.csv: {}", e.message)))?;
+        let mut reader = BufReader::with_capacity(1 << 20, Hashing::new(file));
         let mut header = Vec::new();
         reader
             .read_until(b'\n', &mut header)
@@ -301,7 +385,25 @@ fn concatenate_replicates(shards: &[(PathBuf, ShardManifest)], path: &Path) -> R
         if i == 0 {
             out.write_all(&header).map_err(JobError::io("writing replicates.csv"))?;
         }
-        std::io::copy(&mut reader, &mut out).map_err(JobError::io("writing replicates.csv"))?;
+        // In chunks, so that an interruption is noticed while large files are copied.
+        let mut chunk = vec![0u8; 1 << 20];
+        loop {
+            job.check()?;
+            let n = reader
+                .read(&mut chunk)
+                .map_err(JobError::io(format!("reading {}", source.display())))?;
+            if n == 0 {
+                break;
+            }
+            out.write_all(&chunk[..n])
+                .map_err(JobError::io("writing replicates.csv"))?;
+        }
+        if format!("{:016x}", reader.into_inner().finish()) != *recorded {
+            return Err(unreadable(format!(
+                "replicates.csv does not match the checksum {SHARD_MANIFEST} records: the file was changed, cut short or damaged"
+            ))
+            .into());
+        }
     }
     out.flush().map_err(JobError::io("writing replicates.csv"))
 }

@@ -25,7 +25,7 @@ use crate::analysis::outcomes::{check_horizons, last_quarter, parse_outcomes, Ou
 use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_number, Base, Parameter};
 use crate::chart::{write_bars, Bar, BarFigure, BarPanel};
 use crate::format::{number, optional, short, slug};
-use crate::job::staging::write_folder;
+use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::metrics::{MetricId, MetricLayout};
@@ -112,6 +112,11 @@ fn problem(tree: &ScenarioTree, path: KeyPath, message: String) -> JobError {
 pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<SensitivityOutcome, JobError> {
     let from = Base::read(&options.scenario)?;
     let (tree, base) = (&from.tree, &from.loaded);
+    let destination = options
+        .settings
+        .out_root()
+        .join(folder_name("sensitivity", &[base.scenario.name.as_str()]));
+    check_destination(&destination)?;
     let spec = &base.resolved.sensitivity;
     let params = parameters(tree, "sensitivity", &spec.parameters, &options.scenario)?;
     let k = params.len();
@@ -164,11 +169,14 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
         }
     }
 
-    // The ranges' ends must make valid scenarios.
+    let replicates = options.settings.replicates_or(spec.replicates)?;
+    // The ranges' ends must make valid scenarios; the larger one's ensemble is counted.
+    let mut largest = options.settings.ensemble_bytes(&base.scenario, replicates);
     for (end, u) in [("minimum", 0.0), ("maximum", 1.0)] {
-        from.with(&overrides(&params, &vec![u; k]), || {
+        let at_end = from.with(&overrides(&params, &vec![u; k]), || {
             format!("the scenario with every sensitivity parameter at its {end} is not valid")
         })?;
+        largest = largest.max(options.settings.ensemble_bytes(&at_end.scenario, replicates));
     }
 
     let layout = MetricLayout::new(&base.scenario);
@@ -186,9 +194,34 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     };
     let outcomes = parse_outcomes(&specs, &layout, &dates)?;
 
+    // The designs' points, counted before they are drawn.
+    let k64 = k as u64;
+    let n_runs = (if method.morris() {
+        trajectories.saturating_mul(k64 + 1)
+    } else {
+        0
+    })
+    .saturating_add(if method.sobol() {
+        samples.saturating_mul(k64 + 2)
+    } else {
+        0
+    });
+    options
+        .settings
+        .budget()
+        .add("the largest ensemble", largest)
+        .add(
+            "the design points",
+            n_runs.saturating_mul(k64.saturating_mul(8).saturating_add(48)),
+        )
+        .add(
+            "the outcomes of every point",
+            n_runs.saturating_mul(outcomes.len() as u64).saturating_mul(8 + 8),
+        )
+        .check()?;
+
     // Designs, from generators seeded by the run seed.
     let seed = options.settings.seed.unwrap_or(base.scenario.seed);
-    let replicates = options.settings.replicates.unwrap_or(spec.replicates);
     let mut design_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6465_7369_676e); // "design"
     let morris_design: Vec<Trajectory> = if method.morris() {
         design_rng.set_stream(1);
@@ -220,17 +253,15 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
         }
     }
 
-    // Validate every point, then run them.
-    let scenarios = runs
-        .iter()
-        .enumerate()
-        .map(|(r, (_, unit))| {
-            from.with(&overrides(&params, unit), || {
-                format!("design point {} is not valid", r + 1)
-            })
+    // Validate every point, then run them (each resolved again when it runs, so that a
+    // large design does not hold every point's scenario at once).
+    let resolve = |r: usize| {
+        from.with(&overrides(&params, &runs[r].1), || {
+            format!("design point {} is not valid", r + 1)
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    for (r, loaded) in scenarios.iter().enumerate() {
+    };
+    for r in 0..runs.len() {
+        let loaded = resolve(r)?;
         let other = MetricLayout::new(&loaded.scenario);
         if let Some(missing) = outcomes.iter().find(|o| !o.exists_in(&layout, &other)) {
             return Err(JobError::Usage(format!(
@@ -240,10 +271,12 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
             )));
         }
     }
-    job.progress.start(replicates * runs.len() as u64, "replicates");
+    job.progress
+        .start(replicates.saturating_mul(runs.len() as u64), "replicates");
     let mut y: Vec<Vec<f64>> = Vec::with_capacity(runs.len()); // y[run][outcome]
     let config = options.settings.ensemble(replicates, seed);
-    for (r, loaded) in scenarios.iter().enumerate() {
+    for r in 0..runs.len() {
+        let loaded = resolve(r)?;
         let summary = job.ensemble(&loaded.scenario, &config, None, || {
             format!("design point {} of {}", r + 1, runs.len())
         })?;
@@ -298,11 +331,7 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     }
 
     let summary = text_summary(&params, &results);
-    let destination = options
-        .settings
-        .out_root()
-        .join(folder_name("sensitivity", &[base.scenario.name.as_str()]));
-    let written = write_folder(&destination, |dir| {
+    let written = job.write_folder(&destination, |dir| {
         let mut files = vec!["sensitivity.csv".to_string(), "points.csv".to_string()];
         write_indices(&dir.join("sensitivity.csv"), &params, &outcomes, &layout, &results)
             .map_err(JobError::io("writing sensitivity.csv"))?;

@@ -16,11 +16,12 @@ use serde_json::json;
 
 use crate::analysis::outcomes::{check_horizons, default_horizons, last_quarter, resolve_metrics, Outcome};
 use crate::analysis::parameters::{
-    combine, parse_set, range_by, range_steps, read_design, table_problem, Base, Combine, ValuesError, MAX_POINTS,
+    combine, parse_set, range_by, range_steps, read_design, same_key, table_problem, Base, Combine, ValuesError,
+    MAX_POINTS,
 };
 use crate::chart::{panel_figure, write_figure, Line, PanelSpec};
 use crate::format::{number, short, slug};
-use crate::job::staging::write_folder;
+use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::metrics::{MetricLayout, ALL_HOSTS};
@@ -90,6 +91,13 @@ fn points(options: &SweepOptions, tree: &ScenarioTree, file: &SweepFile) -> Resu
             .iter()
             .map(|s| parse_set(s))
             .collect::<Result<Vec<_>, _>>()?;
+        for (i, (key, _)) in parameters.iter().enumerate() {
+            if let Some((earlier, _)) = parameters[..i].iter().find(|(k, _)| same_key(k, key)) {
+                return Err(JobError::Usage(format!(
+                    "--set {key} is given twice (also as {earlier}): give each parameter once"
+                )));
+            }
+        }
         let mode = options.combine.unwrap_or(Combine::Grid);
         (parameters, options.design.clone(), mode)
     } else {
@@ -122,24 +130,30 @@ fn points(options: &SweepOptions, tree: &ScenarioTree, file: &SweepFile) -> Resu
         Some(path) => read_design(path)?,
         None => (Vec::new(), vec![Vec::new()]),
     };
+    // Counted before the points are built.
+    let n_points = grid.len().checked_mul(design_rows.len()).filter(|&n| n <= MAX_POINTS);
+    if n_points.is_none() {
+        return Err(JobError::Usage(format!(
+            "the sweep has more than {MAX_POINTS} points ({} combinations of the parameters times {} rows of the design)",
+            grid.len(),
+            design_rows.len()
+        )));
+    }
     for key in &design_keys {
-        if keys.contains(key) {
+        if keys.iter().any(|k| same_key(k, key)) {
             return Err(JobError::Usage(format!(
                 "{key} is both a swept parameter and a column of the design"
             )));
         }
     }
     keys.extend(design_keys);
-    let mut values = Vec::new();
+    let mut values = Vec::with_capacity(n_points.unwrap_or(0));
     for row in &design_rows {
         for point in &grid {
             let mut all = point.clone();
             all.extend(row.iter().cloned());
             values.push(all);
         }
-    }
-    if values.len() > MAX_POINTS {
-        return Err(JobError::Usage(format!("the sweep has more than {MAX_POINTS} points")));
     }
     if keys.is_empty() {
         return Err(JobError::Usage("the sweep varies no parameter".to_string()));
@@ -186,7 +200,10 @@ fn file_parameters(
                 ))
             }
         };
-        if out.iter().any(|(k, _): &(String, Vec<toml::Value>)| *k == p.key) {
+        if out
+            .iter()
+            .any(|(k, _): &(String, Vec<toml::Value>)| same_key(k, &p.key))
+        {
             return Err(fail("key", format!("{} is swept twice", p.key)));
         }
         out.push((p.key.clone(), values));
@@ -198,24 +215,32 @@ fn file_parameters(
 pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError> {
     let from = Base::read(&options.scenario)?;
     let base = &from.loaded;
+    let destination = options
+        .settings
+        .out_root()
+        .join(folder_name("sweep", &[base.scenario.name.as_str()]));
+    check_destination(&destination)?;
     let points = points(options, &from.tree, &base.resolved.sweep)?;
 
-    // Every point is checked before anything runs.
-    let scenarios: Vec<LoadedScenario> = (0..points.values.len())
-        .map(|p| {
-            from.with(&points.overrides(p), || {
-                format!("sweep point {} ({}) is not valid", p + 1, points.describe(p))
-            })
+    // Every point is checked before anything runs (and resolved again when it runs, so
+    // that a large sweep does not hold every point's scenario at once).
+    let resolve = |p: usize| -> Result<LoadedScenario, JobError> {
+        from.with(&points.overrides(p), || {
+            format!("sweep point {} ({}) is not valid", p + 1, points.describe(p))
         })
-        .collect::<Result<_, _>>()?;
+    };
+    let replicates = options.settings.replicates_or(base.scenario.replicates)?;
     let layout = MetricLayout::new(&base.scenario);
     let metrics = resolve_metrics(&options.metrics, &layout, &format!("scenario {}", base.scenario.name))?;
     let horizons = match &options.horizons {
         Some(h) => h.clone(),
         None => default_horizons(base.scenario.start, last_quarter(&base.scenario)),
     };
-    for (p, loaded) in scenarios.iter().enumerate() {
+    let mut largest = 0u64;
+    for p in 0..points.values.len() {
+        let loaded = resolve(p)?;
         let s = &loaded.scenario;
+        largest = largest.max(options.settings.ensemble_bytes(s, replicates));
         check_horizons(&horizons, s.start, last_quarter(s), &format!("sweep point {}", p + 1))?;
         let other = MetricLayout::new(s);
         if other.host_labels != layout.host_labels || other.partner_labels != layout.partner_labels {
@@ -236,13 +261,26 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         }
     }
     let outcomes = all_outcomes(&layout, &metrics, &horizons);
+    let n_points = points.values.len();
+    options
+        .settings
+        .budget()
+        .add("the largest point's ensemble", largest)
+        .add(
+            "the outcomes of every point",
+            (n_points as u64)
+                .saturating_mul(outcomes.len() as u64)
+                .saturating_mul(48),
+        )
+        .check()?;
 
-    let replicates = options.settings.replicates.unwrap_or(base.scenario.replicates);
     let seed = options.settings.seed.unwrap_or(base.scenario.seed);
-    job.progress.start(replicates * scenarios.len() as u64, "replicates");
-    let mut results: Vec<Vec<CellStats>> = Vec::with_capacity(scenarios.len());
+    job.progress
+        .start(replicates.saturating_mul(n_points as u64), "replicates");
+    let mut results: Vec<Vec<CellStats>> = Vec::with_capacity(n_points);
     let config = options.settings.ensemble(replicates, seed);
-    for (p, loaded) in scenarios.iter().enumerate() {
+    for p in 0..n_points {
+        let loaded = resolve(p)?;
         let summary = job.ensemble(&loaded.scenario, &config, None, || {
             format!("sweep point {} ({})", p + 1, points.describe(p))
         })?;
@@ -258,11 +296,7 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
     }
 
     let summary = text_summary(&points, &outcomes, &results, &layout, &metrics);
-    let destination = options
-        .settings
-        .out_root()
-        .join(folder_name("sweep", &[base.scenario.name.as_str()]));
-    let written = write_folder(&destination, |dir| {
+    let written = job.write_folder(&destination, |dir| {
         let mut files = vec!["sweep.csv".to_string()];
         write_sweep_csv(
             &dir.join("sweep.csv"),

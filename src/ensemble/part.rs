@@ -28,6 +28,11 @@ use crate::stats::{self, CellStats};
 pub struct EnsemblePart {
     /// Replicates in the whole ensemble.
     pub(super) replicates: u64,
+    /// The seed of the ensemble: parts of different seeds do not merge.
+    pub(super) seed: u64,
+    /// What else identifies the ensemble (a hash of its scenario), set by the caller:
+    /// parts of different identities do not merge.
+    pub(super) identity: u64,
     /// Blocks this part covers.
     pub(super) blocks: Range<u64>,
     pub(super) n_series: usize,
@@ -57,12 +62,36 @@ pub enum PartError {
     Corrupt(String),
 }
 
-const MAGIC: &[u8; 8] = b"GGPART\x00\x01";
+/// The start of `part.bin`; the last byte is the format's version (2: with the seed and
+/// identity).
+const MAGIC: &[u8; 8] = b"GGPART\x00\x02";
 
 impl EnsemblePart {
     /// Replicates in the whole ensemble this part belongs to.
     pub fn replicates(&self) -> u64 {
         self.replicates
+    }
+
+    /// The seed of the ensemble the part belongs to.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The identity the caller gave the ensemble ([`EnsemblePart::with_identity`]).
+    pub fn identity(&self) -> u64 {
+        self.identity
+    }
+
+    /// The part, marked as belonging to the ensemble `identity` (say, a hash of the
+    /// scenario), which is written with it and checked when parts merge.
+    pub fn with_identity(mut self, identity: u64) -> EnsemblePart {
+        self.identity = identity;
+        self
+    }
+
+    /// Series (steps times cells) and decision sums the part holds.
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.n_series, self.decisions.len())
     }
 
     /// The blocks this part covers.
@@ -101,6 +130,15 @@ impl EnsemblePart {
                 return Err(PartError::Mismatch(format!(
                     "{} and {} replicates",
                     merged.replicates, part.replicates
+                )));
+            }
+            if part.seed != merged.seed {
+                return Err(PartError::Mismatch(format!("seeds {} and {}", merged.seed, part.seed)));
+            }
+            if part.identity != merged.identity {
+                return Err(PartError::Mismatch(format!(
+                    "scenarios {:016x} and {:016x}",
+                    merged.identity, part.identity
                 )));
             }
             if part.n_series != merged.n_series || part.decisions.len() != merged.decisions.len() {
@@ -190,6 +228,8 @@ impl EnsemblePart {
     pub fn write_to(&self, writer: &mut impl Write) -> io::Result<()> {
         let mut w = Checksummed::new(writer);
         w.bytes(MAGIC)?;
+        w.u64(self.seed)?;
+        w.u64(self.identity)?;
         w.u64(self.replicates)?;
         w.u64(self.blocks.start)?;
         w.u64(self.blocks.end)?;
@@ -234,8 +274,10 @@ impl EnsemblePart {
         w.inner.flush()
     }
 
-    /// Reads a part written by [`EnsemblePart::write_to`].
-    pub fn read_from(reader: &mut impl Read) -> Result<EnsemblePart, PartError> {
+    /// Reads a part written by [`EnsemblePart::write_to`] that holds `sizes` (series and
+    /// decision sums, as [`EnsemblePart::sizes`]): sizes read from the file are checked
+    /// against them before anything is allocated.
+    pub fn read_from(reader: &mut impl Read, sizes: (usize, usize)) -> Result<EnsemblePart, PartError> {
         let corrupt = |what: &str| PartError::Corrupt(what.to_string());
         let mut r = Checksummed::new(reader);
         let mut magic = [0u8; 8];
@@ -244,11 +286,22 @@ impl EnsemblePart {
             return Err(corrupt("wrong magic number or format version"));
         }
         let read_u64 = |r: &mut Checksummed<_>| r.read_u64().map_err(|_| corrupt("file truncated"));
+        let seed = read_u64(&mut r)?;
+        let identity = read_u64(&mut r)?;
         let replicates = read_u64(&mut r)?;
         let blocks = read_u64(&mut r)?..read_u64(&mut r)?;
         let n_series = read_u64(&mut r)? as usize;
         let n_decisions = read_u64(&mut r)? as usize;
         let method = read_u64(&mut r)?;
+        if (n_series, n_decisions) != sizes {
+            return Err(corrupt(&format!(
+                "it holds {n_series} series and {n_decisions} decision sums, the scenario has {} and {}",
+                sizes.0, sizes.1
+            )));
+        }
+        if replicates == 0 || replicates > super::MAX_REPLICATES {
+            return Err(corrupt("replicate count outside an ensemble's"));
+        }
         if blocks.start > blocks.end || blocks.end > n_blocks(replicates) {
             return Err(corrupt("block range outside the ensemble"));
         }
@@ -263,6 +316,8 @@ impl EnsemblePart {
         let truncated = |_| corrupt("file truncated");
         let mut part = EnsemblePart {
             replicates,
+            seed,
+            identity,
             blocks,
             n_series,
             cells: PartCells::Exact(Vec::new()),

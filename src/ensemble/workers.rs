@@ -142,6 +142,8 @@ pub fn run_part(
     };
     Ok(EnsemblePart {
         replicates,
+        seed: config.seed,
+        identity: 0,
         blocks,
         n_series,
         cells,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::chart::ChartError;
 use crate::ensemble::EnsembleError;
-use crate::output::read::ReadError;
+use crate::input::InputError;
 use crate::output::OutputError;
 use crate::scenario::ScenarioError;
 use crate::shard::{MergeError, ShardError};
@@ -62,11 +62,11 @@ pub enum JobError {
     #[error("{}", with_context(context, source))]
     Ensemble { context: String, source: EnsembleError },
     /// Interrupted by a signal or the caller (exit 128 + the signal).
-    #[error("{}interrupted after {completed} of {requested} replicates", prefix(context))]
+    #[error("{}{}", prefix(context), interrupted(replicates, signal))]
     Interrupted {
         context: String,
-        completed: u64,
-        requested: u64,
+        /// (completed, requested) replicates, when an ensemble was stopped.
+        replicates: Option<(u64, u64)>,
         signal: Option<i32>,
     },
     /// Output could not be written (exit 4).
@@ -96,6 +96,18 @@ pub enum JobError {
 
 fn with_context(context: &str, source: &EnsembleError) -> String {
     format!("{}{source}", prefix(context))
+}
+
+fn interrupted(replicates: &Option<(u64, u64)>, signal: &Option<i32>) -> String {
+    let by = match signal {
+        Some(2) => " (SIGINT)",
+        Some(15) => " (SIGTERM)",
+        _ => "",
+    };
+    match replicates {
+        Some((completed, requested)) => format!("interrupted{by} after {completed} of {requested} replicates"),
+        None => format!("interrupted{by}"),
+    }
 }
 
 fn prefix(context: &str) -> String {
@@ -159,15 +171,25 @@ impl From<OutputError> for JobError {
         match e {
             OutputError::Io { context, source } => JobError::Io { context, source },
             OutputError::Charts(e) => JobError::Charts(e),
+            OutputError::Stopped => JobError::Interrupted {
+                context: String::new(),
+                replicates: None,
+                signal: None,
+            },
         }
     }
 }
 
-impl From<ReadError> for JobError {
-    fn from(e: ReadError) -> JobError {
+impl From<InputError> for JobError {
+    fn from(e: InputError) -> JobError {
+        let path = e.path.clone();
         JobError::Input {
-            path: e.path,
-            message: e.message,
+            path,
+            message: match (e.line, e.column) {
+                (Some(line), Some(column)) => format!("line {line}, column {column}: {}", e.message),
+                (Some(line), None) => format!("line {line}: {}", e.message),
+                _ => e.message,
+            },
         }
     }
 }
@@ -194,8 +216,7 @@ mod tests {
         assert_eq!(too_many.exit_code(), 5);
         let interrupted = |signal| JobError::Interrupted {
             context: String::new(),
-            completed: 1,
-            requested: 2,
+            replicates: Some((1, 2)),
             signal,
         };
         assert_eq!(interrupted(Some(2)).exit_code(), 130);
@@ -204,5 +225,9 @@ mod tests {
         assert!(interrupted(None).during_work());
         assert!(!too_many.during_work());
         assert_eq!(interrupted(None).to_string(), "interrupted after 1 of 2 replicates");
+        assert_eq!(
+            interrupted(Some(15)).to_string(),
+            "interrupted (SIGTERM) after 1 of 2 replicates"
+        );
     }
 }

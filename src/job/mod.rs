@@ -15,7 +15,8 @@ pub mod error;
 pub mod staging;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 pub use crate::manifest::Header;
 pub use error::{exit, JobError};
@@ -23,6 +24,7 @@ pub use staging::{Replaced, Staging, Written};
 
 use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary, ReplicateObserver};
 use crate::model::Scenario;
+use crate::output::OutputError;
 
 /// The output root when `--out` is not given.
 pub const DEFAULT_OUT: &str = "output";
@@ -73,10 +75,7 @@ impl Settings {
     /// the scenario's `[run]`. An empty or oversized ensemble is refused here, before any
     /// work or any file.
     pub fn run_config(&self, scenario: &Scenario) -> Result<EnsembleConfig, JobError> {
-        let replicates = self.replicates.unwrap_or(scenario.replicates);
-        if replicates == 0 {
-            return Err(JobError::Usage("an ensemble needs at least one replicate".to_string()));
-        }
+        let replicates = self.replicates_or(scenario.replicates)?;
         let config = self.ensemble(replicates, self.seed.unwrap_or(scenario.seed));
         let needed = ensemble::memory_needed(scenario, replicates);
         if needed > config.max_memory_bytes {
@@ -89,6 +88,33 @@ impl Settings {
             .into());
         }
         Ok(config)
+    }
+
+    /// The replicates a command runs: `--replicates`, else `default`; more than an
+    /// ensemble can hold is a bad argument (exit 2).
+    pub fn replicates_or(&self, default: u64) -> Result<u64, JobError> {
+        let replicates = self.replicates.unwrap_or(default);
+        if replicates == 0 || replicates > ensemble::MAX_REPLICATES {
+            return Err(JobError::Usage(format!(
+                "--replicates {replicates}: an ensemble has 1 to {} replicates",
+                ensemble::MAX_REPLICATES
+            )));
+        }
+        Ok(replicates)
+    }
+
+    /// The memory a command may hold, to be counted in a [`Budget`].
+    pub fn budget(&self) -> Budget {
+        Budget::new(self.max_memory_bytes)
+    }
+
+    /// The bytes an ensemble of `replicates` of `scenario` holds on these settings'
+    /// threads.
+    pub fn ensemble_bytes(&self, scenario: &Scenario, replicates: u64) -> u64 {
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        ensemble::memory_estimate(scenario, replicates, threads)
     }
 
     /// An ensemble of `replicates` with `seed` on these settings' threads and memory limit.
@@ -123,6 +149,55 @@ pub fn folder_name(prefix: &str, names: &[&str]) -> String {
         .collect()
 }
 
+/// What a command will hold in memory, counted before it starts: each item its bytes.
+/// Over the limit (`--max-memory-mb`), the command is refused with exit 5 before any work.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    limit: u64,
+    items: Vec<(String, u64)>,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Budget {
+        Budget {
+            limit,
+            items: Vec::new(),
+        }
+    }
+
+    /// Counts `bytes` for `what`.
+    pub fn add(&mut self, what: impl Into<String>, bytes: u64) -> &mut Budget {
+        self.items.push((what.into(), bytes));
+        self
+    }
+
+    /// The bytes counted so far.
+    pub fn total(&self) -> u64 {
+        self.items.iter().fold(0u64, |sum, (_, b)| sum.saturating_add(*b))
+    }
+
+    /// An error if the items do not fit the limit, naming the largest.
+    pub fn check(&self) -> Result<(), JobError> {
+        let total = self.total();
+        if total <= self.limit {
+            return Ok(());
+        }
+        let mut items: Vec<&(String, u64)> = self.items.iter().filter(|(_, b)| *b > 0).collect();
+        items.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let what = items
+            .iter()
+            .take(3)
+            .map(|(what, bytes)| format!("{what} ({} MB)", bytes / 1_000_000))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(JobError::TooLarge {
+            what,
+            needed_mb: total / 1_000_000,
+            limit_mb: self.limit / 1_000_000,
+        })
+    }
+}
+
 /// Receives progress: the total once known, then one tick per finished unit (replicate).
 pub trait Progress: Sync {
     fn start(&self, total: u64, what: &str);
@@ -138,11 +213,14 @@ impl Progress for NoProgress {
 }
 
 /// Set when the job is to stop: by an interruption (the signal's number is kept, so the
-/// exit code can say which) or by a caller.
+/// exit code can say which) or by a caller. The binary's signal handlers set the shared
+/// flags ([`Cancel::handles`]); the ensemble checks [`Cancel::flag`] between replicates
+/// and the commands check [`Job::check`] between phases and before moving an output
+/// into place.
 #[derive(Debug, Default)]
 pub struct Cancel {
-    flag: AtomicBool,
-    signal: AtomicI32,
+    flag: Arc<AtomicBool>,
+    signal: Arc<AtomicUsize>,
 }
 
 impl Cancel {
@@ -152,7 +230,8 @@ impl Cancel {
 
     /// Asks the job to stop because of `signal` (0: not a signal).
     pub fn cancel(&self, signal: i32) {
-        self.signal.store(signal, Ordering::SeqCst);
+        self.signal
+            .store(usize::try_from(signal).unwrap_or(0), Ordering::SeqCst);
         self.flag.store(true, Ordering::SeqCst);
     }
 
@@ -162,12 +241,20 @@ impl Cancel {
 
     /// The signal that stopped the job, if one did.
     pub fn signal(&self) -> Option<i32> {
-        Some(self.signal.load(Ordering::SeqCst)).filter(|&s| s != 0)
+        i32::try_from(self.signal.load(Ordering::SeqCst))
+            .ok()
+            .filter(|&s| s != 0)
     }
 
     /// The flag the ensemble checks between replicates.
     pub fn flag(&self) -> &AtomicBool {
         &self.flag
+    }
+
+    /// The flag and the signal number, shared, for signal handlers to set (the signal
+    /// first, then the flag).
+    pub fn handles(&self) -> (Arc<AtomicBool>, Arc<AtomicUsize>) {
+        (Arc::clone(&self.flag), Arc::clone(&self.signal))
     }
 }
 
@@ -202,12 +289,58 @@ impl<'a> Job<'a> {
         match source {
             EnsembleError::Cancelled { completed, requested } => JobError::Interrupted {
                 context,
-                completed,
-                requested,
+                replicates: Some((completed, requested)),
                 signal: self.cancel.signal(),
             },
             source => JobError::Ensemble { context, source },
         }
+    }
+
+    /// An error if the job was asked to stop: called between phases that do not check
+    /// the flag themselves.
+    pub fn check(&self) -> Result<(), JobError> {
+        self.interrupted(())
+    }
+
+    /// `value`, or the interruption if the job was asked to stop; an interruption an
+    /// inner step reported (without its signal) gets the signal.
+    pub fn interrupted<T>(&self, value: T) -> Result<T, JobError> {
+        if self.cancel.is_cancelled() {
+            Err(JobError::Interrupted {
+                context: String::new(),
+                replicates: None,
+                signal: self.cancel.signal(),
+            })
+        } else {
+            Ok(value)
+        }
+    }
+
+    /// An output error as a job error: a stop is this job's interruption, with its signal.
+    pub fn output_error(&self, e: OutputError) -> JobError {
+        match e {
+            OutputError::Stopped => JobError::Interrupted {
+                context: String::new(),
+                replicates: None,
+                signal: self.cancel.signal(),
+            },
+            e => e.into(),
+        }
+    }
+
+    /// Whether the job was asked to stop (for code that checks between its own steps).
+    pub fn stopped(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Writes an output folder through [`staging::write_folder`], checking that the job
+    /// was not interrupted before the folder is moved into place.
+    pub fn write_folder(
+        &self,
+        destination: &Path,
+        write: impl FnOnce(&Path) -> Result<Vec<String>, JobError>,
+    ) -> Result<Written, JobError> {
+        staging::write_folder(destination, self.cancel, write)
     }
 }
 

@@ -21,7 +21,15 @@ use crate::model::Scenario;
 
 /// For each chart, in the order alignment, trade_shares, hedging_index, investment, the
 /// PNG and then the SVG.
-pub fn write_charts(scenario: &Scenario, summary: &EnsembleSummary, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+///
+/// `stop` is asked before each chart; when it says so, the charts drawn so far are
+/// returned (the caller is being interrupted and will not keep them).
+pub fn write_charts(
+    scenario: &Scenario,
+    summary: &EnsembleSummary,
+    dir: &Path,
+    stop: &dyn Fn() -> bool,
+) -> Result<Vec<PathBuf>, ChartError> {
     let data = Data::new(scenario, summary, dir)?;
 
     type Build = Box<dyn Fn(&Data) -> Figure>;
@@ -45,6 +53,9 @@ pub fn write_charts(scenario: &Scenario, summary: &EnsembleSummary, dir: &Path) 
     }
     let mut written = Vec::with_capacity(charts.len() * 2);
     for (stem, build) in charts {
+        if stop() {
+            break;
+        }
         let png = dir.join(format!("{stem}.png"));
         let svg = dir.join(format!("{stem}.svg"));
         let figure = build(&data);
@@ -654,7 +665,7 @@ mod tests {
     fn charts_are_written_as_png_and_svg_with_text() {
         let (scenario, summary) = small_run();
         let dir = tempfile::tempdir().expect("temporary folder");
-        let written = write_charts(&scenario, &summary, dir.path()).expect("charts are drawn");
+        let written = write_charts(&scenario, &summary, dir.path(), &|| false).expect("charts are drawn");
 
         let mut stems: Vec<String> = [
             "alignment",
@@ -702,8 +713,8 @@ mod tests {
         let (scenario, summary) = small_run();
         let a = tempfile::tempdir().expect("temporary folder");
         let b = tempfile::tempdir().expect("temporary folder");
-        let first = write_charts(&scenario, &summary, a.path()).expect("charts are drawn");
-        let second = write_charts(&scenario, &summary, b.path()).expect("charts are drawn");
+        let first = write_charts(&scenario, &summary, a.path(), &|| false).expect("charts are drawn");
+        let second = write_charts(&scenario, &summary, b.path(), &|| false).expect("charts are drawn");
         for (x, y) in first.iter().zip(&second) {
             let x_bytes = std::fs::read(x).expect("chart file exists");
             let y_bytes = std::fs::read(y).expect("chart file exists");
@@ -716,7 +727,8 @@ mod tests {
         let (scenario, summary) = small_run();
         let dir = tempfile::tempdir().expect("temporary folder");
         let missing = dir.path().join("does-not-exist");
-        let err = write_charts(&scenario, &summary, &missing).expect_err("cannot write into a missing folder");
+        let err =
+            write_charts(&scenario, &summary, &missing, &|| false).expect_err("cannot write into a missing folder");
         assert!(err.path.starts_with(&missing));
     }
 
@@ -778,7 +790,7 @@ mod tests {
     fn many_actors_and_degenerate_data_are_drawn() {
         let dir = tempfile::tempdir().expect("temporary folder");
         let (scenario, summary) = synthetic(6, 8, 16, |step, cell| ((step + 1) * (cell % 13 + 1)) as f64 / 500.0);
-        let written = write_charts(&scenario, &summary, dir.path()).expect("charts are drawn");
+        let written = write_charts(&scenario, &summary, dir.path(), &|| false).expect("charts are drawn");
         // Four charts, minerals and routes where the scenario has them, one per host of
         // decision terms; each as PNG and SVG.
         let optional = usize::from(!scenario.commodities.is_empty()) + usize::from(!scenario.routes.is_empty());
@@ -789,7 +801,7 @@ mod tests {
         // One step, all zero; and no steps at all.
         for steps in [1, 0] {
             let (scenario, summary) = synthetic(1, 1, steps, |_, _| 0.0);
-            let written = write_charts(&scenario, &summary, dir.path()).expect("charts are drawn");
+            let written = write_charts(&scenario, &summary, dir.path(), &|| false).expect("charts are drawn");
             let optional = usize::from(!scenario.commodities.is_empty()) + usize::from(!scenario.routes.is_empty());
             assert_eq!(written.len(), 2 * (4 + optional + scenario.n_hosts()));
         }
@@ -800,6 +812,6 @@ mod tests {
         let (scenario, _) = synthetic(2, 2, 4, |_, _| 0.5);
         let (_, other) = synthetic(3, 2, 4, |_, _| 0.5);
         let dir = tempfile::tempdir().expect("temporary folder");
-        assert!(write_charts(&scenario, &other, dir.path()).is_err());
+        assert!(write_charts(&scenario, &other, dir.path(), &|| false).is_err());
     }
 }

@@ -35,6 +35,9 @@ pub enum OutputError {
     },
     #[error(transparent)]
     Charts(#[from] ChartError),
+    /// Asked to stop (the caller's `stop` said so) between two files.
+    #[error("stopped before every file was written")]
+    Stopped,
 }
 
 fn io_error(context: &str) -> impl FnOnce(io::Error) -> OutputError + '_ {
@@ -53,6 +56,7 @@ pub fn write_results(
     dir: &Path,
     per_replicate: bool,
     draw_charts: bool,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Vec<String>, OutputError> {
     let mut files = vec!["summary.csv".to_string(), "decisions.csv".to_string()];
     if per_replicate {
@@ -60,13 +64,19 @@ pub fn write_results(
     }
     write_summary(&dir.join("summary.csv"), scenario, summary).map_err(io_error("writing summary.csv"))?;
     write_decisions(&dir.join("decisions.csv"), scenario, summary).map_err(io_error("writing decisions.csv"))?;
+    if stop() {
+        return Err(OutputError::Stopped);
+    }
     if draw_charts {
         let chart_dir = dir.join("charts");
         fs::create_dir_all(&chart_dir).map_err(io_error("creating charts/"))?;
-        for path in figures::write_charts(scenario, summary, &chart_dir)? {
+        for path in figures::write_charts(scenario, summary, &chart_dir, stop)? {
             let relative = path.strip_prefix(dir).unwrap_or(&path);
             files.push(relative.display().to_string());
         }
+    }
+    if stop() {
+        return Err(OutputError::Stopped);
     }
     files.push("manifest.json".to_string());
     Ok(files)

@@ -75,6 +75,22 @@ impl ScenarioError {
         self
     }
 
+    /// The problems of a file reached through `extends` at `at`: each problem in another
+    /// file than `at`'s says the chain that led to it, `mine.toml:1:11 -> base.toml:1:11`.
+    fn through(mut self, at: &Location) -> ScenarioError {
+        const MARK: &str = " (reached through `extends` at ";
+        for problem in &mut self.problems {
+            if problem.location.path == at.path {
+                continue;
+            }
+            match problem.message.find(MARK) {
+                Some(i) => problem.message.insert_str(i + MARK.len(), &format!("{at} -> ")),
+                None => problem.message.push_str(&format!("{MARK}{at})")),
+            }
+        }
+        self
+    }
+
     fn whole_file(path: &Path, message: impl Into<String>) -> ScenarioError {
         ScenarioError {
             problems: vec![Problem {
@@ -190,8 +206,8 @@ fn load_text_unsorted(path: &Path, text: &str, default_name: &str) -> Result<Loa
     let file = sources.add(path, text.to_string());
     let mut tree = parse_file(&sources, file)?;
     let mut chain = vec![path.to_path_buf()];
-    if let Some(parent) = take_extends(&mut tree, &sources, Path::new("."))? {
-        let base = read_chain(&parent, &mut sources, &mut chain)?;
+    if let Some((parent, at)) = take_extends(&mut tree, &sources, Path::new("."))? {
+        let base = read_chain(&parent, &mut sources, &mut chain).map_err(|e| e.through(&at))?;
         tree = inherit(base, tree);
     }
     finish(tree, &sources, default_name)
@@ -266,8 +282,8 @@ fn read_chain(path: &Path, sources: &mut Sources, chain: &mut Vec<PathBuf>) -> R
     let file = sources.add(path, text);
     let mut tree = parse_file(sources, file)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    if let Some(parent) = take_extends(&mut tree, sources, dir)? {
-        let base = read_chain(&parent, sources, chain)?;
+    if let Some((parent, at)) = take_extends(&mut tree, sources, dir)? {
+        let base = read_chain(&parent, sources, chain).map_err(|e| e.through(&at))?;
         tree = inherit(base, tree);
     }
     chain.pop();
@@ -284,8 +300,9 @@ fn inherit(mut base: Node, variant: Node) -> Node {
     base
 }
 
-/// Removes `extends` from a tree and resolves it against `dir`.
-fn take_extends(tree: &mut Node, sources: &Sources, dir: &Path) -> Result<Option<PathBuf>, ScenarioError> {
+/// Removes `extends` from a tree and resolves it against `dir`: the parent's path, and
+/// where `extends` names it.
+fn take_extends(tree: &mut Node, sources: &Sources, dir: &Path) -> Result<Option<(PathBuf, Location)>, ScenarioError> {
     let Some(node) = tree.remove("extends") else {
         return Ok(None);
     };
@@ -308,7 +325,7 @@ fn take_extends(tree: &mut Node, sources: &Sources, dir: &Path) -> Result<Option
             parent.display()
         )));
     }
-    Ok(Some(parent))
+    Ok(Some((parent, sources.locate(&node.origin))))
 }
 
 /// Removes `.` and `dir/..` from a path without touching the file system, so messages
@@ -338,43 +355,16 @@ fn clean_path(path: &Path) -> PathBuf {
 }
 
 fn read_text(path: &Path) -> Result<String, ScenarioError> {
-    let fail = |message: String| ScenarioError::whole_file(path, message);
-    let metadata = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    if metadata.is_dir() {
-        return Err(fail("is a directory, not a scenario file".to_string()));
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(fail(format!(
-            "is {:.1} MiB; scenario files are limited to {} MiB",
-            metadata.len() as f64 / (1024.0 * 1024.0),
-            MAX_FILE_BYTES / (1024 * 1024)
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    if bytes.contains(&0) {
-        return Err(fail(
-            "contains NUL bytes: it looks like a binary file, not TOML text".to_string(),
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        let text = String::from_utf8_lossy(&e.into_bytes()[..offset]).into_owned();
-        let file = source::SourceFile {
-            path: path.to_path_buf(),
-            text,
-        };
-        let (line, column) = file.line_col(offset);
-        ScenarioError {
-            problems: vec![Problem {
-                location: Location {
-                    path: path.to_path_buf(),
-                    line: Some(line),
-                    column: Some(column),
-                },
-                key: String::new(),
-                message: format!("is not valid UTF-8 (bad byte at offset {offset}); save the file as UTF-8"),
-            }],
-        }
+    crate::input::read_text(path, MAX_FILE_BYTES, "scenario").map_err(|e| ScenarioError {
+        problems: vec![Problem {
+            location: Location {
+                path: e.path,
+                line: e.line,
+                column: e.column,
+            },
+            key: String::new(),
+            message: e.message,
+        }],
     })
 }
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::analysis::observations::{key, read_observed, Plan, SeriesKey};
 use crate::analysis::parameters::{parameter_sets, Base, ParameterSets};
 use crate::analysis::skill::{log_linear_trend, persistence};
-use crate::job::staging::{ensure_replaceable, write_folder};
+use crate::job::staging::check_destination;
 use crate::job::{Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::model::Scenario;
@@ -55,42 +55,63 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
     let loaded = &base.loaded;
     let scenario = &loaded.scenario;
     let destination = options.settings.own_folder("backtest", &scenario.name)?;
-    ensure_replaceable(&destination, "backtest")?;
+    check_destination(&destination)?;
     let plan = Plan::new(&observations, scenario);
 
-    let replicates = options.settings.replicates.unwrap_or(scenario.replicates);
-    if replicates == 0 {
-        return Err(JobError::Usage("--replicates must be at least 1".into()));
-    }
+    let replicates = options.settings.replicates_or(scenario.replicates)?;
     let seed = options.settings.seed.unwrap_or(scenario.seed);
     let (sets_file, sets) = parameter_sets(&options.parameter_sets, &base)?.unzip();
     let sets = sets.unwrap_or_default();
     // Each parameter set runs its share of the replicates, on its own seed (seed + set):
-    // the band then holds parameter uncertainty as well as the model's own noise.
-    let mut runs: Vec<(Cow<Scenario>, u64, u64)> = Vec::new();
-    if sets.is_empty() {
-        runs.push((Cow::Borrowed(scenario), replicates, seed));
-    } else {
-        let n = sets.len() as u64;
-        let file = sets_file.as_deref().unwrap_or(Path::new("?"));
-        for (s, overrides) in sets.iter().enumerate() {
-            let share = replicates / n + u64::from((s as u64) < replicates % n);
-            let resolved = base.with(overrides, || {
-                format!("parameter set {} of {} is not valid", s + 1, file.display())
-            })?;
-            if let Some(problem) = plan.incompatible(&resolved.scenario) {
-                return Err(JobError::input(file, format!("parameter set {}: {problem}", s + 1)));
-            }
-            runs.push((Cow::Owned(resolved.scenario), share.max(1), seed.wrapping_add(s as u64)));
+    // the band then holds parameter uncertainty as well as the model's own noise. Every
+    // set is checked before anything runs, and resolved again when it runs.
+    let file = sets_file.as_deref().unwrap_or(Path::new("?"));
+    let resolve = |s: usize| -> Result<Cow<Scenario>, JobError> {
+        if sets.is_empty() {
+            return Ok(Cow::Borrowed(scenario));
         }
+        let resolved = base.with(&sets[s], || {
+            format!("parameter set {} of {} is not valid", s + 1, file.display())
+        })?;
+        if let Some(problem) = plan.incompatible(&resolved.scenario) {
+            return Err(JobError::input(file, format!("parameter set {}: {problem}", s + 1)));
+        }
+        Ok(Cow::Owned(resolved.scenario))
+    };
+    let n_runs = sets.len().max(1);
+    let share = |s: usize| -> (u64, u64) {
+        if sets.is_empty() {
+            (replicates, seed)
+        } else {
+            let n = sets.len() as u64;
+            let share = replicates / n + u64::from((s as u64) < replicates % n);
+            (share.max(1), seed.wrapping_add(s as u64))
+        }
+    };
+    let mut largest = 0u64;
+    for s in 0..n_runs {
+        let run = resolve(s)?;
+        largest = largest.max(options.settings.ensemble_bytes(&run, share(s).0));
     }
-    let total: u64 = runs.iter().map(|r| r.1).sum();
+    let total: u64 = (0..n_runs).map(|s| share(s).0).sum();
+    // Every replicate's annual value of every target is kept for the percentiles.
+    options
+        .settings
+        .budget()
+        .add("the largest ensemble", largest)
+        .add(
+            "every replicate's value of every compared quantity",
+            total.saturating_mul(plan.targets.len() as u64).saturating_mul(8),
+        )
+        .check()?;
     job.progress.start(total, "replicates");
     let mut values = vec![Vec::with_capacity(total.min(1 << 20) as usize); plan.targets.len()];
-    for (s, (run, n, run_seed)) in runs.iter().enumerate() {
-        let config = options.settings.ensemble(*n, *run_seed);
-        plan.collect(run, &config, &mut values, job, || {
-            if runs.len() == 1 {
+    for s in 0..n_runs {
+        let run = resolve(s)?;
+        let (n, run_seed) = share(s);
+        let config = options.settings.ensemble(n, run_seed);
+        plan.collect(&run, &config, &mut values, job, || {
+            if n_runs == 1 {
                 format!("backtest of {}", scenario.name)
             } else {
                 format!("backtest of {}, parameter set {}", scenario.name, s + 1)
@@ -164,7 +185,7 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
         plan.skipped.len(),
     );
 
-    let written = write_folder(&destination, |dir| {
+    let written = job.write_folder(&destination, |dir| {
         let mut files = vec![
             "backtest.csv".to_string(),
             "backtest_skipped.csv".to_string(),

@@ -10,6 +10,7 @@ use crate::job::{Job, JobError, Settings};
 use crate::metrics::MetricLayout;
 use crate::output::read::{CellName, RunFolder};
 use crate::output::MetricInfo;
+use crate::scenario::validate::MAX_HORIZON_QUARTERS;
 use crate::scenario::{self, LoadedScenario};
 use crate::stats::CellStats;
 use crate::time::Quarter;
@@ -75,7 +76,7 @@ impl Input {
 /// Opens a scenario file or an output folder (metadata only; the data comes later).
 pub(super) fn open_input(path: &Path) -> Result<Input, JobError> {
     if path.is_dir() {
-        let folder = RunFolder::open(path)?;
+        let folder = RunFolder::open(path, MAX_HORIZON_QUARTERS)?;
         let manifest = &folder.manifest;
         Ok(Input {
             label: manifest.scenario_name.clone(),

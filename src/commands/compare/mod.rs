@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::analysis::bootstrap;
 use crate::analysis::outcomes::{check_horizons, default_horizons};
-use crate::job::staging::write_folder;
+use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::metrics::ALL_HOSTS;
@@ -72,10 +72,14 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
     let mut inputs: Vec<Input> = options.inputs.iter().map(|p| open_input(p)).collect::<Result<_, _>>()?;
     label_uniquely(&mut inputs);
 
+    let names: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
+    let destination = options.settings.out_root().join(folder_name("compare", &names));
+    check_destination(&destination)?;
+
     // One seed and replicate count for every scenario the command runs: the command
     // line's, else the first input's, so replicate i shares its random stream everywhere.
     let seed = options.settings.seed.unwrap_or(inputs[0].seed);
-    let replicates = options.settings.replicates.unwrap_or(inputs[0].replicates);
+    let replicates = options.settings.replicates_or(inputs[0].replicates)?;
     for input in inputs.iter_mut().filter(|i| i.kind == InputKind::Scenario) {
         input.seed = seed;
         input.replicates = replicates;
@@ -198,6 +202,38 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
         }
     }
 
+    // What the comparison will hold, counted before anything runs or is read.
+    let mut budget = options.settings.budget();
+    let mut ensemble = 0u64;
+    for input in &inputs {
+        let values = (input.replicates)
+            .saturating_mul(keys.len() as u64)
+            .saturating_mul(horizons.len() as u64);
+        budget.add(
+            format!("the statistics of {}", input.label),
+            (keys.len() as u64)
+                .saturating_mul(input.n_steps as u64)
+                .saturating_mul(48),
+        );
+        match (&input.loaded, &input.folder) {
+            (Some(loaded), _) => {
+                budget.add(
+                    format!("the replicate values of {}", input.label),
+                    values.saturating_mul(8),
+                );
+                ensemble = ensemble.max(options.settings.ensemble_bytes(&loaded.scenario, input.replicates));
+            }
+            (None, Some(folder)) if folder.has_replicates() => {
+                budget.add(
+                    format!("the replicate values read from {}", input.path.display()),
+                    folder.replicate_values(keys.len(), horizons.len()),
+                );
+            }
+            _ => {}
+        }
+    }
+    budget.add("one ensemble", ensemble).check()?;
+
     // Data: run the scenarios, read the folders.
     let total: u64 = inputs
         .iter()
@@ -222,8 +258,6 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
 
     let rows = difference_rows(&inputs, &keys, &horizons, seed, options.resamples);
     let summary = text_summary(&inputs, &rows, options.top);
-    let names: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
-    let destination = options.settings.out_root().join(folder_name("compare", &names));
     let context = Context {
         inputs: &inputs,
         hosts: &hosts,
@@ -236,7 +270,7 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
         notes: &notes,
         options,
     };
-    let written = write_folder(&destination, |dir| context.write(dir))?;
+    let written = job.write_folder(&destination, |dir| context.write(dir))?;
     Ok(CompareOutcome {
         written,
         summary,
