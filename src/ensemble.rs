@@ -24,12 +24,19 @@
 //! Raw per-replicate output goes to a [`ReplicateObserver`], called in replicate order on
 //! the calling thread while workers continue; workers wait rather than run more than a
 //! few blocks ahead of it, so memory stays bounded.
+//!
+//! **Parameter sets.** An ensemble may run over `K` parameter sets ([`run_sets`]): one
+//! scenario per set, each with its own start state, and replicate `i` runs set `i mod K`
+//! on stream `i`. Which set a replicate runs is a function of its index alone, so results
+//! are the same on any thread count and under sharding, and two scenarios run with the
+//! same sets and seed are paired by set and replicate. The summary splits each cell's
+//! variance between and within the sets ([`crate::stats::sets`]).
 
 mod part;
 mod workers;
 
 pub use part::{EnsemblePart, PartError};
-pub use workers::run_part;
+pub use workers::{run_part, run_part_sets};
 
 use std::ops::Range;
 use std::sync::atomic::AtomicBool;
@@ -41,6 +48,7 @@ use crate::metrics::{self, MetricLayout};
 use crate::model::engine::NonFinite;
 use crate::model::{DecisionTerms, Scenario, Simulation};
 use crate::stats::exact::ExactSum;
+use crate::stats::sets::VarianceSplit;
 use crate::stats::streaming::StreamingStats;
 use crate::stats::CellStats;
 
@@ -127,11 +135,33 @@ pub struct EnsembleSummary {
     pub cells: Vec<CellStats>,
     /// Mean over replicates of each decision term, laid out as in [`ReplicateRecord`].
     pub decision_means: Vec<f64>,
+    /// Parameter sets the replicates ran over (1: the scenario's own values).
+    pub parameter_sets: usize,
+    /// Per cell as `cells`: its variance split between and within the parameter sets;
+    /// `None` where the streaming sums could not hold a value ([`crate::stats::sets`]).
+    pub variance: Vec<Option<VarianceSplit>>,
 }
 
 impl EnsembleSummary {
     pub fn cell(&self, step_index: usize, cell: usize) -> &CellStats {
         &self.cells[step_index * self.layout.n_cells() + cell]
+    }
+
+    /// What the 5th-95th percentile band holds, to follow "over N replicates": the sets
+    /// and both kinds of uncertainty, or decision noise only.
+    pub fn band_holds(&self) -> String {
+        match self.parameter_sets {
+            k if k > 1 => format!(" on {k} parameter sets: parameter and decision uncertainty"),
+            _ => ": decision noise only".to_string(),
+        }
+    }
+
+    /// The variance split of a cell at a step.
+    pub fn variance_split(&self, step_index: usize, cell: usize) -> Option<VarianceSplit> {
+        self.variance
+            .get(step_index * self.layout.n_cells() + cell)
+            .copied()
+            .flatten()
     }
 
     /// Mean decision term `term` for a host and patron at a step.
@@ -165,6 +195,8 @@ pub enum EnsembleError {
     BadBlockRange { range: Range<u64>, blocks: u64 },
     #[error("could not start {threads} worker threads: {message}")]
     ThreadPool { threads: usize, message: String },
+    #[error("parameter set {set}: {message}")]
+    Sets { set: usize, message: String },
     #[error("writing per-replicate output: {0}")]
     Observer(#[from] std::io::Error),
     #[error("combining the statistics: {0}")]
@@ -176,6 +208,52 @@ pub fn replicate_rng(seed: u64, index: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(index);
     rng
+}
+
+/// Largest number of parameter sets an ensemble runs over.
+pub const MAX_PARAMETER_SETS: usize = 100_000;
+
+/// Checks that parameter sets can share an ensemble: at least one, at most
+/// [`MAX_PARAMETER_SETS`] and no more than the replicates, and every set with the same
+/// quarters, actors and metrics as the first (so their records line up cell for cell).
+pub fn check_sets(sets: &[Scenario], replicates: u64) -> Result<(), EnsembleError> {
+    let bad = |set: usize, message: String| Err(EnsembleError::Sets { set, message });
+    let Some(first) = sets.first() else {
+        return bad(0, "an ensemble needs at least one scenario".to_string());
+    };
+    if sets.len() > MAX_PARAMETER_SETS {
+        return bad(sets.len(), format!("more than {MAX_PARAMETER_SETS} parameter sets"));
+    }
+    if sets.len() as u64 > replicates {
+        return bad(
+            sets.len(),
+            format!(
+                "{} parameter sets but {replicates} replicates: every set needs at least one replicate (give --replicates a multiple of {})",
+                sets.len(),
+                sets.len()
+            ),
+        );
+    }
+    let layout = MetricLayout::new(first);
+    for (k, s) in sets.iter().enumerate().skip(1) {
+        if s.start != first.start || s.horizon_quarters != first.horizon_quarters {
+            return bad(
+                k + 1,
+                "it changes the scenario's time.start or time.horizon_quarters".to_string(),
+            );
+        }
+        let other = MetricLayout::new(s);
+        if other.host_labels != layout.host_labels
+            || other.partner_labels != layout.partner_labels
+            || other.n_cells() != layout.n_cells()
+        {
+            return bad(
+                k + 1,
+                "it changes the scenario's actors, commodities or routes".to_string(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Runs one replicate to the horizon and records it.
@@ -258,6 +336,26 @@ pub fn simulation_bytes(scenario: &Scenario) -> u64 {
 /// a fixed-size accumulator per cell, whatever the replicate count), the blocks of
 /// records in flight, and each worker's simulation ([`simulation_bytes`]).
 pub fn memory_estimate(scenario: &Scenario, replicates: u64, threads: usize) -> u64 {
+    memory_estimate_sets(scenario, replicates, threads, 1)
+}
+
+/// [`memory_estimate`] of an ensemble over `sets` parameter sets: also one start state
+/// per set and, for streaming statistics, each cell's per-set sums.
+pub fn memory_estimate_sets(scenario: &Scenario, replicates: u64, threads: usize, sets: usize) -> u64 {
+    let sets = sets.max(1) as u64;
+    let single = memory_estimate_one(scenario, replicates, threads);
+    let starts = (sets - 1).saturating_mul(simulation_bytes(scenario));
+    let sums = match statistics_method(replicates) {
+        StatisticsMethod::Streaming if sets > 1 => {
+            let n_series = scenario.horizon_quarters as u64 * MetricLayout::new(scenario).n_cells() as u64;
+            n_series.saturating_mul(sets * 16 + 9)
+        }
+        _ => 0,
+    };
+    single.saturating_add(starts).saturating_add(sums)
+}
+
+fn memory_estimate_one(scenario: &Scenario, replicates: u64, threads: usize) -> u64 {
     let layout = MetricLayout::new(scenario);
     let n_series = scenario.horizon_quarters as u64 * layout.n_cells() as u64;
     let n_decisions = scenario.horizon_quarters as u64 * decisions_per_step(scenario) as u64;
@@ -292,13 +390,18 @@ pub fn run(
     cancel: &AtomicBool,
     observer: Option<&mut dyn ReplicateObserver>,
 ) -> Result<EnsembleSummary, EnsembleError> {
-    let part = run_part(
-        scenario,
-        config,
-        0..n_blocks(config.replicates),
-        progress,
-        cancel,
-        observer,
-    )?;
-    Ok(part.finish(scenario, config.threads)?)
+    run_sets(std::slice::from_ref(scenario), config, progress, cancel, observer)
+}
+
+/// Runs an ensemble over parameter sets: `sets[k]` is the scenario of set `k` (checked by
+/// [`check_sets`]), and replicate `i` runs set `i mod K` on stream `i`.
+pub fn run_sets(
+    sets: &[Scenario],
+    config: &EnsembleConfig,
+    progress: &(dyn Fn() + Sync),
+    cancel: &AtomicBool,
+    observer: Option<&mut dyn ReplicateObserver>,
+) -> Result<EnsembleSummary, EnsembleError> {
+    let part = run_part_sets(sets, config, 0..n_blocks(config.replicates), progress, cancel, observer)?;
+    Ok(part.finish(&sets[0], config.threads)?)
 }

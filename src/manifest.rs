@@ -33,6 +33,33 @@ pub struct Header {
     pub replicates: u64,
     /// Calibrated parameter sets the replicates were spread over (0: none).
     pub parameter_sets: u64,
+    /// The sets themselves, when there are any: replicate `i` ran set `i mod K`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameter_set_values: Option<SetsRecord>,
+}
+
+/// The parameter sets a command ran, as its manifest records them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetsRecord {
+    /// The file they were read from, as given or as the scenario names it.
+    pub file: String,
+    /// The key paths of the file's columns.
+    pub keys: Vec<String>,
+    /// One row of values per set, in the file's order (set `k` is row `k`).
+    pub sets: Vec<Vec<serde_json::Value>>,
+    /// Keys the scenario set itself, differently from the scenario the sets were made
+    /// for: every set ran the scenario's own value of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenario_values_kept: Vec<String>,
+}
+
+impl Header {
+    /// The header with the parameter sets a command ran (none: 0 and no record).
+    pub fn with_sets(mut self, sets: Option<SetsRecord>) -> Header {
+        self.parameter_sets = sets.as_ref().map_or(0, |s| s.sets.len() as u64);
+        self.parameter_set_values = sets;
+        self
+    }
 }
 
 impl Header {
@@ -47,6 +74,7 @@ impl Header {
             seed,
             replicates,
             parameter_sets: 0,
+            parameter_set_values: None,
         }
     }
 }

@@ -2,9 +2,11 @@
 //!
 //! [`describe`] computes them exactly from all the values; [`streaming`] computes them
 //! in memory that does not grow with the number of values, from sums that [`exact`]
-//! keeps independent of the order of the additions.
+//! keeps independent of the order of the additions; [`sets`] splits the variance of an
+//! ensemble over parameter sets into its parts between and within the sets.
 
 pub mod exact;
+pub mod sets;
 pub mod streaming;
 
 /// Quantiles reported for every cell.

@@ -44,8 +44,7 @@ fn backtest(observed: &Path, dir: &Path, extra: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Every observation lands in exactly one table (derived turnover rows are extra rows of
-/// backtest.csv); returns the number compared.
+/// Every observation lands in exactly one table; returns the number compared.
 fn run_and_check(observed: &Path, dir: &Path) -> usize {
     let stdout = backtest(observed, dir, &[]);
     assert!(stdout.contains("verdict"), "{stdout}");
@@ -75,15 +74,9 @@ fn run_and_check(observed: &Path, dir: &Path) -> usize {
     assert_eq!(header.last().unwrap(), "reason");
     assert!(skipped.iter().all(|r| !r.last().unwrap().is_empty()));
     let (_, observed_rows) = rows(observed);
-    // Derived rows outside the run (2014, say) are skipped like any other.
-    let note = OBSERVED_NOTE_COLUMN;
-    let derived = matched
-        .iter()
-        .filter(|r| r.last().unwrap().starts_with("derived:"))
-        .count()
-        + skipped.iter().filter(|r| r[note].starts_with("derived:")).count();
-    assert_eq!(matched.len() + skipped.len(), observed_rows.len() + derived);
-    assert!(dir.join("skill.csv").exists());
+    assert_eq!(matched.len() + skipped.len(), observed_rows.len());
+    let (header, _) = rows(&dir.join("skill.csv"));
+    assert_eq!(header[header.len() - 2..], ["male_gdp_ratio", "best_naive"]);
     // The forecast covers every whole year of the run (2015-2025) for each compared series.
     let (header, forecast) = rows(&dir.join("forecast.csv"));
     assert_eq!(header[0], "year");
@@ -105,7 +98,7 @@ fn small_observed_file_lands_in_exactly_one_table() {
          2019,KAZ,WORLD,exports_to_partner_usd_bn,50.0,USD bn,test,,x\n\
          2021,C5,EU,trade_share_pct,23.6,%,test,,x\n",
     );
-    assert_eq!(run_and_check(&observed, &tmp.path().join("bt")), 4);
+    assert_eq!(run_and_check(&observed, &tmp.path().join("bt")), 5);
 }
 
 #[test]
@@ -146,30 +139,85 @@ fn real_observed_file() {
     assert!(run_and_check(&real, &tmp.path().join("bt")) > 0);
 }
 
-/// The model has no exports/imports split but has their sum: a pair becomes a derived
-/// turnover row, and both halves are listed as compared through it.
+/// Exports, imports and FDI inflows are compared apart: WORLD rows with the host's totals,
+/// patron rows with the per-partner metrics; rows in EUR are converted at the ECB rate and
+/// skipped (with the partner's reason) where the EU is not a patron.
 #[test]
-fn exports_and_imports_are_compared_as_their_sum() {
+fn exports_imports_and_fdi_inflows_are_compared_apart() {
     let tmp = tempfile::tempdir().unwrap();
     let observed = observed_file(
         tmp.path(),
         "2019,KAZ,WORLD,exports_to_partner_usd_bn,58.1,USD bn,WDI,,x\n\
          2019,KAZ,WORLD,imports_from_partner_usd_bn,38.4,USD bn,WDI,,x\n\
-         2020,KAZ,WORLD,exports_to_partner_usd_bn,47.5,USD bn,WDI,,x\n",
+         2019,KAZ,CHN,exports_to_partner_usd_bn,8.0,USD bn,t,,x\n\
+         2019,KAZ,WORLD,fdi_inflow_usd_bn,3.1,USD bn,WDI,,x\n\
+         2017,C5,EU,trade_turnover_eur_bn,26.4,EUR bn,Eurostat,,x\n\
+         2021,C5,WORLD,middle_corridor_teu,25200,TEU,t,,x\n",
     );
     let dir = tmp.path().join("bt");
     backtest(&observed, &dir, &[]);
     let (header, matched) = rows(&dir.join("backtest.csv"));
-    assert_eq!(matched.len(), 1);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    assert_eq!(matched[0][col("metric")], "trade_turnover_usd_bn");
-    assert_eq!(matched[0][col("observed")].parse::<f64>().unwrap(), 58.1 + 38.4);
-    assert!(matched[0][col("note")].contains("line 2") && matched[0][col("note")].contains("line 3"));
+    let model: Vec<&str> = matched.iter().map(|r| r[col("model_metric")].as_str()).collect();
+    assert_eq!(
+        model,
+        [
+            "exports_total_usd_bn",
+            "imports_total_usd_bn",
+            "exports_usd_bn",
+            "fdi_inflow_total_usd_bn"
+        ]
+    );
+    assert_eq!(matched[0][col("observed")].parse::<f64>().unwrap(), 58.1);
     let (_, skipped) = rows(&dir.join("backtest_skipped.csv"));
-    assert_eq!(skipped.len(), 3);
-    assert!(skipped[0].last().unwrap().contains("sum with line 3"), "{skipped:?}");
-    // The 2020 exports have no imports to pair with.
-    assert!(skipped[2].last().unwrap().contains("no split"), "{skipped:?}");
+    assert_eq!(skipped.len(), 2);
+    assert_eq!(skipped[0][3], "trade_turnover_eur_bn", "the file's row: {skipped:?}");
+    assert!(
+        skipped[0].last().unwrap().contains("partner EU is not a patron"),
+        "{skipped:?}"
+    );
+    assert!(skipped[1].last().unwrap().contains("TEU"), "{skipped:?}");
+    assert!(skipped.iter().all(|r| r[OBSERVED_NOTE_COLUMN].is_empty()));
+}
+
+/// The GDP-ratio forecast: the last ratio to the host's GDP times the GDP the backcast is
+/// given (`gdp_usd_bn_path`: Kazakhstan 137.28 in 2016, 166.81 in 2017); persistence for
+/// shares of GDP. The verdict names the best of the three.
+#[test]
+fn the_gdp_ratio_forecast_uses_the_given_gdp() {
+    let tmp = tempfile::tempdir().unwrap();
+    let observed = observed_file(
+        tmp.path(),
+        "2015,KAZ,WORLD,exports_to_partner_usd_bn,45.9,USD bn,WDI,,x\n\
+         2016,KAZ,WORLD,exports_to_partner_usd_bn,36.7,USD bn,WDI,,x\n\
+         2017,KAZ,WORLD,exports_to_partner_usd_bn,48.3,USD bn,WDI,,x\n\
+         2016,KAZ,WORLD,remittances_pct_gdp,0.2,% of GDP,WDI,,x\n\
+         2017,KAZ,WORLD,remittances_pct_gdp,0.3,% of GDP,WDI,,x\n",
+    );
+    let dir = tmp.path().join("bt");
+    let stdout = backtest(&observed, &dir, &[]);
+    let (header, matched) = rows(&dir.join("backtest.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let at = |metric: &str, year: &str| {
+        matched
+            .iter()
+            .find(|r| r[col("metric")] == metric && r[col("year")] == year)
+            .unwrap()
+    };
+    let exports = at("exports_to_partner_usd_bn", "2017");
+    let ratio: f64 = exports[col("gdp_ratio")].parse().unwrap();
+    assert!((ratio - 36.7 / 137.28 * 166.81).abs() < 1e-9, "{ratio}");
+    assert_eq!(exports[col("persistence")], "36.7");
+    let remittances = at("remittances_pct_gdp", "2017");
+    assert_eq!(remittances[col("gdp_ratio")], remittances[col("persistence")]);
+    assert_eq!(at("exports_to_partner_usd_bn", "2015")[col("gdp_ratio")], "");
+    let (header, skill) = rows(&dir.join("skill.csv"));
+    let best = header.iter().position(|h| h == "best_naive").unwrap();
+    let exports = skill.iter().find(|r| r[2] == "exports_to_partner_usd_bn").unwrap();
+    // 2017 is the only year with all three: the trend (from 2015 and 2016) is 29.3 and
+    // persistence 36.7, both further from 48.3 than the ratio's 44.6.
+    assert_eq!(exports[best], "gdp ratio");
+    assert!(stdout.contains("(gdp ratio)"), "{stdout}");
 }
 
 /// With a calibration year, the report scores the later years apart and judges on them.

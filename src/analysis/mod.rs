@@ -3,7 +3,8 @@
 //!
 //! - [`outcomes`]: metric names, quarters, horizons and outcomes (`metric:HOST:PARTNER`).
 //! - [`parameters`]: the scenario read once ([`parameters::Base`]), parameter ranges,
-//!   swept values, design files and calibrated parameter sets.
+//!   swept values and design files; [`sets`]: parameter sets, read, checked and laid
+//!   over a scenario for an ensemble over them.
 //! - [`observations`]: observation files and their matching to model cells, annual
 //!   values per replicate; [`skill`]: errors, coverage and naive forecasts.
 //! - [`design`] (Sobol' sequence, Saltelli, Morris), [`indices`] (Morris and Sobol'
@@ -17,4 +18,5 @@ pub mod indices;
 pub mod observations;
 pub mod outcomes;
 pub mod parameters;
+pub mod sets;
 pub mod skill;

@@ -8,6 +8,8 @@
 //! [`ReplicateObserver`] turns every replicate's quarterly values into that year's value,
 //! so percentiles are of the annual value. Only the matched cells are kept (targets ×
 //! replicates numbers). Observations the model cannot produce are skipped with the reason.
+//! Values in EUR are converted to USD at the ECB's annual average reference rate of their
+//! year ([`eur_usd`]) before they are matched.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -130,38 +132,86 @@ impl ModelMetric {
 }
 
 /// The model metric for an observed metric and partner: (metric, scale, rule), or the
-/// reason there is none.
+/// reason there is none. Flows and shares are annual rates or levels each quarter (the
+/// year's value is their mean); stocks are read at the year's end.
 pub fn model_metric(metric: &str, partner: &str) -> Result<(ModelMetric, f64, Aggregate), SkipReason> {
     use ModelMetric::Base;
     let world = partner == "WORLD";
     Ok(match metric {
         "trade_turnover_usd_bn" if world => (Base(MetricId::TradeTotalUsdBn), 1.0, Aggregate::Mean),
         "trade_turnover_usd_bn" => (Base(MetricId::TradeTurnoverUsdBn), 1.0, Aggregate::Mean),
+        "exports_to_partner_usd_bn" if world => (Base(MetricId::ExportsTotalUsdBn), 1.0, Aggregate::Mean),
+        "exports_to_partner_usd_bn" => (Base(MetricId::ExportsUsdBn), 1.0, Aggregate::Mean),
+        "imports_from_partner_usd_bn" if world => (Base(MetricId::ImportsTotalUsdBn), 1.0, Aggregate::Mean),
+        "imports_from_partner_usd_bn" => (Base(MetricId::ImportsUsdBn), 1.0, Aggregate::Mean),
         "trade_share_pct" if !world => (Base(MetricId::TradeShare), 100.0, Aggregate::Mean),
         "fdi_stock_usd_bn" if !world => (Base(MetricId::FdiStockUsdBn), 1.0, Aggregate::YearEnd),
         "fdi_stock_usd_bn" => {
             return Err("the model holds FDI stocks from its patrons only, not from all origins".into())
         }
+        "fdi_inflow_usd_bn" if world => (Base(MetricId::FdiInflowTotalUsdBn), 1.0, Aggregate::Mean),
+        "fdi_inflow_usd_bn" => (Base(MetricId::FdiInflowUsdBn), 1.0, Aggregate::Mean),
         "remittances_pct_gdp" => (Base(MetricId::RemittancesPctGdp), 1.0, Aggregate::Mean),
         "arms_import_share_pct" if !world => (Base(MetricId::SecurityDependence), 100.0, Aggregate::YearEnd),
         "middle_corridor_cargo_mt" => (ModelMetric::Route(RouteMetric::Cargo, "MIDDLE"), 1.0, Aggregate::Mean),
-        "exports_to_partner_usd_bn" | "imports_from_partner_usd_bn" => {
-            return Err("the model has no split of trade into exports and imports".into())
-        }
         "remittance_share_pct" => {
             return Err("remittance shares by partner are an input of the model (ties), not an outcome".into())
         }
-        "middle_corridor_teu" => return Err("the model carries freight in tonnes, not TEU".into()),
-        "fdi_inflow_usd_bn" => {
+        "middle_corridor_teu" => {
             return Err(
-                "the model's disbursed investment (patrons' projects, loans included) is not \
-                        net FDI inflow from all origins"
+                "the model carries freight in tonnes, not containers (TEU), and no fixed tonnes per TEU holds \
+                 across cargoes"
                     .into(),
             )
         }
-        "trade_turnover_eur_bn" => return Err("value in EUR; the model is in USD".into()),
         _ if world => return Err(format!("no model metric for {metric} with all partners (WORLD)").into()),
         _ => return Err(format!("no model metric for {metric}").into()),
+    })
+}
+
+/// The ECB's euro foreign exchange reference rate for the US dollar, annual average of
+/// the daily rates (USD per EUR), by year: ECB Statistical Data Warehouse, series
+/// EXR.A.USD.EUR.SP00.A.
+pub const EUR_USD: [(i32, f64); 6] = [
+    (2016, 1.1069),
+    (2017, 1.1297),
+    (2018, 1.1810),
+    (2019, 1.1195),
+    (2020, 1.1422),
+    (2021, 1.1827),
+];
+
+/// USD per EUR in `year` ([`EUR_USD`]), if the table has the year.
+pub fn eur_usd(year: i32) -> Option<f64> {
+    EUR_USD.iter().find(|(y, _)| *y == year).map(|&(_, rate)| rate)
+}
+
+/// An observation in EUR (a metric ending `_eur_bn`) as the same quantity in USD, at the
+/// year's reference rate, its note saying so; others as they are.
+pub fn in_usd(obs: &Observation) -> Result<Observation, SkipReason> {
+    let Some(stem) = obs.metric.strip_suffix("_eur_bn") else {
+        return Ok(obs.clone());
+    };
+    let rate = eur_usd(obs.year).ok_or_else(|| {
+        SkipReason(format!(
+            "value in EUR and no ECB reference rate for {} in the table ({} to {})",
+            obs.year,
+            EUR_USD[0].0,
+            EUR_USD[EUR_USD.len() - 1].0
+        ))
+    })?;
+    let note = format!(
+        "{} EUR bn at {rate} USD per EUR (ECB annual average reference rate){}{}",
+        crate::format::number(obs.value),
+        if obs.note.is_empty() { "" } else { "; " },
+        obs.note
+    );
+    Ok(Observation {
+        metric: format!("{stem}_usd_bn"),
+        value: obs.value * rate,
+        unit: "USD bn".to_string(),
+        note,
+        ..obs.clone()
     })
 }
 
@@ -286,53 +336,11 @@ pub fn key(obs: &Observation) -> SeriesKey {
     )
 }
 
-/// The metrics summed into a derived turnover row.
-const EXPORTS: &str = "exports_to_partner_usd_bn";
-const IMPORTS: &str = "imports_from_partner_usd_bn";
-const TURNOVER: &str = "trade_turnover_usd_bn";
-
-/// The model has no split of trade into exports and imports, but it has their sum. For
-/// each year, host, partner and basis with both an exports and an imports row and no
-/// turnover row, adds a derived turnover row (their sum, on the same basis). Returns the
-/// rows, and for each exports or imports row so used (by line) the line of its partner.
-pub fn derive_turnover(observations: &[Observation]) -> (Vec<Observation>, BTreeMap<usize, usize>) {
-    type Key<'a> = (i32, &'a str, &'a str, &'a str);
-    let mut groups: BTreeMap<Key, [Option<&Observation>; 3]> = BTreeMap::new();
-    for obs in observations {
-        let slot = match obs.metric.as_str() {
-            EXPORTS => 0,
-            IMPORTS => 1,
-            TURNOVER => 2,
-            _ => continue,
-        };
-        let key = (obs.year, obs.host.as_str(), obs.partner.as_str(), obs.basis.as_str());
-        groups.entry(key).or_default()[slot].get_or_insert(obs);
-    }
-    let mut out = observations.to_vec();
-    let mut used = BTreeMap::new();
-    for group in groups.values() {
-        if let [Some(exports), Some(imports), None] = group {
-            used.insert(exports.line, imports.line);
-            used.insert(imports.line, exports.line);
-            out.push(Observation {
-                metric: TURNOVER.to_string(),
-                value: exports.value + imports.value,
-                note: format!(
-                    "derived: exports (line {}) + imports (line {})",
-                    exports.line, imports.line
-                ),
-                ..(*exports).clone()
-            });
-        }
-    }
-    (out, used)
-}
-
 /// Observations set against a scenario: which are compared (and with which annual model
 /// value), which are skipped and why, and the targets an ensemble must collect.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Every observation, derived rows included (the naive forecasts' histories).
+    /// Every observation, values in EUR converted to USD (the naive forecasts' histories).
     pub observations: Vec<Observation>,
     pub matched: Vec<(Observation, Matched)>,
     pub skipped: Vec<(Observation, SkipReason)>,
@@ -350,43 +358,29 @@ pub struct Plan {
 impl Plan {
     pub fn new(observations: &[Observation], scenario: &Scenario) -> Plan {
         let layout = MetricLayout::new(scenario);
-        let (observations, summed) = derive_turnover(observations);
-        let results: Vec<Result<Matched, SkipReason>> = observations
-            .iter()
-            .map(|obs| match_observation(obs, scenario, &layout))
-            .collect();
-        // A derived row carries the line of its exports row; the halves of a pair that was
-        // compared point to it.
-        let derived_compared: BTreeMap<usize, bool> = observations
-            .iter()
-            .zip(&results)
-            .filter(|(obs, _)| obs.metric == TURNOVER && summed.contains_key(&obs.line))
-            .map(|(obs, result)| (obs.line, result.is_ok()))
-            .collect();
         let mut skipped = Vec::new();
         let mut matched = Vec::new();
-        for (obs, result) in observations.iter().zip(results) {
-            if obs.metric != TURNOVER {
-                if let Some(&other) = summed.get(&obs.line) {
-                    let derived_line = if obs.metric == EXPORTS { obs.line } else { other };
-                    if derived_compared.get(&derived_line) == Some(&true) {
-                        let reason = SkipReason(format!(
-                            "compared as a derived {TURNOVER} row: the sum with line {other}"
-                        ));
-                        skipped.push((obs.clone(), reason));
-                        continue;
-                    }
+        let mut converted = Vec::with_capacity(observations.len());
+        // A skipped row is listed as the file has it; a compared one in USD.
+        for original in observations {
+            let obs = match in_usd(original) {
+                Ok(obs) => obs,
+                Err(reason) => {
+                    skipped.push((original.clone(), reason));
+                    continue;
                 }
-            }
-            match result {
+            };
+            match match_observation(&obs, scenario, &layout) {
                 Ok(_) if obs.value <= 0.0 => skipped.push((
-                    obs.clone(),
+                    original.clone(),
                     SkipReason("the value is not positive: errors are measured as ratios (logs)".to_string()),
                 )),
                 Ok(m) => matched.push((obs.clone(), m)),
-                Err(reason) => skipped.push((obs.clone(), reason)),
+                Err(reason) => skipped.push((original.clone(), reason)),
             }
+            converted.push(obs);
         }
+        let observations = converted;
         let first_year = scenario.start.year() + i32::from(scenario.start.quarter_of_year() != 1);
         let last_year = scenario
             .quarter_of_step(scenario.horizon_quarters.saturating_sub(1))
@@ -450,7 +444,20 @@ impl Plan {
         job: Job,
         context: impl Fn() -> String,
     ) -> Result<(), JobError> {
-        if let Some(problem) = self.incompatible(scenario) {
+        self.collect_sets(std::slice::from_ref(scenario), config, values, job, context)
+    }
+
+    /// [`Plan::collect`] of an ensemble over parameter sets (replicate `i` runs
+    /// `sets[i mod K]`); values are appended in replicate order.
+    pub fn collect_sets(
+        &self,
+        sets: &[Scenario],
+        config: &EnsembleConfig,
+        values: &mut [Vec<f64>],
+        job: Job,
+        context: impl Fn() -> String,
+    ) -> Result<(), JobError> {
+        if let Some(problem) = sets.iter().find_map(|s| self.incompatible(s)) {
             return Err(JobError::Usage(format!("{}: {problem}", context())));
         }
         let mut collector = AnnualCollector {
@@ -458,7 +465,7 @@ impl Plan {
             n_cells: self.n_cells,
             values,
         };
-        job.ensemble(scenario, config, Some(&mut collector), context)?;
+        job.ensemble_sets(sets, config, Some(&mut collector), context)?;
         Ok(())
     }
 }
@@ -522,16 +529,130 @@ mod tests {
         assert_eq!(m.scale, 100.0);
         let m = match_observation(&obs(2021, "KAZ", "USA", "fdi_stock_usd_bn"), s, &layout).unwrap();
         assert_eq!(m.target.aggregate, Aggregate::YearEnd);
+        // Exports and imports: WORLD rows to the host's totals, patron rows per partner;
+        // FDI inflows: WORLD rows to the inflow from all origins. All annual means.
+        let cell = |metric: MetricId, host: usize, partner: Option<usize>| {
+            layout.index(layout.find(metric.name()).unwrap(), host, partner)
+        };
+        let kaz = layout.host_labels.iter().position(|h| h == "KAZ").unwrap();
+        let chn = layout.partner_labels.iter().position(|p| p == "CHN").unwrap();
+        for (o, metric, partner) in [
+            (
+                obs(2019, "KAZ", "WORLD", "exports_to_partner_usd_bn"),
+                MetricId::ExportsTotalUsdBn,
+                None,
+            ),
+            (
+                obs(2019, "KAZ", "WORLD", "imports_from_partner_usd_bn"),
+                MetricId::ImportsTotalUsdBn,
+                None,
+            ),
+            (
+                obs(2019, "KAZ", "CHN", "exports_to_partner_usd_bn"),
+                MetricId::ExportsUsdBn,
+                Some(chn),
+            ),
+            (
+                obs(2019, "KAZ", "CHN", "imports_from_partner_usd_bn"),
+                MetricId::ImportsUsdBn,
+                Some(chn),
+            ),
+            (
+                obs(2019, "KAZ", "WORLD", "fdi_inflow_usd_bn"),
+                MetricId::FdiInflowTotalUsdBn,
+                None,
+            ),
+            (
+                obs(2019, "KAZ", "CHN", "fdi_inflow_usd_bn"),
+                MetricId::FdiInflowUsdBn,
+                Some(chn),
+            ),
+        ] {
+            let m = match_observation(&o, s, &layout).unwrap();
+            assert_eq!(m.target.cell, cell(metric, kaz, partner), "{}", o.metric);
+            assert_eq!((m.target.aggregate, m.scale), (Aggregate::Mean, 1.0), "{}", o.metric);
+        }
+        let c5 = layout.all_hosts_row();
+        let m = match_observation(&obs(2019, "C5", "WORLD", "exports_to_partner_usd_bn"), s, &layout).unwrap();
+        assert_eq!(m.target.cell, cell(MetricId::ExportsTotalUsdBn, c5, None));
         for (o, why) in [
             (obs(2014, "KAZ", "WORLD", "remittances_pct_gdp"), "inside the run"),
             (obs(2026, "KAZ", "WORLD", "remittances_pct_gdp"), "inside the run"),
             (obs(2019, "C5", "EU", "trade_share_pct"), "not a patron"),
-            (obs(2019, "KAZ", "WORLD", "exports_to_partner_usd_bn"), "exports"),
+            (obs(2019, "C5", "EU", "trade_turnover_usd_bn"), "not a patron"),
             (obs(2019, "XYZ", "CHN", "trade_turnover_usd_bn"), "not in the scenario"),
-            (obs(2019, "C5", "EU", "trade_turnover_eur_bn"), "EUR"),
+            (obs(2019, "KAZ", "WORLD", "fdi_stock_usd_bn"), "patrons only"),
+            (obs(2021, "C5", "WORLD", "middle_corridor_teu"), "TEU"),
+            (obs(2021, "UZB", "RUS", "remittance_share_pct"), "input of the model"),
         ] {
             let err = match_observation(&o, s, &layout).unwrap_err().to_string();
             assert!(err.contains(why), "{err}");
         }
+    }
+
+    #[test]
+    fn eur_rows_are_converted_at_the_ecb_rate_of_their_year() {
+        let eur = Observation {
+            line: 181,
+            year: 2017,
+            host: "C5".into(),
+            partner: "EU".into(),
+            metric: "trade_turnover_eur_bn".into(),
+            value: 26.4,
+            unit: "EUR bn".into(),
+            basis: "Eurostat".into(),
+            note: "EU imports 18.3".into(),
+            source: String::new(),
+        };
+        let usd = in_usd(&eur).unwrap();
+        assert_eq!(usd.metric, "trade_turnover_usd_bn");
+        assert!((usd.value - 26.4 * 1.1297).abs() < 1e-12);
+        assert_eq!((usd.unit.as_str(), usd.basis.as_str()), ("USD bn", "Eurostat"));
+        assert!(usd.note.contains("26.4 EUR bn at 1.1297") && usd.note.ends_with("EU imports 18.3"));
+        let too_early = Observation {
+            year: 2015,
+            ..eur.clone()
+        };
+        assert!(in_usd(&too_early)
+            .unwrap_err()
+            .0
+            .contains("no ECB reference rate for 2015"));
+        let same = Observation {
+            metric: "trade_turnover_usd_bn".into(),
+            ..eur
+        };
+        assert_eq!(in_usd(&same).unwrap(), same);
+        // In a plan, the skipped row is the file's (in EUR), with the partner's reason.
+        let loaded = crate::scenario::load(Path::new("scenarios/backcast_2015.toml")).unwrap();
+        let plan = Plan::new(
+            &[
+                too_early.clone(),
+                Observation {
+                    year: 2017,
+                    ..too_early
+                },
+            ],
+            &loaded.scenario,
+        );
+        assert!(plan.matched.is_empty());
+        assert_eq!(plan.skipped[1].0.metric, "trade_turnover_eur_bn");
+        assert!(plan.skipped[1].1 .0.contains("partner EU is not a patron"));
+        let with_eu = crate::scenario::load(Path::new("scenarios/eu_global_gateway.toml")).unwrap();
+        let obs2017 = Observation {
+            year: 2017,
+            ..plan.skipped[1].0.clone()
+        };
+        let in_run = Observation {
+            year: 2025,
+            ..obs2017.clone()
+        };
+        // The EU scenario starts in 2024: 2017 is outside its run, but the row converts.
+        let plan = Plan::new(&[obs2017, in_run], &with_eu.scenario);
+        assert!(plan.skipped[0].1 .0.contains("inside the run"), "{:?}", plan.skipped);
+        assert!(
+            plan.skipped[1].1 .0.contains("no ECB reference rate"),
+            "{:?}",
+            plan.skipped
+        );
     }
 }

@@ -7,11 +7,11 @@
 //!   ([`parameters`]), and the overrides of a point in unit coordinates ([`overrides`]).
 //! - Values of swept parameters: lists and ranges ([`parse_set`], [`range_steps`],
 //!   [`range_by`]) combined as a grid or zipped ([`Combine`], [`combine`]).
-//! - Design files and calibrated parameter sets, CSV with a header of key paths
-//!   ([`read_design`], [`ParameterSets`]).
+//! - Design files, CSV with a header of key paths ([`read_design`]); parameter-sets
+//!   files have the same form and are read by [`crate::analysis::sets`].
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use crate::input::{self, InputError};
@@ -37,6 +37,14 @@ impl Base {
     pub fn read(path: &Path) -> Result<Base, JobError> {
         let invalid = || JobError::scenario(format!("{} is not a valid scenario", path.display()));
         let tree = ScenarioTree::read(path).map_err(invalid())?;
+        let loaded = tree.resolve(&[]).map_err(invalid())?;
+        Ok(Base { tree, loaded })
+    }
+
+    /// The built-in baseline, read once.
+    pub fn builtin() -> Result<Base, JobError> {
+        let invalid = || JobError::scenario("the built-in baseline is not valid");
+        let tree = ScenarioTree::builtin_baseline().map_err(invalid())?;
         let loaded = tree.resolve(&[]).map_err(invalid())?;
         Ok(Base { tree, loaded })
     }
@@ -338,46 +346,8 @@ pub fn same_key(a: &str, b: &str) -> bool {
     matches!((parse_key(a), parse_key(b)), (Ok(a), Ok(b)) if a == b)
 }
 
-/// One calibrated parameter set: a value for each of its keys.
-pub type ParameterSet = Vec<Override>;
-
-/// Where a command's calibrated parameter sets come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ParameterSets {
-    /// The file the scenario names in `[calibration] parameter_sets`, if any.
-    Scenario,
-    /// This file (a CSV as `calibrate` writes).
-    File(PathBuf),
-    /// None: every replicate runs the file's values.
-    None,
-}
-
-/// The calibrated parameter sets to run, as overrides (none: the file's values), and the
-/// file they came from. A file the scenario names is relative to the file that names it.
-pub fn parameter_sets(which: &ParameterSets, base: &Base) -> Result<Option<(PathBuf, Vec<ParameterSet>)>, JobError> {
-    let tree = &base.tree;
-    let path = match which {
-        ParameterSets::None => return Ok(None),
-        ParameterSets::File(path) => path.clone(),
-        ParameterSets::Scenario => {
-            let file = &base.loaded.resolved.calibration.parameter_sets;
-            if file.is_empty() {
-                return Ok(None);
-            }
-            // Relative to the file that names it, which may be a parent through `extends`.
-            let naming = tree
-                .defining_file(&["calibration", "parameter_sets"])
-                .unwrap_or_else(|| tree.path().to_path_buf());
-            naming.parent().unwrap_or(Path::new("")).join(file)
-        }
-    };
-    let (keys, rows) = read_design(&path)?;
-    let sets = rows
-        .into_iter()
-        .map(|row| keys.iter().cloned().zip(row).collect())
-        .collect();
-    Ok(Some((path, sets)))
-}
+/// Where a command's parameter sets come from (read by [`crate::analysis::sets`]).
+pub use super::sets::ParameterSets;
 
 #[cfg(test)]
 mod tests {

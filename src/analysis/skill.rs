@@ -1,10 +1,13 @@
 //! How well a model's values match observations, in one place: log errors, their
 //! series-balanced mean (what calibration minimises), coverage of bands, and the naive
-//! forecasts (persistence, log-linear trend) a model must beat.
+//! forecasts a model must beat: persistence, a log-linear trend, and for money flows and
+//! stocks the last ratio to GDP times the GDP the run is given.
 
 use std::collections::BTreeMap;
 
 use super::observations::{key, Plan, SeriesKey};
+use crate::metrics::ALL_HOSTS;
+use crate::scenario::file::ScenarioFile;
 
 /// A simulated value at or below zero is scored as this fraction of the observation.
 const FLOOR: f64 = 1e-3;
@@ -42,6 +45,47 @@ pub fn log_linear_trend(history: &[(i32, f64)], year: i32) -> Option<f64> {
     let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let slope = sxy / sxx;
     Some((my + slope * (year as f64 - mx)).exp())
+}
+
+/// Whether an observed metric is a money flow or stock in USD (trade, exports, imports,
+/// FDI, remittances), which grows with the economy: its GDP-ratio forecast scales the
+/// last ratio to GDP. For shares and percentages of GDP the ratio forecast is persistence.
+pub fn scales_with_gdp(metric: &str) -> bool {
+    metric.ends_with("_usd_bn")
+}
+
+/// The GDP-ratio forecast of `year`: the latest value before it (`history`: (year,
+/// value)) divided by GDP that year, times GDP in `year` (`gdp`: year -> USD bn). `None`
+/// without an earlier value or without GDP in either year.
+pub fn gdp_ratio(history: &[(i32, f64)], year: i32, gdp: &BTreeMap<i32, f64>) -> Option<f64> {
+    let &(last_year, last) = history.iter().filter(|(y, _)| *y < year).max_by_key(|(y, _)| *y)?;
+    let (from, to) = (*gdp.get(&last_year)?, *gdp.get(&year)?);
+    (last > 0.0 && from > 0.0 && to > 0.0).then(|| last / from * to)
+}
+
+/// The GDP the run is given, by host and year: each host's `gdp_usd_bn_path` (the
+/// drivers of a backcast), and for [`ALL_HOSTS`] their sum in the years every host has.
+pub fn given_gdp(file: &ScenarioFile) -> BTreeMap<String, BTreeMap<i32, f64>> {
+    let mut out: BTreeMap<String, BTreeMap<i32, f64>> = BTreeMap::new();
+    for host in &file.hosts {
+        let path: BTreeMap<i32, f64> = host
+            .gdp_usd_bn_path
+            .iter()
+            .filter_map(|(year, v)| year.parse().ok().map(|y| (y, *v)))
+            .collect();
+        out.insert(host.id.clone(), path);
+    }
+    let mut all: BTreeMap<i32, f64> = BTreeMap::new();
+    if let Some(first) = file.hosts.first().and_then(|h| out.get(&h.id)) {
+        for &year in first.keys() {
+            let values: Option<Vec<f64>> = file.hosts.iter().map(|h| out[&h.id].get(&year).copied()).collect();
+            if let Some(values) = values {
+                all.insert(year, values.iter().sum());
+            }
+        }
+    }
+    out.insert(ALL_HOSTS.to_string(), all);
+    out
 }
 
 /// Absolute log error |ln(forecast / observed)|; `None` unless both are positive.
@@ -117,6 +161,36 @@ mod tests {
         assert_eq!(log_linear_trend(&h, 2016), None);
         assert_eq!(log_linear_trend(&[(2015, 1.0), (2015, 2.0)], 2017), None);
         assert_eq!(log_linear_trend(&[(2015, 0.0), (2016, 2.0)], 2017), None);
+    }
+
+    #[test]
+    fn the_gdp_ratio_forecast_scales_the_last_ratio_with_gdp() {
+        // The series is 10% of GDP until 2017, then the run is given GDP that doubles.
+        let gdp: BTreeMap<i32, f64> = [(2015, 100.0), (2016, 110.0), (2017, 120.0), (2018, 240.0)].into();
+        let history = [(2015, 10.0), (2016, 11.0), (2017, 12.0)];
+        let f = gdp_ratio(&history, 2018, &gdp).unwrap();
+        assert!((f - 24.0).abs() < 1e-12, "{f}");
+        // Persistence would say 12; the trend about 13.2.
+        assert_eq!(persistence(&history, 2018), Some(12.0));
+        // From the latest earlier year only (2016 for 2017), and GDP in both years.
+        assert!((gdp_ratio(&history, 2017, &gdp).unwrap() - 12.0).abs() < 1e-12);
+        assert_eq!(gdp_ratio(&history, 2015, &gdp), None);
+        assert_eq!(gdp_ratio(&history, 2019, &gdp), None);
+        assert_eq!(gdp_ratio(&[(2014, 5.0)], 2016, &gdp), None);
+        assert!(scales_with_gdp("exports_to_partner_usd_bn") && scales_with_gdp("fdi_inflow_usd_bn"));
+        assert!(!scales_with_gdp("trade_share_pct") && !scales_with_gdp("remittances_pct_gdp"));
+    }
+
+    #[test]
+    fn the_given_gdp_of_the_hosts_together_is_their_sum_where_all_have_it() {
+        let loaded = crate::scenario::load(std::path::Path::new("scenarios/backcast_2015.toml")).unwrap();
+        let gdp = given_gdp(&loaded.resolved);
+        let kaz = &gdp["KAZ"];
+        assert!((kaz[&2016] - 137.28).abs() < 1e-9);
+        let c5: f64 = ["KAZ", "KGZ", "TJK", "TKM", "UZB"].iter().map(|h| gdp[*h][&2019]).sum();
+        assert!((gdp[ALL_HOSTS][&2019] - c5).abs() < 1e-9);
+        let baseline = crate::scenario::load(std::path::Path::new("scenarios/baseline.toml")).unwrap();
+        assert!(given_gdp(&baseline.resolved)[ALL_HOSTS].is_empty());
     }
 
     #[test]

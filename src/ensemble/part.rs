@@ -4,8 +4,9 @@
 //!
 //! Up to [`EXACT_QUANTILES_MAX_REPLICATES`](super::EXACT_QUANTILES_MAX_REPLICATES)
 //! replicates, a part holds its replicates' values (the exact statistics need them all);
-//! beyond, it holds one [`StreamingStats`] per series, whose merge is exact. Decision
-//! terms are kept as exact sums in both cases.
+//! beyond, it holds one [`StreamingStats`] per series, whose merge is exact, and, over
+//! several parameter sets, each series' per-set sums ([`SetSums`]). Decision terms are
+//! kept as exact sums in both cases.
 //!
 //! A part serialises to a small binary format (see [`EnsemblePart::write_to`]) that
 //! round-trips every `f64` exactly and ends in a checksum.
@@ -20,6 +21,7 @@ use crate::hash::Fnv1a;
 use crate::metrics::MetricLayout;
 use crate::model::Scenario;
 use crate::stats::exact::ExactSum;
+use crate::stats::sets::{split_exact, SetSums, VarianceSplit};
 use crate::stats::streaming::{StreamingParts, StreamingStats, SLOTS};
 use crate::stats::{self, CellStats};
 
@@ -30,6 +32,8 @@ pub struct EnsemblePart {
     pub(super) replicates: u64,
     /// The seed of the ensemble: parts of different seeds do not merge.
     pub(super) seed: u64,
+    /// Parameter sets the ensemble runs over (replicate `i` runs set `i mod sets`).
+    pub(super) sets: usize,
     /// What else identifies the ensemble (a hash of its scenario), set by the caller:
     /// parts of different identities do not merge.
     pub(super) identity: u64,
@@ -45,8 +49,11 @@ pub struct EnsemblePart {
 pub(super) enum PartCells {
     /// Every replicate's values, in replicate order (`n_series` each).
     Exact(Vec<Vec<f64>>),
-    /// One accumulator per series.
-    Streaming(Vec<StreamingStats>),
+    /// One accumulator per series and, over several parameter sets, their per-set sums.
+    Streaming {
+        stats: Vec<StreamingStats>,
+        sums: Option<SetSums>,
+    },
 }
 
 /// Why parts cannot be merged or finished.
@@ -63,8 +70,8 @@ pub enum PartError {
 }
 
 /// The start of `part.bin`; the last byte is the format's version (2: with the seed and
-/// identity).
-const MAGIC: &[u8; 8] = b"GGPART\x00\x02";
+/// identity; 3: with the parameter sets and their sums).
+const MAGIC: &[u8; 8] = b"GGPART\x00\x03";
 
 impl EnsemblePart {
     /// Replicates in the whole ensemble this part belongs to.
@@ -75,6 +82,11 @@ impl EnsemblePart {
     /// The seed of the ensemble the part belongs to.
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// The parameter sets of the ensemble the part belongs to.
+    pub fn parameter_sets(&self) -> usize {
+        self.sets
     }
 
     /// The identity the caller gave the ensemble ([`EnsemblePart::with_identity`]).
@@ -113,7 +125,7 @@ impl EnsemblePart {
     pub fn method(&self) -> StatisticsMethod {
         match self.cells {
             PartCells::Exact(_) => StatisticsMethod::Exact,
-            PartCells::Streaming(_) => StatisticsMethod::Streaming,
+            PartCells::Streaming { .. } => StatisticsMethod::Streaming,
         }
     }
 
@@ -134,6 +146,12 @@ impl EnsemblePart {
             }
             if part.seed != merged.seed {
                 return Err(PartError::Mismatch(format!("seeds {} and {}", merged.seed, part.seed)));
+            }
+            if part.sets != merged.sets {
+                return Err(PartError::Mismatch(format!(
+                    "{} and {} parameter sets",
+                    merged.sets, part.sets
+                )));
             }
             if part.identity != merged.identity {
                 return Err(PartError::Mismatch(format!(
@@ -157,10 +175,24 @@ impl EnsemblePart {
             }
             match (&mut merged.cells, part.cells) {
                 (PartCells::Exact(values), PartCells::Exact(more)) => values.extend(more),
-                (PartCells::Streaming(stats), PartCells::Streaming(more)) => {
+                (
+                    PartCells::Streaming { stats, sums },
+                    PartCells::Streaming {
+                        stats: more,
+                        sums: more_sums,
+                    },
+                ) => {
                     for (a, b) in stats.iter_mut().zip(&more) {
                         a.merge(b)
                             .map_err(|_| PartError::Mismatch("different pilot replicates".to_string()))?;
+                    }
+                    let same = match (sums.as_mut(), &more_sums) {
+                        (Some(a), Some(b)) => a.merge(b),
+                        (None, None) => true,
+                        _ => false,
+                    };
+                    if !same {
+                        return Err(PartError::Mismatch("different per-set sums".to_string()));
                     }
                 }
                 _ => return Err(PartError::Mismatch("different statistics methods".to_string())),
@@ -200,17 +232,49 @@ impl EnsemblePart {
             .build()
             .map_err(|e| PartError::Mismatch(format!("could not start worker threads: {e}")))?;
         let n_series = self.n_series;
-        let cells: Vec<CellStats> = pool.install(|| match &self.cells {
+        let sets = self.sets;
+        let replicates = self.replicates;
+        // Each cell's statistics and its variance split between and within the sets
+        // (taken before the exact statistics sort the values).
+        let described: Vec<(CellStats, Option<VarianceSplit>)> = pool.install(|| match &self.cells {
             PartCells::Exact(values) => (0..n_series)
                 .into_par_iter()
                 .map_init(Vec::new, |column, series| {
                     column.clear();
                     column.extend(values.iter().map(|v| v[series]));
-                    stats::describe(column)
+                    let split = split_exact(column, sets, 0.0);
+                    let stats = stats::describe(column);
+                    (
+                        stats,
+                        Some(VarianceSplit {
+                            total: stats.sd * stats.sd,
+                            ..split
+                        }),
+                    )
                 })
                 .collect(),
-            PartCells::Streaming(accumulators) => accumulators.par_iter().map(StreamingStats::describe).collect(),
+            PartCells::Streaming {
+                stats: accumulators,
+                sums,
+            } => accumulators
+                .par_iter()
+                .enumerate()
+                .map(|(series, a)| {
+                    let stats = a.describe();
+                    let total = stats.sd * stats.sd;
+                    let split = match sums {
+                        Some(sums) => sums.split(series, replicates, &stats),
+                        None => Some(VarianceSplit {
+                            total,
+                            between: 0.0,
+                            within: total,
+                        }),
+                    };
+                    (stats, split)
+                })
+                .collect(),
         });
+        let (cells, variance) = described.into_iter().unzip();
         let n = self.replicates as f64;
         let decision_means = self.decisions.iter().map(|s| s.value() / n).collect();
         Ok(EnsembleSummary {
@@ -219,6 +283,8 @@ impl EnsemblePart {
             replicates: self.replicates,
             cells,
             decision_means,
+            parameter_sets: sets,
+            variance,
         })
     }
 
@@ -235,6 +301,7 @@ impl EnsemblePart {
         w.u64(self.blocks.end)?;
         w.u64(self.n_series as u64)?;
         w.u64(self.decisions.len() as u64)?;
+        w.u64(self.sets as u64)?;
         match &self.cells {
             PartCells::Exact(values) => {
                 w.u64(0)?;
@@ -244,7 +311,10 @@ impl EnsemblePart {
                     }
                 }
             }
-            PartCells::Streaming(accumulators) => {
+            PartCells::Streaming {
+                stats: accumulators,
+                sums,
+            } => {
                 w.u64(1)?;
                 for stats in accumulators {
                     let parts = stats.to_parts();
@@ -262,6 +332,16 @@ impl EnsemblePart {
                     w.u32(hi as u32)?;
                     for &c in &parts.counts[lo..hi] {
                         w.varint(c)?;
+                    }
+                }
+                // Over several sets: each series' unit, overflow flag and per-set sums.
+                if let Some(sums) = sums {
+                    for (series, (&scale, &overflow)) in sums.scales().iter().zip(sums.overflow()).enumerate() {
+                        w.f64(scale)?;
+                        w.u32(u32::from(overflow))?;
+                        for &sum in &sums.sums()[series * sums.sets()..(series + 1) * sums.sets()] {
+                            w.bytes(&sum.to_le_bytes())?;
+                        }
                     }
                 }
             }
@@ -292,6 +372,7 @@ impl EnsemblePart {
         let blocks = read_u64(&mut r)?..read_u64(&mut r)?;
         let n_series = read_u64(&mut r)? as usize;
         let n_decisions = read_u64(&mut r)? as usize;
+        let sets = read_u64(&mut r)?;
         let method = read_u64(&mut r)?;
         if (n_series, n_decisions) != sizes {
             return Err(corrupt(&format!(
@@ -305,6 +386,10 @@ impl EnsemblePart {
         if blocks.start > blocks.end || blocks.end > n_blocks(replicates) {
             return Err(corrupt("block range outside the ensemble"));
         }
+        if sets == 0 || sets > replicates || sets > super::MAX_PARAMETER_SETS as u64 {
+            return Err(corrupt("parameter sets outside an ensemble's"));
+        }
+        let sets = sets as usize;
         let expected = match method {
             0 => StatisticsMethod::Exact,
             1 => StatisticsMethod::Streaming,
@@ -317,6 +402,7 @@ impl EnsemblePart {
         let mut part = EnsemblePart {
             replicates,
             seed,
+            sets,
             identity,
             blocks,
             n_series,
@@ -373,7 +459,30 @@ impl EnsemblePart {
                     accumulators
                         .push(StreamingStats::from_parts(parts).ok_or_else(|| corrupt("inconsistent statistics"))?);
                 }
-                PartCells::Streaming(accumulators)
+                let sums = if sets > 1 {
+                    let mut scales = Vec::with_capacity(n_series.min(1 << 24));
+                    let mut overflow = Vec::with_capacity(n_series.min(1 << 24));
+                    let mut sums = Vec::with_capacity(n_series.saturating_mul(sets).min(1 << 26));
+                    for _ in 0..n_series {
+                        scales.push(r.read_f64().map_err(truncated)?);
+                        overflow.push(r.read_u32().map_err(truncated)? != 0);
+                        for _ in 0..sets {
+                            let mut b = [0u8; 16];
+                            r.read_exact(&mut b).map_err(truncated)?;
+                            sums.push(i128::from_le_bytes(b));
+                        }
+                    }
+                    Some(
+                        SetSums::from_parts(sets, scales, overflow, sums)
+                            .ok_or_else(|| corrupt("inconsistent per-set sums"))?,
+                    )
+                } else {
+                    None
+                };
+                PartCells::Streaming {
+                    stats: accumulators,
+                    sums,
+                }
             }
         };
         part.decisions = (0..n_decisions)

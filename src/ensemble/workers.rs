@@ -12,14 +12,15 @@ use rayon::prelude::*;
 
 use super::part::{EnsemblePart, PartCells};
 use super::{
-    block_replicates, decisions_per_step, memory_estimate, n_blocks, run_replicate_into, statistics_method,
-    worker_threads, EnsembleConfig, EnsembleError, ReplicateObserver, ReplicateRecord, StatisticsMethod,
-    BLOCK_REPLICATES, MAX_REPLICATES, PILOT_BLOCKS,
+    block_replicates, check_sets, decisions_per_step, memory_estimate_sets, n_blocks, run_replicate_into,
+    statistics_method, worker_threads, EnsembleConfig, EnsembleError, ReplicateObserver, ReplicateRecord,
+    StatisticsMethod, BLOCK_REPLICATES, MAX_REPLICATES, PILOT_BLOCKS,
 };
 use crate::metrics::MetricLayout;
 use crate::model::engine::NonFinite;
 use crate::model::{Scenario, Simulation};
 use crate::stats::exact::{compensated_add, ExactSum};
+use crate::stats::sets::{set_of, SetSums};
 use crate::stats::streaming::StreamingStats;
 
 /// Runs the blocks `blocks` of the ensemble `config` describes and returns their
@@ -33,7 +34,29 @@ pub fn run_part(
     cancel: &AtomicBool,
     observer: Option<&mut dyn ReplicateObserver>,
 ) -> Result<EnsemblePart, EnsembleError> {
+    run_part_sets(
+        std::slice::from_ref(scenario),
+        config,
+        blocks,
+        progress,
+        cancel,
+        observer,
+    )
+}
+
+/// [`run_part`] of an ensemble over parameter sets: replicate `i` runs `sets[i mod K]`.
+pub fn run_part_sets(
+    sets: &[Scenario],
+    config: &EnsembleConfig,
+    blocks: Range<u64>,
+    progress: &(dyn Fn() + Sync),
+    cancel: &AtomicBool,
+    observer: Option<&mut dyn ReplicateObserver>,
+) -> Result<EnsemblePart, EnsembleError> {
     let replicates = config.replicates;
+    check_sets(sets, replicates)?;
+    let scenario = &sets[0];
+    let n_sets = sets.len();
     let n_steps = scenario.horizon_quarters as usize;
     if replicates > MAX_REPLICATES {
         return Err(EnsembleError::TooManyReplicates {
@@ -49,7 +72,7 @@ pub fn run_part(
         });
     }
     let threads = worker_threads(config.threads);
-    let needed = memory_estimate(scenario, replicates, threads);
+    let needed = memory_estimate_sets(scenario, replicates, threads, n_sets);
     if needed > config.max_memory_bytes {
         return Err(EnsembleError::TooLarge {
             replicates,
@@ -65,22 +88,32 @@ pub fn run_part(
     let workers = threads.min((blocks.end - blocks.start).max(1) as usize);
     let batch = batch_blocks(blocks.end - blocks.start, workers);
     let method = statistics_method(replicates);
+    // One start state per set (the steady state and the deposits depend on the values).
+    let starts: Vec<Simulation> = sets.iter().map(Simulation::new).collect();
     let pilot = match method {
         StatisticsMethod::Exact => None,
-        StatisticsMethod::Streaming => Some(run_pilot(scenario, &layout, config, threads, cancel)?),
+        StatisticsMethod::Streaming => Some(run_pilot(&starts, &layout, config, threads, cancel)?),
     };
     let stripes = pilot.as_ref().map(|pilot| {
-        let accumulators: Vec<StreamingStats> = (0..n_series)
-            .map(|series| {
-                let values: Vec<f64> = pilot.iter().map(|r| r.values[series]).collect();
-                StreamingStats::from_pilot(&values)
-            })
+        let pilots: Vec<Vec<f64>> = (0..n_series)
+            .map(|series| pilot.iter().map(|r| r.values[series]).collect())
             .collect();
-        Stripes::new(accumulators, threads)
+        let accumulators: Vec<StreamingStats> =
+            pilots.iter().map(|values| StreamingStats::from_pilot(values)).collect();
+        let sums = (n_sets > 1).then(|| {
+            SetSums::from_pilot(
+                n_sets,
+                pilots
+                    .iter()
+                    .zip(&accumulators)
+                    .map(|(values, stats)| (values.as_slice(), stats.shift())),
+            )
+        });
+        Stripes::new(accumulators, sums, threads)
     });
 
     let work = Work {
-        start: Simulation::new(scenario),
+        starts,
         layout: &layout,
         seed: config.seed,
         replicates,
@@ -133,7 +166,10 @@ pub fn run_part(
     }
 
     let cells = match work.stripes {
-        Some(stripes) => PartCells::Streaming(stripes.into_inner()),
+        Some(stripes) => {
+            let (stats, sums) = stripes.into_inner();
+            PartCells::Streaming { stats, sums }
+        }
         None => {
             let mut kept = kept;
             kept.sort_unstable_by_key(|(index, _)| *index);
@@ -143,6 +179,7 @@ pub fn run_part(
     Ok(EnsemblePart {
         replicates,
         seed: config.seed,
+        sets: n_sets,
         identity: 0,
         blocks,
         n_series,
@@ -176,16 +213,16 @@ fn pilot_records(
         .collect()
 }
 
-/// Runs the pilot replicates (the first [`PILOT_BLOCKS`] blocks) in parallel.
+/// Runs the pilot replicates (the first [`PILOT_BLOCKS`] blocks) in parallel, each from
+/// the start state of its parameter set.
 fn run_pilot(
-    scenario: &Scenario,
+    starts: &[Simulation],
     layout: &MetricLayout,
     config: &EnsembleConfig,
     threads: usize,
     cancel: &AtomicBool,
 ) -> Result<Vec<ReplicateRecord>, EnsembleError> {
     let pilot = (PILOT_BLOCKS * BLOCK_REPLICATES).min(config.replicates);
-    let start = Simulation::new(scenario);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -204,7 +241,8 @@ fn run_pilot(
                     values: Vec::new(),
                     decisions: Vec::new(),
                 };
-                Some(run_replicate_into(&start, layout, config.seed, index, &mut record).map(|()| record))
+                let start = &starts[set_of(index, starts.len())];
+                Some(run_replicate_into(start, layout, config.seed, index, &mut record).map(|()| record))
             })
             .collect()
     });
@@ -229,15 +267,18 @@ fn run_pilot(
     Ok(out)
 }
 
+/// One stripe: its series' accumulators and, over parameter sets, their per-set sums.
+type Stripe = (Vec<StreamingStats>, Option<SetSums>);
+
 /// Streaming accumulators split into stripes, each behind its own lock, so workers fold
 /// their blocks into different stripes at the same time.
 struct Stripes {
-    stripes: Vec<Mutex<Vec<StreamingStats>>>,
+    stripes: Vec<Mutex<Stripe>>,
     stripe_len: usize,
 }
 
 impl Stripes {
-    fn new(accumulators: Vec<StreamingStats>, threads: usize) -> Stripes {
+    fn new(accumulators: Vec<StreamingStats>, sums: Option<SetSums>, threads: usize) -> Stripes {
         let n = accumulators.len();
         let n_stripes = (4 * threads).clamp(1, n.max(1));
         let stripe_len = n.div_ceil(n_stripes).max(1);
@@ -248,27 +289,66 @@ impl Stripes {
             if stripe.is_empty() {
                 break;
             }
-            stripes.push(Mutex::new(stripe));
+            stripes.push(stripe);
         }
+        let lengths: Vec<usize> = stripes.iter().map(Vec::len).collect();
+        let mut sums = match sums {
+            Some(sums) => sums.split_at_series(&lengths).into_iter().map(Some).collect(),
+            None => vec![None; lengths.len()],
+        };
+        let stripes = stripes
+            .into_iter()
+            .zip(sums.drain(..))
+            .map(|(stats, sums)| Mutex::new((stats, sums)))
+            .collect();
         Stripes { stripes, stripe_len }
     }
 
-    /// Adds whole blocks of records, starting at a stripe that depends on the worker so
-    /// workers rarely wait for each other.
-    fn add_records(&self, records: &[ReplicateRecord], worker: usize) {
+    /// Adds whole blocks of records, the first of them replicate `first_replicate`,
+    /// starting at a stripe that depends on the worker so workers rarely wait for each
+    /// other.
+    fn add_records(&self, records: &[ReplicateRecord], first_replicate: u64, worker: usize) {
         let n = self.stripes.len();
         for k in 0..n {
             let s = (worker * n / 4 + k) % n;
             let mut stripe = self.stripes[s].lock().unwrap_or_else(|e| e.into_inner());
-            add_records_to(&mut stripe, s * self.stripe_len, records);
+            let (stats, sums) = &mut *stripe;
+            add_records_to(stats, s * self.stripe_len, records);
+            if let Some(sums) = sums {
+                add_set_sums(sums, stats, s * self.stripe_len, records, first_replicate);
+            }
         }
     }
 
-    fn into_inner(self) -> Vec<StreamingStats> {
-        self.stripes
-            .into_iter()
-            .flat_map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()))
-            .collect()
+    fn into_inner(self) -> (Vec<StreamingStats>, Option<SetSums>) {
+        let mut all_stats = Vec::new();
+        let mut all_sums = Vec::new();
+        for stripe in self.stripes {
+            let (stats, sums) = stripe.into_inner().unwrap_or_else(|e| e.into_inner());
+            all_stats.extend(stats);
+            all_sums.extend(sums);
+        }
+        let sums = (!all_sums.is_empty()).then(|| SetSums::concat(all_sums));
+        (all_stats, sums)
+    }
+}
+
+/// Adds records (consecutive replicates from `first_replicate`) to the per-set sums of
+/// the series `first..first + stats.len()`, each value to its replicate's set.
+fn add_set_sums(
+    sums: &mut SetSums,
+    stats: &[StreamingStats],
+    first: usize,
+    records: &[ReplicateRecord],
+    first_replicate: u64,
+) {
+    let n_sets = sums.sets();
+    for (r, record) in records.iter().enumerate() {
+        let set = set_of(first_replicate + r as u64, n_sets);
+        let values = &record.values[first..first + stats.len()];
+        for (j, (&x, s)) in values.iter().zip(stats).enumerate() {
+            sums.add(j, set, x, s.shift());
+        }
     }
 }
 
@@ -335,8 +415,9 @@ fn add_records_to(stats: &mut [StreamingStats], first: usize, records: &[Replica
 
 /// A range of blocks being run, shared by the workers.
 struct Work<'a> {
-    /// The state every replicate starts from.
-    start: Simulation<'a>,
+    /// The state each parameter set's replicates start from: replicate `i` from
+    /// `starts[i mod K]`.
+    starts: Vec<Simulation<'a>>,
     layout: &'a MetricLayout,
     seed: u64,
     replicates: u64,
@@ -499,7 +580,7 @@ impl Work<'_> {
                 break;
             };
             if let Some(stripes) = &self.stripes {
-                stripes.add_records(&records, worker);
+                stripes.add_records(&records, range.start, worker);
             }
             self.add_decisions(&records);
             match &sender {
@@ -557,7 +638,8 @@ impl Work<'_> {
                         values: Vec::new(),
                         decisions: Vec::new(),
                     });
-                    run_replicate_into(&self.start, self.layout, self.seed, index, &mut record).map(|()| record)
+                    let start = &self.starts[set_of(index, self.starts.len())];
+                    run_replicate_into(start, self.layout, self.seed, index, &mut record).map(|()| record)
                 }
             };
             match record {

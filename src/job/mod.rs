@@ -75,9 +75,14 @@ impl Settings {
     /// the scenario's `[run]`. An empty or oversized ensemble is refused here, before any
     /// work or any file.
     pub fn run_config(&self, scenario: &Scenario) -> Result<EnsembleConfig, JobError> {
+        self.run_config_sets(scenario, 1)
+    }
+
+    /// [`Settings::run_config`] of an ensemble over `sets` parameter sets.
+    pub fn run_config_sets(&self, scenario: &Scenario, sets: usize) -> Result<EnsembleConfig, JobError> {
         let replicates = self.replicates_or(scenario.replicates)?;
         let config = self.ensemble(replicates, self.seed.unwrap_or(scenario.seed));
-        let needed = ensemble::memory_needed(scenario, replicates);
+        let needed = self.ensemble_bytes_sets(scenario, replicates, sets);
         if needed > config.max_memory_bytes {
             return Err(EnsembleError::TooLarge {
                 replicates,
@@ -111,10 +116,15 @@ impl Settings {
     /// The bytes an ensemble of `replicates` of `scenario` holds on these settings'
     /// threads.
     pub fn ensemble_bytes(&self, scenario: &Scenario, replicates: u64) -> u64 {
+        self.ensemble_bytes_sets(scenario, replicates, 1)
+    }
+
+    /// [`Settings::ensemble_bytes`] of an ensemble over `sets` parameter sets.
+    pub fn ensemble_bytes_sets(&self, scenario: &Scenario, replicates: u64, sets: usize) -> u64 {
         let threads = self
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-        ensemble::memory_estimate(scenario, replicates, threads)
+        ensemble::memory_estimate_sets(scenario, replicates, threads, sets)
     }
 
     /// An ensemble of `replicates` with `seed` on these settings' threads and memory limit.
@@ -281,6 +291,20 @@ impl<'a> Job<'a> {
     ) -> Result<EnsembleSummary, JobError> {
         let tick = || self.progress.tick();
         ensemble::run(scenario, config, &tick, self.cancel.flag(), observer)
+            .map_err(|source| self.failed(source, context()))
+    }
+
+    /// [`Job::ensemble`] over parameter sets: replicate `i` runs `sets[i mod K]`
+    /// ([`ensemble::run_sets`]).
+    pub fn ensemble_sets(
+        &self,
+        sets: &[Scenario],
+        config: &EnsembleConfig,
+        observer: Option<&mut dyn ReplicateObserver>,
+        context: impl Fn() -> String,
+    ) -> Result<EnsembleSummary, JobError> {
+        let tick = || self.progress.tick();
+        ensemble::run_sets(sets, config, &tick, self.cancel.flag(), observer)
             .map_err(|source| self.failed(source, context()))
     }
 

@@ -63,7 +63,7 @@ pub enum Replaced {
     /// An earlier output of the same command, inputs and seed.
     Same,
     /// An earlier greatgame output of something else, described by its manifest's header.
-    Output(Header),
+    Output(Box<Header>),
     /// A greatgame output of an earlier version, whose manifest has no header.
     Other,
 }
@@ -320,7 +320,7 @@ impl Staging {
             {
                 Replaced::Same
             }
-            (Some(old), _) => Replaced::Output(old),
+            (Some(old), _) => Replaced::Output(Box::new(old)),
             (None, _) if is_greatgame_output(&destination) => Replaced::Other,
             (None, _) => Replaced::Nothing,
         };

@@ -229,7 +229,11 @@ impl<'a> Data<'a> {
 
 /// Title suffix explaining lines and bands.
 fn band_note(data: &Data) -> String {
-    format!("(mean, band = 5th\u{2013}95th percentile across {})", data.replicates())
+    format!(
+        "(mean, band = 5th\u{2013}95th percentiles over {}{})",
+        data.replicates(),
+        data.summary.band_holds()
+    )
 }
 
 fn patron_legend(data: &Data) -> Vec<LegendEntry> {
@@ -782,6 +786,8 @@ mod tests {
             replicates: 1,
             cells,
             decision_means: Vec::new(),
+            parameter_sets: 1,
+            variance: Vec::new(),
         };
         (scenario, summary)
     }

@@ -47,6 +47,27 @@ impl ScenarioTree {
         })
     }
 
+    /// The built-in baseline as a tree (its `extends`, if any, relative to the current
+    /// directory, as [`super::load_builtin_baseline`] reads it).
+    pub fn builtin_baseline() -> Result<ScenarioTree, ScenarioError> {
+        let path = Path::new(super::BUILTIN_BASELINE_PATH);
+        let mut sources = Sources::default();
+        let file = sources.add(path, super::BUILTIN_BASELINE.to_string());
+        let mut tree = super::parse_file(&sources, file).map_err(ScenarioError::sorted)?;
+        let mut chain = vec![path.to_path_buf()];
+        if let Some((parent, at)) =
+            super::take_extends(&mut tree, &sources, Path::new(".")).map_err(ScenarioError::sorted)?
+        {
+            let base = super::read_chain(&parent, &mut sources, &mut chain).map_err(|e| e.through(&at))?;
+            tree = super::inherit(base, tree);
+        }
+        Ok(ScenarioTree {
+            tree,
+            sources,
+            default_name: "baseline".to_string(),
+        })
+    }
+
     /// Lays `overrides` over the tree, in order, then deserialises and validates the
     /// result exactly as [`super::load`] does. Each override is named in messages as
     /// `override KEY = VALUE`.

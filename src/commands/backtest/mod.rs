@@ -1,27 +1,27 @@
 //! `greatgame backtest`: a run set against observations (`observed.csv`), with skill
-//! scores against two naive forecasts. Matching and aggregation rules: `docs/backtest.md`.
+//! scores against three naive forecasts (persistence, trend, and the last ratio to GDP
+//! times the GDP the run is given). Matching and aggregation rules: `docs/backtest.md`.
 //!
-//! The observations are matched to the model by [`crate::analysis::observations`]; each
-//! calibrated parameter set (if the scenario names any) runs its share of the replicates,
-//! so the band holds parameter uncertainty. [`report`] writes the tables and the text
-//! report, [`charts`] a chart per series.
+//! The observations are matched to the model by [`crate::analysis::observations`]; the
+//! replicates run over the calibrated parameter sets (if the scenario names any), replicate
+//! `i` on set `i mod K`, so the band holds parameter uncertainty. [`report`] writes the
+//! tables and the text report, [`charts`] a chart per series.
 
 mod charts;
 mod report;
 mod scores;
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::analysis::observations::{key, read_observed, Plan, SeriesKey};
-use crate::analysis::parameters::{parameter_sets, Base, ParameterSets};
-use crate::analysis::skill::{log_linear_trend, persistence};
+use crate::analysis::parameters::Base;
+use crate::analysis::sets::{ensemble_scenarios, read_sets, ParameterSets};
+use crate::analysis::skill::{gdp_ratio, given_gdp, log_linear_trend, persistence, scales_with_gdp};
 use crate::job::staging::check_destination;
 use crate::job::{Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
-use crate::model::Scenario;
 use crate::stats::quantile_sorted;
 
 use charts::draw_series;
@@ -60,64 +60,30 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
 
     let replicates = options.settings.replicates_or(scenario.replicates)?;
     let seed = options.settings.seed.unwrap_or(scenario.seed);
-    let (sets_file, sets) = parameter_sets(&options.parameter_sets, &base)?.unzip();
-    let sets = sets.unwrap_or_default();
-    // Each parameter set runs its share of the replicates, on its own seed (seed + set):
-    // the band then holds parameter uncertainty as well as the model's own noise. Every
-    // set is checked before anything runs, and resolved again when it runs.
-    let file = sets_file.as_deref().unwrap_or(Path::new("?"));
-    let resolve = |s: usize| -> Result<Cow<Scenario>, JobError> {
-        if sets.is_empty() {
-            return Ok(Cow::Borrowed(scenario));
-        }
-        let resolved = base.with(&sets[s], || {
-            format!("parameter set {} of {} is not valid", s + 1, file.display())
-        })?;
-        if let Some(problem) = plan.incompatible(&resolved.scenario) {
-            return Err(JobError::input(file, format!("parameter set {}: {problem}", s + 1)));
-        }
-        Ok(Cow::Owned(resolved.scenario))
-    };
-    let n_runs = sets.len().max(1);
-    let share = |s: usize| -> (u64, u64) {
-        if sets.is_empty() {
-            (replicates, seed)
-        } else {
-            let n = sets.len() as u64;
-            let share = replicates / n + u64::from((s as u64) < replicates % n);
-            (share.max(1), seed.wrapping_add(s as u64))
-        }
-    };
-    let mut largest = 0u64;
-    for s in 0..n_runs {
-        let run = resolve(s)?;
-        largest = largest.max(options.settings.ensemble_bytes(&run, share(s).0));
-    }
-    let total: u64 = (0..n_runs).map(|s| share(s).0).sum();
+    // Every set is checked before anything runs; replicate i runs set i mod K on stream i.
+    let sets = read_sets(&options.parameter_sets, &base, None)?;
+    let scenarios = ensemble_scenarios(sets.as_ref(), &base, &[], replicates)?;
+    let n_sets = scenarios.len();
     // Every replicate's annual value of every target is kept for the percentiles.
     options
         .settings
         .budget()
-        .add("the largest ensemble", largest)
+        .add(
+            "the ensemble",
+            options.settings.ensemble_bytes_sets(scenario, replicates, n_sets),
+        )
         .add(
             "every replicate's value of every compared quantity",
-            total.saturating_mul(plan.targets.len() as u64).saturating_mul(8),
+            replicates.saturating_mul(plan.targets.len() as u64).saturating_mul(8),
         )
         .check()?;
-    job.progress.start(total, "replicates");
-    let mut values = vec![Vec::with_capacity(total.min(1 << 20) as usize); plan.targets.len()];
-    for s in 0..n_runs {
-        let run = resolve(s)?;
-        let (n, run_seed) = share(s);
-        let config = options.settings.ensemble(n, run_seed);
-        plan.collect(&run, &config, &mut values, job, || {
-            if n_runs == 1 {
-                format!("backtest of {}", scenario.name)
-            } else {
-                format!("backtest of {}, parameter set {}", scenario.name, s + 1)
-            }
-        })?;
-    }
+    job.progress.start(replicates, "replicates");
+    let mut values = vec![Vec::with_capacity(replicates.min(1 << 20) as usize); plan.targets.len()];
+    let config = options.settings.ensemble(replicates, seed);
+    plan.collect_sets(&scenarios, &config, &mut values, job, || {
+        format!("backtest of {}", scenario.name)
+    })?;
+    let total = replicates;
     let stats: Vec<(f64, f64, f64)> = values
         .iter_mut()
         .map(|v| {
@@ -132,13 +98,20 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
     for obs in &plan.observations {
         history.entry(key(obs)).or_default().push((obs.year, obs.value));
     }
+    let gdp = given_gdp(&loaded.resolved);
     let rows: Vec<Row> = plan
         .matched
         .iter()
         .map(|(obs, m)| {
             let (mean, p05, p95) = stats[plan.target_index(m)];
             let h = &history[&key(obs)];
+            let gdp_ratio = if scales_with_gdp(&obs.metric) {
+                gdp.get(&obs.host).and_then(|g| gdp_ratio(h, obs.year, g))
+            } else {
+                persistence(h, obs.year)
+            };
             Row {
+                gdp_ratio,
                 persistence: persistence(h, obs.year),
                 trend: log_linear_trend(h, obs.year),
                 model_metric: m.model_metric.clone(),
@@ -173,7 +146,7 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
     let how = Runs {
         replicates: total,
         seed,
-        parameter_sets: sets.len(),
+        parameter_sets: sets.as_ref().map_or(0, |s| s.len()),
         through: options.through.or(loaded.resolved.calibration.through),
     };
     let summary = report(
@@ -214,14 +187,14 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
             options.scenario.display().to_string(),
             options.observed.display().to_string(),
         ];
-        inputs.extend(sets_file.as_ref().map(|p| p.display().to_string()));
-        let mut header = Header::new("backtest", &options.settings.command_line, inputs, seed, total);
-        header.parameter_sets = sets.len() as u64;
+        inputs.extend(sets.as_ref().map(|s| s.file.display().to_string()));
+        let header = Header::new("backtest", &options.settings.command_line, inputs, seed, total)
+            .with_sets(sets.as_ref().map(|s| s.record()));
         let body = serde_json::json!({
             "scenario_name": scenario.name,
             "scenario_files": loaded.file_list(),
             "observed": options.observed.display().to_string(),
-            "parameter_sets_file": sets_file.as_ref().map(|p| p.display().to_string()),
+            "parameter_sets_file": sets.as_ref().map(|s| s.file.display().to_string()),
             "calibrated_through": how.through,
             "observations": plan.observations.len(),
             "compared": rows.len(),

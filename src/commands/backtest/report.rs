@@ -32,7 +32,7 @@ pub(super) fn report(
         how.seed
     ));
     out.push_str("MALE = mean absolute log error |ln(forecast/observed)| (0.1 is about 10% off); coverage = share inside the model's p05-p95.\n");
-    out.push_str("naive forecasts use only observations of the same series from earlier years; 'vs naive' columns are on the observations that have both.\n");
+    out.push_str("naive forecasts use only observations of the same series from earlier years: persistence (the last value), trend\n(log-linear), gdp ratio (the last ratio to the host's GDP times the GDP the run is given, for USD flows and stocks;\npersistence for shares); 'vs naive' columns are on the observations that have all three; best = the best naive forecast.\n");
     match how.through {
         Some(t) => out.push_str(&format!(
             "the scenario was calibrated on the years up to {t}; later years are held out.\n\n"
@@ -40,15 +40,15 @@ pub(super) fn report(
         None => out.push_str("the scenario names no calibration years ([calibration] through).\n\n"),
     }
     out.push_str(&format!(
-        "{:<4} {:<6} {:<24} {:<30} {:>3} {:>7} {:>6} | {:>3} {:>7} {:>7} {:>7}  {}\n",
-        "host", "partner", "metric", "basis", "n", "MALE", "cover", "n", "model", "persist", "trend", "verdict"
+        "{:<4} {:<6} {:<27} {:<30} {:>3} {:>7} {:>6} | {:>3} {:>7} {:>7} {:>7} {:>7}  {}\n",
+        "host", "partner", "metric", "basis", "n", "MALE", "cover", "n", "model", "persist", "trend", "gdp", "verdict"
     ));
     for ((host, partner, metric, basis), series) in by_series {
         let s = skill(series);
         let mut basis = basis.clone();
         basis.truncate(30);
         out.push_str(&format!(
-            "{:<4} {:<6} {:<24} {:<30} {:>3} {:>7} {:>6} | {:>3} {:>7} {:>7} {:>7}  {}\n",
+            "{:<4} {:<6} {:<27} {:<30} {:>3} {:>7} {:>6} | {:>3} {:>7} {:>7} {:>7} {:>7}  {}\n",
             host,
             partner,
             metric,
@@ -60,20 +60,22 @@ pub(super) fn report(
             num(s.male_model_naive),
             num(s.male_persistence),
             num(s.male_trend),
+            num(s.male_gdp_ratio),
             verdict(&s)
         ));
     }
     let line = |label: &str, rows: &[&Row]| {
         let s = skill(rows);
         format!(
-            "{label}: MALE {} over {} observations, coverage {}; on the {} with both naive forecasts: model {}, persistence {}, trend {}\n",
+            "{label}: MALE {} over {} observations, coverage {}; on the {} with every naive forecast: model {}, persistence {}, trend {}, gdp ratio {}\n",
             num(s.male_model),
             s.n,
             pct(s.coverage),
             s.n_naive,
             num(s.male_model_naive),
             num(s.male_persistence),
-            num(s.male_trend)
+            num(s.male_trend),
+            num(s.male_gdp_ratio)
         )
     };
     let all: Vec<&Row> = rows.iter().collect();
@@ -93,14 +95,22 @@ pub(super) fn report(
         None => all,
     };
     let s = skill(&judged);
-    let plain = match (how.through, s.male_model_naive, s.male_trend) {
+    let plain = match (how.through, s.male_model_naive, s.best_naive()) {
         _ if rows.is_empty() => "no observation could be compared with the model (see backtest_skipped.csv)".to_string(),
         (Some(t), _, _) if judged.is_empty() => format!(
             "no observation after {t}: the file scores only the calibration years, where doing well shows fit, not forecasting skill"
         ),
-        (_, Some(m), Some(t)) if m < t => "the model BEATS the log-linear trend line".to_string(),
-        (_, Some(_), Some(_)) => "the model does NOT beat the log-linear trend line".to_string(),
-        _ => "no observation has a trend forecast: the model cannot be compared with the trend line".to_string(),
+        (_, Some(m), Some((name, e))) if m < e => format!(
+            "the model BEATS the best naive forecast ({name}): MALE {} against {}",
+            short(m),
+            short(e)
+        ),
+        (_, Some(m), Some((name, e))) => format!(
+            "the model does NOT beat the best naive forecast ({name}): MALE {} against {}",
+            short(m),
+            short(e)
+        ),
+        _ => "no observation has every naive forecast: the model cannot be compared with them".to_string(),
     };
     let scope = if how.through.is_some() && !judged.is_empty() {
         " (on the held-out years)"
@@ -128,6 +138,7 @@ pub(super) fn write_rows(path: &Path, rows: &[Row]) -> io::Result<()> {
         "persistence",
         "trend",
         "note",
+        "gdp_ratio",
     ])?;
     for r in rows {
         w.write_record([
@@ -145,6 +156,7 @@ pub(super) fn write_rows(path: &Path, rows: &[Row]) -> io::Result<()> {
             optional(r.persistence),
             optional(r.trend),
             r.obs.note.clone(),
+            optional(r.gdp_ratio),
         ])?;
     }
     w.flush()
@@ -187,6 +199,8 @@ pub(super) fn write_skill(path: &Path, by_series: &BTreeMap<SeriesKey, Vec<&Row>
         "male_persistence",
         "male_trend",
         "verdict",
+        "male_gdp_ratio",
+        "best_naive",
     ])?;
     let all: Vec<&Row> = rows.iter().collect();
     let total = ("ALL".to_string(), String::new(), String::new(), String::new());
@@ -204,7 +218,9 @@ pub(super) fn write_skill(path: &Path, by_series: &BTreeMap<SeriesKey, Vec<&Row>
             optional(s.male_model_naive),
             optional(s.male_persistence),
             optional(s.male_trend),
-            verdict(&s).to_string(),
+            verdict(&s),
+            optional(s.male_gdp_ratio),
+            s.best_naive().map_or(String::new(), |(name, _)| name.to_string()),
         ])?;
     }
     w.flush()
