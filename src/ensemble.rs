@@ -150,10 +150,7 @@ impl EnsembleSummary {
     /// What the 5th-95th percentile band holds, to follow "over N replicates": the sets
     /// and both kinds of uncertainty, or decision noise only.
     pub fn band_holds(&self) -> String {
-        match self.parameter_sets {
-            k if k > 1 => format!(" on {k} parameter sets: parameter and decision uncertainty"),
-            _ => ": decision noise only".to_string(),
-        }
+        band_holds(self.parameter_sets)
     }
 
     /// The variance split of a cell at a step.
@@ -208,6 +205,16 @@ pub fn replicate_rng(seed: u64, index: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(index);
     rng
+}
+
+/// What the 5th-95th percentile band of an ensemble over `sets` parameter sets holds,
+/// to follow "over N replicates" in a chart's title or subtitle.
+pub fn band_holds(sets: usize) -> String {
+    if sets > 1 {
+        format!(" on {sets} parameter sets: parameter and decision uncertainty")
+    } else {
+        ": decision noise only".to_string()
+    }
 }
 
 /// Largest number of parameter sets an ensemble runs over.

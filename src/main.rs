@@ -14,11 +14,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use greatgame::analysis::outcomes::{parse_dates, parse_metrics};
-use greatgame::analysis::parameters::{Combine, ParameterSets};
+use greatgame::analysis::parameters::Combine;
+use greatgame::analysis::sets::ParameterSets;
 use greatgame::commands::backtest::{backtest, BacktestOptions};
 use greatgame::commands::calibrate::{calibrate, CalibrateOptions};
 use greatgame::commands::check::check;
-use greatgame::commands::compare::{compare, CompareOptions};
+use greatgame::commands::compare::{compare, CompareOptions, MinEffect};
 use greatgame::commands::run::{merge, run_shard, MergeOptions};
 use greatgame::commands::run::{run, RunOptions};
 use greatgame::commands::sensitivity::{sensitivity, Method, SensitivityOptions};
@@ -101,6 +102,26 @@ struct RunArgs {
     /// GREATGAME_SHARD_COUNT, if set].
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     shard: Option<Shard>,
+    #[command(flatten)]
+    sets: SetsArgs,
+}
+
+/// `--parameter-sets FILE` and `--no-parameter-sets` (run, compare, sweep, backtest).
+#[derive(Args, Default)]
+struct SetsArgs {
+    /// Parameter sets to spread the replicates over, replicate i on set i mod K (a CSV as
+    /// calibrate writes) [default: the scenario's [calibration] parameter_sets, if any].
+    #[arg(long, value_name = "FILE")]
+    parameter_sets: Option<PathBuf>,
+    /// Run every replicate with the scenario's own values, ignoring its parameter sets.
+    #[arg(long, conflicts_with = "parameter_sets")]
+    no_parameter_sets: bool,
+}
+
+impl SetsArgs {
+    fn choice(&self) -> ParameterSets {
+        ParameterSets::from_options(self.parameter_sets.clone(), self.no_parameter_sets)
+    }
 }
 
 impl Default for RunArgs {
@@ -117,6 +138,7 @@ impl Default for RunArgs {
             quiet: false,
             max_memory_mb: DEFAULT_MAX_MEMORY_BYTES / 1_000_000,
             shard: None,
+            sets: SetsArgs::default(),
         }
     }
 }
@@ -205,6 +227,12 @@ struct CompareArgs {
     /// Differences listed in the summary per scenario.
     #[arg(long, value_name = "N", default_value_t = 10)]
     top: usize,
+    /// The smallest difference that matters: a share of the reference's mean (1%) or an
+    /// amount in each metric's unit (0.005).
+    #[arg(long, value_name = "X", default_value = "1%", value_parser = clap::value_parser!(MinEffect))]
+    min_effect: MinEffect,
+    #[command(flatten)]
+    sets: SetsArgs,
 }
 
 /// `--combine`.
@@ -236,6 +264,8 @@ struct SweepArgs {
     /// Quarters to record, e.g. 2030Q4,2035Q4 [default: a mid-run quarter and the last].
     #[arg(long, value_name = "QUARTERS")]
     at: Option<String>,
+    #[command(flatten)]
+    sets: SetsArgs,
 }
 
 /// `--method`.
@@ -285,14 +315,8 @@ struct BacktestArgs {
     observed: PathBuf,
     #[command(flatten)]
     job: JobArgs,
-    /// Run every replicate with the file's values, ignoring the calibrated parameter sets
-    /// the scenario names ([calibration] parameter_sets).
-    #[arg(long, conflicts_with = "parameter_sets")]
-    no_parameter_sets: bool,
-    /// Calibrated parameter sets to spread the replicates over (a CSV as calibrate writes)
-    /// [default: the scenario's [calibration] parameter_sets].
-    #[arg(long, value_name = "FILE")]
-    parameter_sets: Option<PathBuf>,
+    #[command(flatten)]
+    sets: SetsArgs,
     /// Last calibration year: the report scores later years as held out
     /// [default: the scenario's [calibration] through].
     #[arg(long, value_name = "YEAR")]
@@ -587,6 +611,7 @@ fn run_command(args: RunArgs, job: Job, said: Said) -> Result<(), Failure> {
             command_line: std::env::args().collect(),
         },
         per_replicate: args.per_replicate,
+        parameter_sets: args.sets.choice(),
     };
     let loaded = options.load()?;
     let scenario = &loaded.scenario;
@@ -630,6 +655,7 @@ fn run_command(args: RunArgs, job: Job, said: Said) -> Result<(), Failure> {
         said.seconds()
     ));
     said.written(&outcome.written);
+    outcome.notes.iter().for_each(|note| said.note(format!("note: {note}")));
     Ok(())
 }
 
@@ -676,6 +702,8 @@ fn compare_command(args: CompareArgs, job: Job, said: Said) -> Result<(), Failur
         horizons: dates(&args.at)?,
         resamples: args.bootstrap as usize,
         top: args.top,
+        min_effect: args.min_effect,
+        parameter_sets: args.sets.choice(),
     };
     let outcome = compare(&options, job)?;
     let notes: Vec<String> = outcome.notes.iter().map(|note| format!("note: {note}")).collect();
@@ -695,14 +723,12 @@ fn sweep_command(args: SweepArgs, job: Job, said: Said) -> Result<(), Failure> {
         design: args.design.clone(),
         metrics: parse_metrics(args.metrics.as_deref())?,
         horizons: dates(&args.at)?,
+        parameter_sets: args.sets.choice(),
     };
     let outcome = sweep(&options, job)?;
-    finish(
-        said,
-        &outcome.summary,
-        &[format!("{} sweep points", outcome.points)],
-        &outcome.written,
-    );
+    let mut notes: Vec<String> = outcome.notes.iter().map(|n| format!("note: {n}")).collect();
+    notes.push(format!("{} sweep points", outcome.points));
+    finish(said, &outcome.summary, &notes, &outcome.written);
     Ok(())
 }
 
@@ -742,13 +768,7 @@ fn backtest_command(args: BacktestArgs, job: Job, said: Said) -> Result<(), Fail
         scenario: args.scenario.clone(),
         observed: args.observed.clone(),
         settings: args.job.settings(),
-        parameter_sets: if args.no_parameter_sets {
-            ParameterSets::None
-        } else if let Some(file) = &args.parameter_sets {
-            ParameterSets::File(file.clone())
-        } else {
-            ParameterSets::Scenario
-        },
+        parameter_sets: args.sets.choice(),
         through: args.through,
     };
     let outcome = backtest(&options, job)?;

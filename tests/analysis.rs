@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 
-const COMPARISON_HEADER: [&str; 18] = [
+const COMPARISON_HEADER: [&str; 26] = [
     "metric",
     "host",
     "partner",
@@ -28,6 +28,14 @@ const COMPARISON_HEADER: [&str; 18] = [
     "sd",
     "reference_replicates",
     "replicates",
+    "parameter_sets",
+    "probability_of_direction",
+    "probability_ci_low",
+    "probability_ci_high",
+    "relative_difference",
+    "size_vs_min_effect",
+    "large_enough",
+    "likely_and_large",
 ];
 
 // ------------------------------------------------------------------ helpers
@@ -99,8 +107,15 @@ fn compare_writes_table_charts_report_and_summary() {
     assert_eq!(manifest["compared"][1]["seed"], manifest["compared"][0]["seed"]);
 
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("push vs base (paired-bootstrap"), "{stdout}");
-    assert!(stdout.contains("differences exceed the noise"), "{stdout}");
+    assert!(
+        stdout.contains("push vs base (paired by replicate; 12 replicates; paired-bootstrap)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mean differences have a 95% interval that excludes 0"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("are likely (P(direction) >= 0.9"), "{stdout}");
     assert!(!dir.path().join("output").read_dir().unwrap().any(|e| e
         .unwrap()
         .file_name()
@@ -137,7 +152,7 @@ fn identical_scenarios_show_no_difference_beyond_the_noise() {
     assert!(table.values("exceeds_noise").iter().all(|e| *e == "no"));
     assert!(table.numbers("ci_low").iter().all(|v| *v <= 0.0));
     assert!(table.numbers("ci_high").iter().all(|v| *v >= 0.0));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("no difference exceeds the noise"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("no difference is both likely"));
 
     // Independent seeds, compared as earlier output folders.
     for (file, seed) in [(&a, "1"), (&b, "2")] {

@@ -223,6 +223,7 @@ fn run_scenario_with_zero_replicates_fails_cleanly_without_panic_or_staging_fold
             ..Settings::default()
         },
         per_replicate: false,
+        parameter_sets: Default::default(),
     };
     let cancel = Cancel::new();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

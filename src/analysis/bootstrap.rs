@@ -1,5 +1,8 @@
 //! Confidence intervals of differences of means: paired and unpaired percentile bootstrap,
-//! and a normal approximation for when only means and standard deviations are known.
+//! and a normal approximation for when only means and standard deviations are known; for
+//! ensembles over parameter sets, a two-stage bootstrap (sets, then replicates within
+//! each), and the probability of direction: the share of paired differences with the sign
+//! of their mean ([`direction`]).
 //!
 //! Every resampling draws from a [`ChaCha8Rng`] the caller derives from the run seed
 //! ([`rng_for`]), so intervals are the same bytes on every machine and thread count.
@@ -40,6 +43,9 @@ pub enum CiMethod {
     /// Replicate `i` of both scenarios used the same random stream: the bootstrap resamples
     /// replicate indices and differences the pairs (common random numbers).
     PairedBootstrap,
+    /// Replicate `i` of both ran parameter set `i mod K` on random stream `i`: the
+    /// bootstrap resamples the sets, then the replicates within each chosen set.
+    PairedSetBootstrap,
     /// The two samples are resampled independently.
     UnpairedBootstrap,
     /// Only means and standard deviations were available: mean difference ± 1.96 standard
@@ -53,6 +59,7 @@ impl CiMethod {
     pub fn label(self) -> &'static str {
         match self {
             CiMethod::PairedBootstrap => "paired-bootstrap",
+            CiMethod::PairedSetBootstrap => "paired-set-bootstrap",
             CiMethod::UnpairedBootstrap => "unpaired-bootstrap",
             CiMethod::NormalApprox => "normal-approx",
             CiMethod::None => "none",
@@ -63,6 +70,10 @@ impl CiMethod {
         match self {
             CiMethod::PairedBootstrap => {
                 "paired percentile bootstrap over replicates (common random numbers: replicate i of every scenario uses random stream i of the same seed)"
+            }
+            CiMethod::PairedSetBootstrap => {
+                "paired two-stage percentile bootstrap: the parameter sets resampled, then the replicates within each \
+                 (replicate i of every scenario ran parameter set i mod K on random stream i of the same seed)"
             }
             CiMethod::UnpairedBootstrap => {
                 "unpaired percentile bootstrap (the scenarios' replicates were drawn independently)"
@@ -130,6 +141,105 @@ pub fn resample(
             statistic(&indices)
         })
         .collect()
+}
+
+/// Draws `resamples` two-stage bootstrap statistics of `n` values where value `i` belongs
+/// to group (parameter set) `i mod sets`: each resample picks `sets` groups with
+/// replacement and, within each, as many of its values as it has, with replacement; the
+/// indices go to `statistic`. With one set it is the ordinary bootstrap of the values.
+pub fn resample_sets(
+    n: usize,
+    sets: usize,
+    resamples: usize,
+    rng: &mut ChaCha8Rng,
+    mut statistic: impl FnMut(&[usize]) -> f64,
+) -> Vec<f64> {
+    let sets = sets.clamp(1, n.max(1));
+    let members: Vec<Vec<usize>> = (0..sets).map(|k| (k..n).step_by(sets).collect()).collect();
+    let mut indices = Vec::with_capacity(n + sets);
+    (0..resamples)
+        .map(|_| {
+            indices.clear();
+            for _ in 0..sets {
+                let group = &members[rng.random_range(0..sets as u64) as usize];
+                for _ in 0..group.len() {
+                    indices.push(group[rng.random_range(0..group.len() as u64) as usize]);
+                }
+            }
+            statistic(&indices)
+        })
+        .collect()
+}
+
+/// Interval of `mean(other − reference)` for pairs over parameter sets (pair `i` ran set
+/// `i mod sets`): the two-stage bootstrap of [`resample_sets`], which counts the finite
+/// number of sets as well as the replicates.
+pub fn paired_set_difference(
+    reference: &[f64],
+    other: &[f64],
+    sets: usize,
+    resamples: usize,
+    rng: &mut ChaCha8Rng,
+) -> Option<Interval> {
+    if reference.len() != other.len() || reference.len() < 2 {
+        return None;
+    }
+    let differences: Vec<f64> = other.iter().zip(reference).map(|(o, r)| o - r).collect();
+    let mut statistics = resample_sets(differences.len(), sets, resamples, rng, |idx| {
+        idx.iter().map(|&i| differences[i]).sum::<f64>() / idx.len() as f64
+    });
+    percentile_interval(&mut statistics)
+}
+
+/// The direction a scenario moves an outcome, and how likely: of paired differences
+/// `other[i] − reference[i]` (pair `i` on parameter set `i mod sets`), the sign of their
+/// mean and the share of pairs with that sign (pairs with no difference do not count for
+/// it), with a two-stage bootstrap interval of the share. `None` without pairs or when the
+/// mean difference is zero (no direction).
+pub fn direction(
+    reference: &[f64],
+    other: &[f64],
+    sets: usize,
+    resamples: usize,
+    rng: &mut ChaCha8Rng,
+) -> Option<Direction> {
+    if reference.len() != other.len() || reference.is_empty() {
+        return None;
+    }
+    let differences: Vec<f64> = other.iter().zip(reference).map(|(o, r)| o - r).collect();
+    let mean = mean(&differences);
+    if !(mean != 0.0 && mean.is_finite()) {
+        return None;
+    }
+    let sign = mean.signum();
+    let share = |idx: &mut dyn Iterator<Item = usize>| -> f64 {
+        let (hits, n) = idx.fold((0usize, 0usize), |(h, n), i| {
+            (h + usize::from(differences[i] * sign > 0.0), n + 1)
+        });
+        hits as f64 / n.max(1) as f64
+    };
+    let probability = share(&mut (0..differences.len()));
+    let mut statistics = resample_sets(differences.len(), sets, resamples, rng, |idx| {
+        share(&mut idx.iter().copied())
+    });
+    Some(Direction {
+        sign,
+        probability,
+        interval: (differences.len() >= 2)
+            .then(|| percentile_interval(&mut statistics))
+            .flatten(),
+    })
+}
+
+/// See [`direction`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Direction {
+    /// +1 (the scenario raises the outcome on average) or −1.
+    pub sign: f64,
+    /// Share of paired differences with that sign.
+    pub probability: f64,
+    /// 95% two-stage bootstrap interval of the share.
+    pub interval: Option<Interval>,
 }
 
 /// Interval of `mean(other − reference)` when `other[i]` and `reference[i]` are a pair
@@ -281,6 +391,54 @@ mod tests {
         let unpaired = unpaired_difference(&a, &b, 500, &mut rng_for(1, "p")).unwrap();
         assert!(paired.excludes_zero(), "{paired:?}");
         assert!(!unpaired.excludes_zero(), "{unpaired:?}");
+    }
+
+    /// A constructed pair: two parameter sets, in one of which the scenario raises the
+    /// outcome in every replicate and in the other lowers it in one replicate of four.
+    #[test]
+    fn probability_of_direction_on_a_constructed_pair() {
+        let reference = vec![0.0; 8];
+        // Pairs alternate between set 0 and set 1: set 0 differences +1, +1, +1, +1;
+        // set 1 differences +2, −1, +2, +2.
+        let other = [1.0, 2.0, 1.0, -1.0, 1.0, 2.0, 1.0, 2.0];
+        let d = direction(&reference, &other, 2, 2000, &mut rng_for(3, "d")).unwrap();
+        assert_eq!(d.sign, 1.0);
+        assert_eq!(d.probability, 7.0 / 8.0);
+        let ci = d.interval.unwrap();
+        assert!(ci.low <= 7.0 / 8.0 && 7.0 / 8.0 <= ci.high && ci.high <= 1.0, "{ci:?}");
+        assert!(
+            ci.low < 0.8,
+            "the interval holds the chance of drawing set 1 twice: {ci:?}"
+        );
+        // A mean below zero: the share is of negative differences.
+        let lower: Vec<f64> = other.iter().map(|x| -x).collect();
+        let d = direction(&reference, &lower, 2, 200, &mut rng_for(3, "d")).unwrap();
+        assert_eq!((d.sign, d.probability), (-1.0, 7.0 / 8.0));
+        // No difference: no direction; ties do not count for the direction.
+        assert!(direction(&reference, &reference, 2, 200, &mut rng_for(3, "d")).is_none());
+        let ties = [1.0, 0.0, 0.0, 0.0];
+        let d = direction(&[0.0; 4], &ties, 1, 200, &mut rng_for(3, "d")).unwrap();
+        assert_eq!(d.probability, 0.25);
+        // Reproducible from the seed.
+        assert_eq!(
+            direction(&reference, &other, 2, 500, &mut rng_for(9, "k")),
+            direction(&reference, &other, 2, 500, &mut rng_for(9, "k"))
+        );
+    }
+
+    /// With parameter sets that differ, the two-stage interval of the mean difference is
+    /// wider than the one that treats every pair as independent.
+    #[test]
+    fn the_set_bootstrap_counts_the_finite_number_of_sets() {
+        let mut data = replicate_rng(13, 0);
+        let noise = normal_sample(&mut data, 400, 0.0, 0.1);
+        // Four sets with effects 0, 1, 2, 3 and a little noise.
+        let other: Vec<f64> = noise.iter().enumerate().map(|(i, e)| (i % 4) as f64 + e).collect();
+        let reference = vec![0.0; 400];
+        let iid = paired_difference(&reference, &other, 1000, &mut rng_for(1, "a")).unwrap();
+        let sets = paired_set_difference(&reference, &other, 4, 1000, &mut rng_for(1, "a")).unwrap();
+        assert!(sets.high - sets.low > 5.0 * (iid.high - iid.low), "{sets:?} {iid:?}");
+        assert!(sets.contains(1.5) && iid.contains(1.5));
     }
 
     #[test]

@@ -34,6 +34,17 @@ pub enum ParameterSets {
     None,
 }
 
+impl ParameterSets {
+    /// From `--parameter-sets FILE` and `--no-parameter-sets` (which wins).
+    pub fn from_options(file: Option<PathBuf>, none: bool) -> ParameterSets {
+        match (file, none) {
+            (_, true) => ParameterSets::None,
+            (Some(file), false) => ParameterSets::File(file),
+            (None, false) => ParameterSets::Scenario,
+        }
+    }
+}
+
 /// Top-level tables a parameter set may not change: they say how and when to run.
 const NOT_PARAMETERS: [&str; 7] = ["name", "extends", "run", "time", "calibration", "sweep", "sensitivity"];
 
@@ -86,6 +97,24 @@ impl Sets {
                 .collect(),
             scenario_values_kept: self.kept.clone(),
         }
+    }
+
+    /// Keeps the first `replicates` sets when there are more sets than replicates (replicate
+    /// `i` runs set `i`), so that a quick run with a few replicates still runs, and says so;
+    /// the bands then hold only those sets.
+    pub fn fit_to(&mut self, replicates: u64) -> Option<String> {
+        let n = usize::try_from(replicates).unwrap_or(usize::MAX).max(1);
+        (self.rows.len() > n).then(|| {
+            let note = format!(
+                "{replicates} replicates cover only the first {n} of the {} parameter sets of {}: give --replicates at \
+                 least {} (a multiple of it gives every set the same share) for the bands to hold them all",
+                self.rows.len(),
+                self.file.display(),
+                self.rows.len()
+            );
+            self.rows.truncate(n);
+            note
+        })
     }
 
     /// A note for the user when the scenario keeps its own values of some keys.
@@ -164,6 +193,11 @@ fn sets_file(which: &ParameterSets, base: &Base) -> Option<(PathBuf, Option<Path
             Some((dir.join(file), Some(naming)))
         }
     }
+}
+
+/// The file `which` names for `base`, if any (it may not exist).
+pub fn named_file(which: &ParameterSets, base: &Base) -> Option<PathBuf> {
+    sets_file(which, base).map(|(file, _)| file)
 }
 
 /// Reads the parameter sets `which` names for `base` (none: `Ok(None)`), checking each

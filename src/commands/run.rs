@@ -1,6 +1,11 @@
 //! `greatgame run`: a scenario's ensemble, written as tables, charts and a manifest; with
 //! `--shard K/N`, one shard of it ([`run_shard`]); and `greatgame merge`, which completes
 //! a run from its shards ([`merge`]). See [`crate::shard`] for the shard format.
+//!
+//! When the scenario names parameter sets (`[calibration] parameter_sets`, or
+//! `--parameter-sets FILE`), the ensemble runs over them: replicate `i` runs set `i mod K`
+//! ([`crate::analysis::sets`]), the bands hold parameter and decision uncertainty, and
+//! `variance.csv` says how much of each outcome's variance is between the sets.
 
 use std::path::PathBuf;
 
@@ -10,10 +15,12 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::ops::Range;
 use std::path::Path;
 
-use crate::ensemble::{self, EnsemblePart, EnsembleSummary, BLOCK_REPLICATES};
+use crate::analysis::parameters::Base;
+use crate::analysis::sets::{ensemble_scenarios, named_file, read_sets, ParameterSets};
+use crate::ensemble::{self, EnsembleConfig, EnsemblePart, EnsembleSummary, BLOCK_REPLICATES};
 use crate::input;
 use crate::job::{Job, JobError, Settings, Written};
-use crate::manifest::write_json;
+use crate::manifest::{write_json, SetsRecord};
 use crate::model::Scenario;
 use crate::output::{self, ReplicateWriter, RunManifest};
 use crate::scenario::{self, LoadedScenario};
@@ -29,6 +36,8 @@ pub struct RunOptions {
     pub settings: Settings,
     /// Also write every replicate (`replicates.csv`).
     pub per_replicate: bool,
+    /// Which parameter sets the replicates run over (default: the scenario's, if any).
+    pub parameter_sets: ParameterSets,
 }
 
 impl RunOptions {
@@ -45,6 +54,77 @@ impl RunOptions {
     pub fn destination(&self, scenario: &Scenario) -> PathBuf {
         self.settings.out_root().join(&scenario.name)
     }
+
+    /// The ensemble to run: its configuration, one scenario per parameter set (the
+    /// scenario alone without sets), how the manifest records the sets, and notes for the
+    /// user. The built-in baseline runs without the sets its file names when they are not
+    /// beside it (in `scenarios/`), and says so.
+    fn ensemble(&self, loaded: &LoadedScenario) -> Result<Prepared, JobError> {
+        let mut notes = Vec::new();
+        let none_named = loaded.resolved.calibration.parameter_sets.is_empty();
+        let sets = match &self.parameter_sets {
+            ParameterSets::None => None,
+            ParameterSets::Scenario if none_named => None,
+            which => {
+                let base = match &self.scenario {
+                    Some(path) => Base::read(path)?,
+                    None => Base::builtin()?,
+                };
+                match named_file(which, &base) {
+                    Some(file) if self.scenario.is_none() && *which == ParameterSets::Scenario && !file.is_file() => {
+                        notes.push(format!(
+                            "the built-in baseline names parameter sets in {}, which is not here: every replicate ran the file's values",
+                            file.display()
+                        ));
+                        None
+                    }
+                    _ => read_sets(which, &base, None)?.map(|sets| (base, sets)),
+                }
+            }
+        };
+        let replicates = self.settings.replicates_or(loaded.scenario.replicates)?;
+        let mut sets = sets;
+        if let Some((_, sets)) = &mut sets {
+            notes.extend(sets.fit_to(replicates));
+        }
+        let scenarios = match &sets {
+            Some((base, sets)) => ensemble_scenarios(Some(sets), base, &[], replicates)?,
+            None => vec![loaded.scenario.clone()],
+        };
+        let sets = sets.map(|(_, sets)| sets);
+        notes.extend(sets.as_ref().and_then(|s| s.kept_note(&loaded.scenario.name)));
+        let config = self.settings.run_config_sets(&loaded.scenario, scenarios.len())?;
+        Ok(Prepared {
+            config,
+            scenarios,
+            record: sets.map(|s| s.record()),
+            notes,
+        })
+    }
+}
+
+/// An ensemble ready to run.
+struct Prepared {
+    config: EnsembleConfig,
+    /// One per parameter set.
+    scenarios: Vec<Scenario>,
+    record: Option<SetsRecord>,
+    notes: Vec<String>,
+}
+
+/// What identifies a run's ensemble in `part.bin`: its resolved scenario and, when it
+/// runs over parameter sets, the sets.
+fn run_identity(resolved: &serde_json::Value, sets: Option<&SetsRecord>) -> u64 {
+    let scenario = shard::scenario_identity(resolved);
+    match sets {
+        None => scenario,
+        Some(sets) => {
+            let mut hash = crate::hash::Fnv1a::new();
+            hash.update(&scenario.to_le_bytes());
+            hash.update(serde_json::to_string(sets).unwrap_or_default().as_bytes());
+            hash.finish()
+        }
+    }
 }
 
 /// What a finished run produced.
@@ -54,12 +134,16 @@ pub struct RunOutcome {
     pub replicates: u64,
     pub seed: u64,
     pub summary: EnsembleSummary,
+    /// Things the user should know (a scenario keeping its own value of a set's key).
+    pub notes: Vec<String>,
 }
 
 /// Runs the scenario's ensemble and writes its output folder.
 pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<RunOutcome, JobError> {
     let scenario = &loaded.scenario;
-    let config = options.settings.run_config(scenario)?;
+    let prepared = options.ensemble(loaded)?;
+    let config = &prepared.config;
+    let sets = &prepared.scenarios;
     job.progress.start(config.replicates, "replicates");
     let mut summary = None;
     let written = job.write_folder(&options.destination(scenario), |dir| {
@@ -67,11 +151,11 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
             let path = dir.join("replicates.csv");
             let mut writer =
                 ReplicateWriter::create(&path, scenario).map_err(JobError::io("creating replicates.csv"))?;
-            let result = job.ensemble(scenario, &config, Some(&mut writer), String::new)?;
+            let result = job.ensemble_sets(sets, config, Some(&mut writer), String::new)?;
             writer.finish().map_err(JobError::io("writing replicates.csv"))?;
             result
         } else {
-            job.ensemble(scenario, &config, None, String::new)?
+            job.ensemble_sets(sets, config, None, String::new)?
         };
         let files = output::write_results(
             scenario,
@@ -82,7 +166,7 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
             &|| job.stopped(),
         )
         .map_err(|e| job.output_error(e))?;
-        let manifest = RunManifest::new(
+        let mut manifest = RunManifest::new(
             scenario,
             loaded.resolved_json(),
             loaded.file_list(),
@@ -91,6 +175,7 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
             &options.settings.command_line,
             files.clone(),
         );
+        manifest.header = manifest.header.with_sets(prepared.record.clone());
         manifest
             .write(&dir.join("manifest.json"))
             .map_err(JobError::io("writing manifest.json"))?;
@@ -102,6 +187,7 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
         replicates: config.replicates,
         seed: config.seed,
         summary: summary.expect("a written folder holds a summary"),
+        notes: prepared.notes,
     })
 }
 
@@ -127,7 +213,8 @@ pub fn run_shard(
     job: Job,
 ) -> Result<ShardOutcome, JobError> {
     let scenario = &loaded.scenario;
-    let config = options.settings.run_config(scenario)?;
+    let prepared = options.ensemble(loaded)?;
+    let config = prepared.config.clone();
     let (replicates, seed) = (config.replicates, config.seed);
     let blocks = shard::ensemble_blocks(shard, replicates)
         .map_err(|e| JobError::Usage(format!("{e} (the shard came from {source})")))?;
@@ -139,8 +226,15 @@ pub fn run_shard(
     let written = job.write_folder(&options.destination(scenario), |dir| {
         let mut files = vec![SHARD_MANIFEST.to_string(), PART_FILE.to_string()];
         let run = |observer: Option<&mut dyn ensemble::ReplicateObserver>| {
-            ensemble::run_part(scenario, &config, blocks.clone(), &tick, job.cancel.flag(), observer)
-                .map_err(|e| job.failed(e, String::new()))
+            ensemble::run_part_sets(
+                &prepared.scenarios,
+                &config,
+                blocks.clone(),
+                &tick,
+                job.cancel.flag(),
+                observer,
+            )
+            .map_err(|e| job.failed(e, String::new()))
         };
         let part = if options.per_replicate {
             let path = dir.join("replicates.csv");
@@ -153,7 +247,7 @@ pub fn run_shard(
         } else {
             run(None)?
         };
-        let identity = shard::scenario_identity(&loaded.resolved_json());
+        let identity = run_identity(&loaded.resolved_json(), prepared.record.as_ref());
         let part = part.with_identity(identity);
         let part_path = dir.join(PART_FILE);
         let write_part = || -> std::io::Result<()> {
@@ -163,7 +257,7 @@ pub fn run_shard(
         };
         write_part().map_err(JobError::io(format!("writing {PART_FILE}")))?;
 
-        let run_manifest = RunManifest::new(
+        let mut run_manifest = RunManifest::new(
             scenario,
             loaded.resolved_json(),
             loaded.file_list(),
@@ -172,6 +266,7 @@ pub fn run_shard(
             &options.settings.command_line,
             Vec::new(),
         );
+        run_manifest.header = run_manifest.header.with_sets(prepared.record.clone());
         replicate_range = part.replicate_range();
         let mut checksums = BTreeMap::new();
         for file in files.iter().filter(|f| *f != SHARD_MANIFEST) {
@@ -262,6 +357,14 @@ pub fn merge(options: &MergeOptions, job: Job) -> Result<RunOutcome, JobError> {
             )
             .into());
         }
+        if m.run_manifest.header.parameter_set_values != recorded.header.parameter_set_values {
+            return Err(MergeError::Mismatch(format!(
+                "{} ran other parameter sets than {}",
+                folder.display(),
+                shards[0].0.display()
+            ))
+            .into());
+        }
     }
 
     // The run's identity comes from the parts: each part.bin carries its seed, replicate
@@ -273,7 +376,7 @@ pub fn merge(options: &MergeOptions, job: Job) -> Result<RunOutcome, JobError> {
             * scenario.n_patrons()
             * crate::model::DecisionTerms::NAMES.len(),
     );
-    let identity = shard::scenario_identity(&loaded.resolved_json());
+    let identity = run_identity(&loaded.resolved_json(), recorded.header.parameter_set_values.as_ref());
     let mut parts = Vec::with_capacity(shards.len());
     for (folder, m) in &shards {
         job.check()?;
@@ -330,6 +433,7 @@ pub fn merge(options: &MergeOptions, job: Job) -> Result<RunOutcome, JobError> {
         replicates,
         seed,
         summary,
+        notes: Vec::new(),
     })
 }
 

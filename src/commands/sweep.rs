@@ -6,7 +6,8 @@
 //! zipped; a design file's rows are points of their own (and are crossed with any
 //! parameters). Every point runs with the same seed, so replicate `i` uses the same random
 //! stream at every point (common random numbers) and differences between points are not
-//! blurred by different draws.
+//! blurred by different draws. When the scenario names parameter sets, every point runs
+//! over them (replicate `i` on set `i mod K`), the point's own values laid over each set.
 
 use std::fs;
 use std::io::{self, BufWriter};
@@ -19,6 +20,7 @@ use crate::analysis::parameters::{
     combine, parse_set, range_by, range_steps, read_design, same_key, table_problem, Base, Combine, ValuesError,
     MAX_POINTS,
 };
+use crate::analysis::sets::{ensemble_scenarios, read_sets, ParameterSets};
 use crate::chart::{panel_figure, write_figure, Line, PanelSpec};
 use crate::format::{number, short, slug};
 use crate::job::staging::check_destination;
@@ -45,6 +47,8 @@ pub struct SweepOptions {
     /// per-commodity or per-route metrics.
     pub metrics: Vec<String>,
     pub horizons: Option<Vec<Quarter>>,
+    /// Which parameter sets every point runs over (default: the scenario's, if any).
+    pub parameter_sets: ParameterSets,
 }
 
 #[derive(Debug)]
@@ -52,6 +56,8 @@ pub struct SweepOutcome {
     pub written: Written,
     pub points: usize,
     pub summary: String,
+    /// Things the user should know (a swept key the parameter sets also set).
+    pub notes: Vec<String>,
 }
 
 /// The points to run: column keys and, per point, one value per column.
@@ -230,6 +236,26 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         })
     };
     let replicates = options.settings.replicates_or(base.scenario.replicates)?;
+    let mut sets = read_sets(&options.parameter_sets, &from, None)?;
+    let mut notes: Vec<String> = sets.as_mut().and_then(|s| s.fit_to(replicates)).into_iter().collect();
+    let n_sets = sets.as_ref().map_or(1, |s| s.len());
+    if let Some(sets) = &sets {
+        let swept: Vec<&str> = points
+            .keys
+            .iter()
+            .filter(|k| sets.keys.iter().any(|s| same_key(s, k)))
+            .map(String::as_str)
+            .collect();
+        if !swept.is_empty() {
+            notes.push(format!(
+                "{} swept and also in the parameter sets of {}: each point's value is used in every set",
+                swept.join(", "),
+                sets.file.display()
+            ));
+        }
+    }
+    // The scenarios of point `p`, one per parameter set (the point's values win).
+    let point_sets = |p: usize| ensemble_scenarios(sets.as_ref(), &from, &points.overrides(p), replicates);
     let layout = MetricLayout::new(&base.scenario);
     let metrics = resolve_metrics(&options.metrics, &layout, &format!("scenario {}", base.scenario.name))?;
     let horizons = match &options.horizons {
@@ -240,7 +266,10 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
     for p in 0..points.values.len() {
         let loaded = resolve(p)?;
         let s = &loaded.scenario;
-        largest = largest.max(options.settings.ensemble_bytes(s, replicates));
+        if sets.is_some() {
+            point_sets(p)?;
+        }
+        largest = largest.max(options.settings.ensemble_bytes_sets(s, replicates, n_sets));
         check_horizons(&horizons, s.start, last_quarter(s), &format!("sweep point {}", p + 1))?;
         let other = MetricLayout::new(s);
         if other.host_labels != layout.host_labels || other.partner_labels != layout.partner_labels {
@@ -281,7 +310,8 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
     let config = options.settings.ensemble(replicates, seed);
     for p in 0..n_points {
         let loaded = resolve(p)?;
-        let summary = job.ensemble(&loaded.scenario, &config, None, || {
+        let scenarios = point_sets(p)?;
+        let summary = job.ensemble_sets(&scenarios, &config, None, || {
             format!("sweep point {} ({})", p + 1, points.describe(p))
         })?;
         results.push(
@@ -310,14 +340,17 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         if options.settings.charts {
             let chart_dir = dir.join("charts");
             fs::create_dir_all(&chart_dir).map_err(JobError::io("creating charts/"))?;
-            for path in draw_charts(&chart_dir, &points, &outcomes, &results, &layout, &metrics, &horizons)? {
+            let band = format!("over {replicates} replicates{}", crate::ensemble::band_holds(n_sets));
+            for path in draw_charts(&chart_dir, &points, &outcomes, &results, &layout, &metrics, &horizons, &band)? {
                 files.push(path.strip_prefix(dir).unwrap_or(&path).display().to_string());
             }
         }
         files.push("manifest.json".to_string());
         let mut inputs = vec![options.scenario.display().to_string()];
         inputs.extend(options.design.as_ref().map(|d| d.display().to_string()));
-        let header = Header::new("sweep", &options.settings.command_line, inputs, seed, replicates);
+        inputs.extend(sets.as_ref().map(|s| s.file.display().to_string()));
+        let header = Header::new("sweep", &options.settings.command_line, inputs, seed, replicates)
+            .with_sets(sets.as_ref().map(|s| s.record()));
         let body = json!({
             "scenario_name": base.scenario.name,
             "scenario_files": base.file_list(),
@@ -339,6 +372,7 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         written,
         points: points.values.len(),
         summary,
+        notes,
     })
 }
 
@@ -492,6 +526,7 @@ fn text_summary(
     text
 }
 
+#[allow(clippy::too_many_arguments)]
 fn draw_charts(
     dir: &Path,
     points: &Points,
@@ -500,6 +535,7 @@ fn draw_charts(
     layout: &MetricLayout,
     metrics: &[usize],
     horizons: &[Quarter],
+    band: &str,
 ) -> Result<Vec<PathBuf>, JobError> {
     let mut written = Vec::new();
     let Some(&date) = horizons.last() else {
@@ -587,7 +623,7 @@ fn draw_charts(
             let figure = panel_figure(
                 format!("{} at {date} against {key}", m.name),
                 format!(
-                    "All hosts ({ALL_HOSTS}). Mean across replicates; band (or bar): 5th\u{2013}95th percentile. {}.",
+                    "All hosts ({ALL_HOSTS}). Mean across replicates; band (or bar): 5th\u{2013}95th percentiles {band}. {}.",
                     m.description
                 ),
                 panels,

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use crate::chart::ChartError;
 use crate::ensemble::{EnsembleSummary, ReplicateObserver, ReplicateRecord};
-use crate::format::number;
+use crate::format::{number, optional};
 use crate::metrics::MetricLayout;
 use crate::model::{DecisionTerms, Scenario};
 
@@ -58,11 +58,16 @@ pub fn write_results(
     draw_charts: bool,
     stop: &dyn Fn() -> bool,
 ) -> Result<Vec<String>, OutputError> {
-    let mut files = vec!["summary.csv".to_string(), "decisions.csv".to_string()];
+    let mut files = vec![
+        "summary.csv".to_string(),
+        "variance.csv".to_string(),
+        "decisions.csv".to_string(),
+    ];
     if per_replicate {
         files.push("replicates.csv".to_string());
     }
     write_summary(&dir.join("summary.csv"), scenario, summary).map_err(io_error("writing summary.csv"))?;
+    write_variance(&dir.join("variance.csv"), scenario, summary).map_err(io_error("writing variance.csv"))?;
     write_decisions(&dir.join("decisions.csv"), scenario, summary).map_err(io_error("writing decisions.csv"))?;
     if stop() {
         return Err(OutputError::Stopped);
@@ -106,6 +111,48 @@ pub fn write_summary(path: &Path, scenario: &Scenario, summary: &EnsembleSummary
                 &number(stats.p05),
                 &number(stats.p50),
                 &number(stats.p95),
+            ])?;
+        }
+    }
+    writer.flush()
+}
+
+/// Writes `variance.csv`: per step, host, partner and metric, the variance across
+/// replicates (the square of `summary.csv`'s sd) and its split between the parameter sets
+/// and within them ([`crate::stats::sets`]); the split is empty where the streaming sums
+/// could not hold a value.
+pub fn write_variance(path: &Path, scenario: &Scenario, summary: &EnsembleSummary) -> io::Result<()> {
+    let layout = &summary.layout;
+    let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
+    writer.write_record([
+        "step",
+        "date",
+        "host",
+        "partner",
+        "metric",
+        "variance",
+        "between_sets",
+        "within_sets",
+        "between_share",
+    ])?;
+    let cells: Vec<_> = layout.cells().collect();
+    for step_index in 0..summary.n_steps {
+        let step = (step_index + 1).to_string();
+        let date = scenario.quarter_of_step(step_index as u32).to_string();
+        for cell in &cells {
+            let index = layout.index(cell.metric, cell.host, cell.partner);
+            let sd = summary.cell(step_index, index).sd;
+            let split = summary.variance_split(step_index, index);
+            writer.write_record([
+                step.as_str(),
+                date.as_str(),
+                layout.host_labels[cell.host].as_str(),
+                layout.partner_label(cell.partner),
+                layout.metric(cell.metric).name.as_str(),
+                &number(sd * sd),
+                &optional(split.map(|s| s.between)),
+                &optional(split.map(|s| s.within)),
+                &optional(split.map(|s| s.between_share())),
             ])?;
         }
     }

@@ -61,7 +61,8 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
     let replicates = options.settings.replicates_or(scenario.replicates)?;
     let seed = options.settings.seed.unwrap_or(scenario.seed);
     // Every set is checked before anything runs; replicate i runs set i mod K on stream i.
-    let sets = read_sets(&options.parameter_sets, &base, None)?;
+    let mut sets = read_sets(&options.parameter_sets, &base, None)?;
+    let fit_note = sets.as_mut().and_then(|s| s.fit_to(replicates));
     let scenarios = ensemble_scenarios(sets.as_ref(), &base, &[], replicates)?;
     let n_sets = scenarios.len();
     // Every replicate's annual value of every target is kept for the percentiles.
@@ -204,6 +205,10 @@ pub fn backtest(options: &BacktestOptions, job: Job) -> Result<BacktestOutcome, 
         manifest::write(&dir.join("manifest.json"), &header, &body).map_err(JobError::io("writing manifest.json"))?;
         Ok(files)
     })?;
+    let summary = match fit_note {
+        Some(note) => format!("{summary}note: {note}\n"),
+        None => summary,
+    };
     Ok(BacktestOutcome {
         summary,
         written,

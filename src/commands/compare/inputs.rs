@@ -1,17 +1,21 @@
-//! The inputs of a comparison: scenario files run now, or output folders of earlier
-//! runs read back ([`crate::output::read`]), with the cells every input shares.
+//! The inputs of a comparison: scenario files run now (over their parameter sets, if any),
+//! or output folders of earlier runs read back ([`crate::output::read`]), with the cells
+//! every input shares.
 
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::analysis::parameters::Base;
+use crate::analysis::sets::{ensemble_scenarios, read_sets, ParameterSets, Sets};
 use crate::ensemble::{ReplicateObserver, ReplicateRecord};
 use crate::job::{Job, JobError, Settings};
+use crate::manifest::SetsRecord;
 use crate::metrics::MetricLayout;
 use crate::output::read::{CellName, RunFolder};
 use crate::output::MetricInfo;
 use crate::scenario::validate::MAX_HORIZON_QUARTERS;
-use crate::scenario::{self, LoadedScenario};
+use crate::scenario::LoadedScenario;
 use crate::stats::CellStats;
 use crate::time::Quarter;
 
@@ -43,6 +47,12 @@ pub struct Input {
     /// The input's metrics (its scenario's layout).
     pub metrics: Vec<MetricInfo>,
     pub(super) loaded: Option<LoadedScenario>,
+    /// A scenario input's file, read once, for its parameter sets.
+    pub(super) base: Option<Base>,
+    /// The parameter sets a scenario input runs over.
+    pub(super) sets: Option<Sets>,
+    /// The parameter sets of the input's replicates (a folder's from its manifest).
+    pub sets_record: Option<SetsRecord>,
     pub(super) folder: Option<RunFolder>,
     /// Statistics per step of the compared cells.
     pub(super) series: BTreeMap<CellKey, Vec<CellStats>>,
@@ -63,6 +73,22 @@ impl Input {
     pub(super) fn stats_at(&self, key: &CellKey, date: Quarter) -> Option<CellStats> {
         let step = usize::try_from(date.since(self.start)).ok()?;
         self.series.get(key).and_then(|s| s.get(step)).copied()
+    }
+
+    /// Parameter sets the replicates ran over (1: the scenario's own values).
+    pub fn n_sets(&self) -> usize {
+        self.sets_record.as_ref().map_or(1, |r| r.sets.len().max(1))
+    }
+
+    /// Whether replicate `i` of both inputs ran the same parameter set on the same random
+    /// stream: same seed, replicates and sets (the same keys and rows, or none).
+    pub(super) fn paired_with(&self, other: &Input) -> bool {
+        let same_sets = match (&self.sets_record, &other.sets_record) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.keys == b.keys && a.sets == b.sets,
+            _ => false,
+        };
+        self.seed == other.seed && self.replicates == other.replicates && same_sets
     }
 
     pub(super) fn samples_at(&self, key: &CellKey, date: Quarter) -> Option<&[f64]> {
@@ -91,15 +117,16 @@ pub(super) fn open_input(path: &Path) -> Result<Input, JobError> {
             partners: folder.actors("patrons"),
             metrics: folder.metrics(),
             loaded: None,
+            base: None,
+            sets: None,
+            sets_record: manifest.header.parameter_set_values.clone(),
             folder: Some(folder),
             series: BTreeMap::new(),
             samples: None,
         })
     } else {
-        let loaded = scenario::load(path).map_err(JobError::scenario(format!(
-            "{} is not a valid scenario",
-            path.display()
-        )))?;
+        let base = Base::read(path)?;
+        let loaded = base.loaded.clone();
         let s = &loaded.scenario;
         Ok(Input {
             label: s.name.clone(),
@@ -114,6 +141,9 @@ pub(super) fn open_input(path: &Path) -> Result<Input, JobError> {
             partners: s.patrons.iter().map(|p| (p.id.clone(), p.name.clone())).collect(),
             metrics: MetricInfo::of_layout(&MetricLayout::new(s)),
             loaded: Some(loaded),
+            base: Some(base),
+            sets: None,
+            sets_record: None,
             folder: None,
             series: BTreeMap::new(),
             samples: None,
@@ -128,6 +158,26 @@ pub(super) fn read_folder(input: &mut Input, keys: &[CellKey], horizons: &[Quart
     input.series = folder.read_summary(keys)?;
     input.samples = folder.read_replicates(keys, horizons)?;
     Ok(())
+}
+
+/// Reads the parameter sets each scenario input runs over (`which`: the command line's
+/// choice); a compared scenario keeps its own value of a set's key where it differs from
+/// the reference (the first input). Returns notes for the user.
+pub(super) fn choose_sets(inputs: &mut [Input], which: &ParameterSets) -> Result<Vec<String>, JobError> {
+    let reference = inputs[0].loaded.clone();
+    let mut notes = Vec::new();
+    for (i, input) in inputs.iter_mut().enumerate() {
+        let Some(base) = &input.base else { continue };
+        let compared_with = if i == 0 { None } else { reference.as_ref() };
+        let mut sets = read_sets(which, base, compared_with)?;
+        if let Some(sets) = &mut sets {
+            notes.extend(sets.fit_to(input.replicates));
+        }
+        notes.extend(sets.as_ref().and_then(|s| s.kept_note(&input.label)));
+        input.sets_record = sets.as_ref().map(Sets::record);
+        input.sets = sets;
+    }
+    Ok(notes)
 }
 
 /// Scenario names label the inputs; repeats get `-2`, `-3`, …
@@ -208,7 +258,9 @@ pub(super) fn run_input(
     };
     let config = settings.ensemble(input.replicates, input.seed);
     let label = input.label.clone();
-    let summary = job.ensemble(scenario, &config, Some(&mut capture), || format!("scenario {label}"))?;
+    let base = input.base.as_ref().expect("scenario inputs are read");
+    let sets = ensemble_scenarios(input.sets.as_ref(), base, &[], input.replicates)?;
+    let summary = job.ensemble_sets(&sets, &config, Some(&mut capture), || format!("scenario {label}"))?;
     for key in keys {
         let cell = layout_cell(&layout, key).expect("shared cells exist in every input");
         let series = (0..summary.n_steps).map(|s| *summary.cell(s, cell)).collect();

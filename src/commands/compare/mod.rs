@@ -2,11 +2,13 @@
 //!
 //! The first input is the reference. For every chosen metric, host row, partner and
 //! horizon shared by all inputs, `comparison.csv` gives each other input's mean, its
-//! difference from the reference, a 95% confidence interval of the difference and an
-//! effect size. Scenario files are run by the command with one seed and replicate count,
-//! so replicate `i` of every scenario uses random stream `i` of the same seed (common
-//! random numbers) and differences are paired; folders of earlier runs are paired with
-//! them only when their seed and replicate count match and they hold `replicates.csv`.
+//! difference from the reference, a 95% confidence interval of the difference, the
+//! probability of direction and whether the difference is large enough to matter
+//! (`--min-effect`). Scenario files are run by the command with one seed and replicate
+//! count over their parameter sets, so replicate `i` of every scenario runs set `i mod K`
+//! on random stream `i` of the same seed (common random numbers) and differences are
+//! paired by set and replicate; folders of earlier runs are paired with them only when
+//! their seed, replicate count and sets match and they hold `replicates.csv`.
 
 mod charts;
 mod differences;
@@ -20,6 +22,7 @@ use serde_json::json;
 
 use crate::analysis::bootstrap;
 use crate::analysis::outcomes::{check_horizons, default_horizons};
+use crate::analysis::sets::ParameterSets;
 use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
@@ -27,11 +30,11 @@ use crate::metrics::ALL_HOSTS;
 use crate::output::MetricInfo;
 use crate::time::Quarter;
 
-pub use differences::{Row, COMPARISON_HEADER};
+pub use differences::{MinEffect, Row, COMPARISON_HEADER, LIKELY};
 pub use inputs::{Input, InputKind};
 
-use differences::{difference_rows, text_summary, write_comparison};
-use inputs::{label_uniquely, open_input, read_folder, run_input, shared, CellKey};
+use differences::{difference_rows, pairing, text_summary, write_comparison};
+use inputs::{choose_sets, label_uniquely, open_input, read_folder, run_input, shared, CellKey};
 
 /// What to compare and how.
 #[derive(Debug, Clone)]
@@ -48,6 +51,10 @@ pub struct CompareOptions {
     pub resamples: usize,
     /// Largest differences listed in the text summary per compared input.
     pub top: usize,
+    /// The smallest difference that matters.
+    pub min_effect: MinEffect,
+    /// Which parameter sets the scenario inputs run over (default: each its own).
+    pub parameter_sets: ParameterSets,
 }
 
 /// What a comparison produced.
@@ -68,9 +75,9 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
             "compare needs at least two scenario files or output folders".to_string(),
         ));
     }
-    let mut notes = Vec::new();
     let mut inputs: Vec<Input> = options.inputs.iter().map(|p| open_input(p)).collect::<Result<_, _>>()?;
     label_uniquely(&mut inputs);
+    let mut notes = choose_sets(&mut inputs, &options.parameter_sets)?;
 
     let names: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
     let destination = options.settings.out_root().join(folder_name("compare", &names));
@@ -221,7 +228,11 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
                     format!("the replicate values of {}", input.label),
                     values.saturating_mul(8),
                 );
-                ensemble = ensemble.max(options.settings.ensemble_bytes(&loaded.scenario, input.replicates));
+                ensemble = ensemble.max(options.settings.ensemble_bytes_sets(
+                    &loaded.scenario,
+                    input.replicates,
+                    input.n_sets(),
+                ));
             }
             (None, Some(folder)) if folder.has_replicates() => {
                 budget.add(
@@ -256,8 +267,22 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
         }
     }
 
-    let rows = difference_rows(&inputs, &keys, &horizons, seed, options.resamples);
-    let summary = text_summary(&inputs, &rows, options.top);
+    for input in &inputs[1..] {
+        if !inputs[0].paired_with(input) && input.samples.is_some() && inputs[0].samples.is_some() {
+            notes.push(format!(
+                "{} and {} are not paired ({}): no probability of direction",
+                inputs[0].label,
+                input.label,
+                if inputs[0].seed != input.seed || inputs[0].replicates != input.replicates {
+                    "different seeds or replicate counts"
+                } else {
+                    "different parameter sets"
+                }
+            ));
+        }
+    }
+    let rows = difference_rows(&inputs, &keys, &horizons, seed, options.resamples, options.min_effect);
+    let summary = text_summary(&inputs, &rows, options.top, options.min_effect);
     let context = Context {
         inputs: &inputs,
         hosts: &hosts,
@@ -331,6 +356,7 @@ impl Context<'_> {
                     },
                     seed: i.seed,
                     replicates: i.replicates,
+                    sets: i.n_sets(),
                     window: format!("{} to {}", i.start, i.last()),
                 })
                 .collect(),
@@ -340,6 +366,8 @@ impl Context<'_> {
             charts: &charts,
             dir,
             top: self.options.top,
+            min_effect: self.options.min_effect,
+            pairings: self.inputs[1..].iter().map(|i| pairing(&self.inputs[0], i)).collect(),
         })
         .map_err(JobError::io("reading the charts for report.html"))?;
         fs::write(dir.join("report.html"), html).map_err(JobError::io("writing report.html"))?;
@@ -358,6 +386,7 @@ impl Context<'_> {
             self.seed,
             self.replicates,
         )
+        .with_sets(self.inputs[0].sets_record.clone())
     }
 
     fn manifest(&self, files: &[String]) -> serde_json::Value {
@@ -379,6 +408,7 @@ impl Context<'_> {
                 "start": i.start.to_string(),
                 "end": i.last().to_string(),
                 "per_replicate_values": i.samples.is_some(),
+                "parameter_sets": i.sets_record,
                 "scenario_files": match (&i.loaded, &i.folder) {
                     (Some(l), _) => l.file_list(),
                     (None, Some(f)) => f.manifest.scenario_files.clone(),
@@ -403,6 +433,14 @@ impl Context<'_> {
                 "seed": self.seed,
             },
             "effect_size": "Cohen's d: difference / sqrt((sd_reference^2 + sd^2) / 2), sd across replicates",
+            "probability_of_direction": {
+                "definition": "share of paired differences (replicate i of both inputs: parameter set i mod K, random stream i) with the sign of the mean difference; pairs with no difference do not count for it",
+                "interval": "95% percentile two-stage bootstrap: parameter sets resampled with replacement, then the replicates within each chosen set",
+                "generator": "as the bootstrap, stream = FNV-1a hash of 'reference|scenario|metric|host|partner|date|direction'",
+                "likely_at_least": LIKELY,
+            },
+            "min_effect": self.options.min_effect.to_string(),
+            "min_effect_rule": self.options.min_effect.describe(),
             "notes": self.notes,
             "files": files,
         })

@@ -8,7 +8,7 @@ use std::path::Path;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use super::differences::{largest, Row};
+use super::differences::{leading, MinEffect, Row, LIKELY};
 use crate::analysis::bootstrap::CiMethod;
 use crate::format::{short, signed};
 
@@ -19,6 +19,8 @@ pub struct InputInfo {
     pub kind: String,
     pub seed: u64,
     pub replicates: u64,
+    /// Parameter sets its replicates ran over (1: its own values).
+    pub sets: usize,
     pub window: String,
 }
 
@@ -32,6 +34,9 @@ pub struct CompareReport<'a> {
     pub charts: &'a [String],
     pub dir: &'a Path,
     pub top: usize,
+    pub min_effect: MinEffect,
+    /// For each compared input (from the second), how its pairs were formed.
+    pub pairings: Vec<String>,
 }
 
 const STYLE: &str = "
@@ -72,17 +77,28 @@ fn difference_table(html: &mut String, rows: &[&Row], labels: &[String]) {
     let _ = writeln!(
         html,
         "<table><tr><th>metric</th><th>host</th><th>partner</th><th>date</th><th>{reference}</th><th>scenario</th><th>mean</th>\
-         <th>difference</th><th>95% CI</th><th>effect size d</th><th>CI method</th></tr>"
+         <th>difference</th><th>95% CI</th><th>P(direction)</th><th>95% CI of P</th><th>relative</th><th>effect size d</th><th>CI method</th></tr>"
     );
     for r in rows {
-        let beyond = r.exceeds_noise() == Some(true);
+        let beyond = r.likely() && r.large_enough();
         let ci = r.ci.map_or("&ndash;".to_string(), |ci| {
             format!("{} to {}", signed(ci.low), signed(ci.high))
         });
+        let probability = r.direction.map_or("&ndash;".to_string(), |d| {
+            format!("{:.2} {}", d.probability, if d.sign > 0.0 { "up" } else { "down" })
+        });
+        let probability_ci = r
+            .direction
+            .and_then(|d| d.interval)
+            .map_or("&ndash;".to_string(), |ci| format!("{:.2} to {:.2}", ci.low, ci.high));
+        let relative = r
+            .relative
+            .map_or("&ndash;".to_string(), |x| format!("{}%", signed(100.0 * x)));
         let _ = writeln!(
             html,
             "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{probability}</td><td class=\"num\">{probability_ci}</td>\
+             <td class=\"num\">{relative}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             if beyond { " class=\"beyond\"" } else { "" },
             escape(&r.metric),
             escape(&r.host),
@@ -117,16 +133,17 @@ pub fn compare_report(report: &CompareReport) -> io::Result<String> {
         escape(&report.labels[0])
     );
 
-    html.push_str("<h2>Inputs</h2>\n<table><tr><th>scenario</th><th>from</th><th>kind</th><th>seed</th><th>replicates</th><th>quarters</th></tr>\n");
+    html.push_str("<h2>Inputs</h2>\n<table><tr><th>scenario</th><th>from</th><th>kind</th><th>seed</th><th>replicates</th><th>parameter sets</th><th>quarters</th></tr>\n");
     for i in &report.inputs {
         let _ = writeln!(
             html,
-            "<tr><td><b>{}</b></td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            "<tr><td><b>{}</b></td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             escape(&i.label),
             escape(&i.source),
             escape(&i.kind),
             i.seed,
             i.replicates,
+            if i.sets > 1 { i.sets.to_string() } else { "none".to_string() },
             escape(&i.window)
         );
     }
@@ -147,13 +164,22 @@ pub fn compare_report(report: &CompareReport) -> io::Result<String> {
             escape(method.describe())
         );
     }
-    html.push_str(
-        "<li>A difference <b>exceeds the noise</b> when its 95% interval excludes zero (shaded rows). With many \
-         replicates even tiny differences do; the effect size says whether they matter.</li>\n\
-         <li><b>Effect size d</b> (Cohen's d): the difference divided by the pooled standard deviation across \
-         replicates, &radic;((sd<sub>ref</sub>&sup2; + sd&sup2;)/2). About 0.2 is small, 0.8 large; \
-         &ldquo;no spread&rdquo; means both scenarios gave the same value in every replicate.</li>\n\
-         <li>Charts: lines are means across replicates, bands the 5th to 95th percentiles.</li>\n</ul>\n",
+    let _ = writeln!(
+        html,
+        "<li><b>P(direction)</b>, the probability of direction: the share of paired replicates (replicate <i>i</i> of both \
+         scenarios ran the same parameter set on the same random stream) in which the scenario moves the outcome the way \
+         the mean difference does. Over parameter sets it answers &ldquo;how sure are we, given what we do not know about \
+         the parameters, that this scenario raises (or lowers) the outcome?&rdquo; Its 95% interval is a two-stage \
+         bootstrap (sets, then replicates within them). Only paired inputs have it.</li>\n\
+         <li>A difference is <b>likely</b> when P(direction) &ge; {LIKELY} and <b>large enough</b> when it is {} \
+         (<code>--min-effect</code>). Shaded rows are both; they lead the page.</li>\n\
+         <li>The 95% interval is of the <i>mean</i> difference: with many replicates even tiny differences exclude zero, \
+         so it says how well the mean is known, not whether the difference matters.</li>\n\
+         <li><b>Effect size d</b> (Cohen's d, in comparison.csv): the difference over the pooled standard deviation across \
+         replicates; without parameter sets that spread is decision noise alone, so d is not a guide to importance.</li>\n\
+         <li>Charts: lines are means across replicates, bands the 5th to 95th percentiles (over the parameter sets too, \
+         where the inputs have them).</li>\n</ul>",
+        escape(&report.min_effect.describe())
     );
     if !report.notes.is_empty() {
         html.push_str("<h3>Notes</h3>\n<ul class=\"notes\">\n");
@@ -163,20 +189,22 @@ pub fn compare_report(report: &CompareReport) -> io::Result<String> {
         html.push_str("</ul>\n");
     }
 
-    html.push_str("<h2>Largest differences beyond the noise</h2>\n");
+    html.push_str("<h2>Differences that are likely and large enough</h2>\n");
     for (j, label) in report.labels.iter().enumerate().skip(1) {
-        let shown = largest(report.rows, j, report.top);
+        let shown = leading(report.rows, j, report.top);
         let all = report.rows.iter().filter(|r| r.input == j).count();
-        let beyond = report
+        let both = report
             .rows
             .iter()
-            .filter(|r| r.input == j && r.exceeds_noise() == Some(true))
+            .filter(|r| r.input == j && r.likely() && r.large_enough())
             .count();
         let _ = writeln!(
             html,
-            "<h3>{} vs {}</h3>\n<p>{beyond} of {all} differences exceed the noise; {} with the largest effect size:</p>",
+            "<h3>{} vs {}</h3>\n<p>{}. {both} of {all} differences are likely and large enough; {} shown, the most likely \
+             first, then the largest:</p>",
             escape(label),
             escape(&report.labels[0]),
+            escape(report.pairings.get(j - 1).map_or("", String::as_str)),
             shown.len()
         );
         if !shown.is_empty() {
