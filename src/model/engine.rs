@@ -590,6 +590,7 @@ impl<'s> Simulation<'s> {
         let mapping_budget = pick(|l| l.mapping_budget_usd_bn);
         let mobilisation = pick(|l| l.private_mobilisation);
         let processing = pick(|l| l.processing_investment_usd_bn);
+        let sanctions = pick(|l| l.sanctions);
         let threat: Vec<f64> = self.host_levers.iter().map(|l| l.threat_level).collect();
         let inputs = MineralsInputs {
             n_patrons: np,
@@ -597,6 +598,7 @@ impl<'s> Simulation<'s> {
             mapping_budget_usd_bn: &mapping_budget,
             private_mobilisation: &mobilisation,
             processing_investment_usd_bn: &processing,
+            sanctions: &sanctions,
             allocation: &self.allocation,
             alignment: &self.alignment,
             acceptance: &self.acceptance,
