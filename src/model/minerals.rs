@@ -1,24 +1,37 @@
 //! Deposits and the firms that develop them: the level at which the Critical Minerals
-//! Dialogue acts (mapping, private investment, processing outside China).
+//! Dialogue acts (mapping, finance for firms, processing outside China).
 //!
 //! Deposits move through stages: unmapped, mapped, exploring, explored, developing,
-//! producing (or abandoned when exploration fails). Firms of a patron, private or
-//! state-owned, receive public money (and, for private firms, the private capital it
-//! mobilises), buy into mapped deposits in hosts that approve them, explore and develop
-//! them. Output goes to the owner's processing chain while it has capacity, otherwise to
-//! the commodity's default processor (China for most) or the world market.
+//! producing (or abandoned when exploration fails). Mapping (the hosts' own surveys and the
+//! patrons' funded mapping) makes deposits available. Firms of a patron, private or
+//! state-owned, choose among the (host, commodity) pairs with available deposits by the
+//! expected value to their owner per dollar (price, margin, cost, risk, the patron's
+//! priority for the commodity), take the best deposit of the pair, and finance the whole
+//! project from their own capital and their patron's mining fund, with the private capital
+//! that public money mobilises when it backs a private firm. Output goes first to the
+//! owner's processing chain (its offtake, up to the chain's free capacity); the rest is
+//! sold among every processor with free capacity and the world market, by a logit over
+//! what each offers, weighted by its free capacity (docs/MODEL.md §7.11).
 //!
-//! State is kept as parallel vectors (structure of arrays) and every quarter's work is
-//! linear in the number of deposits and firms: firms pick a host (a loop over hosts) and
-//! take the next available deposit there from a queue, never scanning all deposits.
+//! Costs are per unit of capacity, and no rule counts deposits or firms, so the outcome
+//! does not depend on how finely the endowments are split into deposits or the patrons'
+//! capital into firms. State is kept as parallel vectors (structure of arrays) and every
+//! quarter's work is linear in the number of deposits and firms: deposits wait in
+//! per-(host, commodity) lists and heaps, and no loop over deposits runs inside a loop over
+//! firms.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use rand::seq::SliceRandom;
 use rand::Rng;
 
 /// Marks "none" in index vectors.
 pub const NONE: u32 = u32::MAX;
+
+/// Upper bound on a commodity's value per dollar of cost, so that a commodity with no
+/// capital cost does not make the choice weights infinite.
+const MAX_VALUE_RATIO: f64 = 1e3;
 
 /// A mineral commodity.
 #[derive(Debug, Clone)]
@@ -31,7 +44,11 @@ pub struct Commodity {
     pub processing_capex_usd_per_annual_t: f64,
     /// Patron index of the default processing chain.
     pub default_processor: Option<usize>,
+    /// The default processor's share, at the start, of output sold on the market.
     pub default_processing_share: f64,
+    /// Operating margin: the share of revenue a producing mine earns above its running
+    /// costs (0..=1).
+    pub operating_margin: f64,
 }
 
 /// Endowment of a host in a commodity, in patron order for `owners`.
@@ -45,18 +62,43 @@ pub struct Endowment {
     pub owners: Vec<f64>,
 }
 
-/// Scale and costs of the deposit-and-firm layer.
+/// Scale, costs and behaviour of the deposit-and-firm layer.
 #[derive(Debug, Clone, Default)]
 pub struct MineralsSpec {
     pub n_deposits: u32,
     pub n_firms: u32,
-    pub mapping_cost_usd_bn: f64,
+    /// Cost of mapping a deposit, as a share of its development capex.
+    pub mapping_cost_share: f64,
+    /// Quarters during which a deposit a patron's money mapped is open to its firms only.
+    pub mapping_first_look_quarters: u32,
     pub natural_mapping_per_quarter: f64,
-    pub exploration_cost_usd_bn: f64,
+    /// Cost of exploring a deposit, as a share of its development capex.
+    pub exploration_cost_share: f64,
     pub exploration_quarters: u32,
     pub exploration_success: f64,
     pub development_quarters: u32,
+    /// Firms' discount rate, per year.
+    pub discount_rate: f64,
+    /// Years a mine produces, for the value of a deposit.
+    pub mine_life_years: f64,
+    /// Log-weight of a processor per unit change of the host's alignment with its patron.
+    pub offtake_alignment_weight: f64,
+    /// Log-weight of a processor per unit change of the sanctions on its patron.
+    pub offtake_sanctions_weight: f64,
+    /// Per patron, per commodity: the patron's priority (1 = commercial value only).
+    /// Missing rows or entries count as 1.
+    pub priorities: Vec<Vec<f64>>,
     pub endowments: Vec<Endowment>,
+}
+
+impl MineralsSpec {
+    fn priority(&self, patron: usize, commodity: usize) -> f64 {
+        self.priorities
+            .get(patron)
+            .and_then(|row| row.get(commodity))
+            .copied()
+            .unwrap_or(1.0)
+    }
 }
 
 /// A patron's firms.
@@ -67,6 +109,8 @@ pub struct FirmsSpec {
     pub risk_appetite: f64,
 }
 
+/// A deposit's stage. `Explored` lasts no time: the money for development is set aside
+/// when a firm takes a deposit, so development starts as soon as exploration succeeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Unmapped,
@@ -86,6 +130,8 @@ pub struct MineralsInputs<'a> {
     pub mapping_budget_usd_bn: &'a [f64],
     pub private_mobilisation: &'a [f64],
     pub processing_investment_usd_bn: &'a [f64],
+    /// Per patron: the sanctions on it (0..=1).
+    pub sanctions: &'a [f64],
     /// Patron x host, row-major by patron.
     pub allocation: &'a [f64],
     /// Host x patron, row-major by host.
@@ -94,6 +140,10 @@ pub struct MineralsInputs<'a> {
     /// Per host.
     pub threat_level: &'a [f64],
 }
+
+/// A deposit waiting in a (host, commodity) heap: largest capacity first, then the lowest
+/// index. Capacities are non-negative, so their bit patterns order like their values.
+type HeapKey = (u64, Reverse<u32>);
 
 /// All deposits and firms of one replicate, and what they produced this quarter.
 #[derive(Debug, Clone)]
@@ -110,27 +160,52 @@ pub struct MineralsState {
     owner_firm: Vec<u32>,
     timer: Vec<u32>,
     producing_at_start: Vec<bool>,
+    /// Development money set aside when the project was taken, USD bn: from the patron's
+    /// fund, and from the firm (its own capital and the private capital mobilised).
+    reserved_fund_usd_bn: Vec<f64>,
+    reserved_firm_usd_bn: Vec<f64>,
     // Firms.
     firm_home: Vec<u32>,
-    firm_private: Vec<bool>,
     firm_risk_appetite: Vec<f64>,
+    /// Ownership class of each firm: `2 p` state-owned, `2 p + 1` private.
+    firm_class: Vec<u32>,
     pub(crate) firm_capital: Vec<f64>,
-    firm_project: Vec<u32>,
-    firms_of_patron: Vec<u32>,
-    private_firms_of_patron: Vec<u32>,
-    /// Per patron: public money and mobilised private capital not yet committed, USD bn.
+    /// Firm ids per patron and ownership class (`2 p` state-owned, `2 p + 1` private).
+    firms_by_class: Vec<Vec<u32>>,
+    /// Per ownership class: its share of the patron's mining money (`private_share` for
+    /// the private firms, the rest for the state-owned; all of it when the other class has
+    /// no firms).
+    class_share: Vec<f64>,
+    /// Per ownership class: public money not yet committed, USD bn (the patron's fund,
+    /// kept apart for its state-owned and its private firms).
     pub(crate) fund_usd_bn: Vec<f64>,
-    /// Scratch buffer for the order in which firms look for deposits.
-    firm_order: Vec<u32>,
-    // Queues and lists.
+    /// Per ownership class: the sum of its firms' own capital, USD bn.
+    own_capital_usd_bn: Vec<f64>,
+    /// Per patron: private capital mobilised so far, USD bn.
+    pub(crate) private_mobilised_usd_bn: Vec<f64>,
+    // Deposits by (host, commodity), row-major by host.
     unmapped: Vec<Vec<u32>>,
-    available: Vec<VecDeque<u32>>,
+    available: Vec<BinaryHeap<HeapKey>>,
+    /// (Host, commodity) x patron: deposits the patron's money mapped, open to its firms
+    /// only until the quarter given, in the order mapped.
+    first_look: Vec<VecDeque<(u32, u32)>>,
+    /// Quarters simulated so far.
+    quarter: u32,
     active: Vec<u32>,
     producing: Vec<u32>,
-    mapping_carry: Vec<f64>,
     /// Patron x commodity processing capacity, tonnes a year.
     pub(crate) processing_t: Vec<f64>,
     processing_listed: Vec<bool>,
+    /// Per commodity: refining capacity outside the patrons, tonnes a year, as a weight in
+    /// the market for output; infinite when the world market takes all of it.
+    world_processing_t: Vec<f64>,
+    /// Per commodity: expected value of a deposit per dollar of expected cost.
+    value_ratio: Vec<f64>,
+    /// Alignment (host x patron) and sanctions (per patron) at the first quarter: the
+    /// market weighs their changes, so the start reproduces the default shares.
+    initial_alignment: Vec<f64>,
+    initial_sanctions: Vec<f64>,
+    started: bool,
 
     // Outputs of the last quarter.
     /// Host x commodity, tonnes a year.
@@ -187,6 +262,67 @@ pub fn apportion(total: u32, weights: &[f64]) -> Vec<u32> {
     counts
 }
 
+/// Expected value of a deposit of the commodity to a commercial owner, per dollar of
+/// expected cost (both per tonne a year of capacity, so independent of the deposit's size):
+/// `R = p φ P a(r, L) (1 + r)^−(Tₑ + T_d)/4 / (ε D + p D (1 + r)^−Tₑ/4)`, where
+/// `p` is the chance exploration succeeds, `φ P` the margin earned per tonne, `a` the
+/// annuity factor of a mine life `L` at discount rate `r`, `Tₑ`, `T_d` the quarters of
+/// exploration and development, `D` the capex per tonne a year and `ε` the exploration
+/// cost as a share of it.
+pub fn value_ratio(spec: &MineralsSpec, commodity: &Commodity) -> f64 {
+    let r = spec.discount_rate;
+    let life = spec.mine_life_years;
+    let annuity = if r > 0.0 {
+        (1.0 - (1.0 + r).powf(-life)) / r
+    } else {
+        life
+    };
+    let discount = |quarters: u32| (1.0 + r).powf(-f64::from(quarters) / 4.0);
+    let p = spec.exploration_success;
+    let benefit = p
+        * commodity.operating_margin
+        * commodity.price_usd_per_t
+        * annuity
+        * discount(spec.exploration_quarters + spec.development_quarters);
+    let capex = commodity.capex_usd_per_annual_t;
+    let cost = spec.exploration_cost_share * capex + p * capex * discount(spec.exploration_quarters);
+    if cost > 0.0 {
+        (benefit / cost).min(MAX_VALUE_RATIO)
+    } else if benefit > 0.0 {
+        MAX_VALUE_RATIO
+    } else {
+        0.0
+    }
+}
+
+/// `x` rounded down, plus one with probability equal to its fractional part: an unbiased
+/// whole number of deposits for an expected `x ≥ 0`.
+fn stochastic_round<R: Rng>(x: f64, rng: &mut R) -> u64 {
+    if x.is_nan() || x <= 0.0 {
+        return 0;
+    }
+    let whole = x.floor();
+    let extra = u64::from(rng.random::<f64>() < x - whole);
+    whole as u64 + extra
+}
+
+/// Index drawn with probability proportional to non-negative `weights` summing to
+/// `total > 0`.
+fn draw_index<R: Rng>(weights: &[f64], total: f64, rng: &mut R) -> usize {
+    let mut draw = rng.random::<f64>() * total;
+    let mut last = 0;
+    for (i, w) in weights.iter().enumerate() {
+        if *w > 0.0 {
+            if draw < *w {
+                return i;
+            }
+            draw -= w;
+            last = i;
+        }
+    }
+    last
+}
+
 impl MineralsState {
     /// Generates deposits and firms from the endowments. Deterministic: no randomness.
     pub fn new(
@@ -199,6 +335,8 @@ impl MineralsState {
     ) -> MineralsState {
         let n_patrons = firms.len();
         let n_commodities = commodities.len();
+        let n_pairs = n_hosts * n_commodities;
+        let processing_t: Vec<f64> = processing_t.iter().flatten().copied().collect();
         let mut state = MineralsState {
             n_hosts,
             n_commodities,
@@ -211,23 +349,31 @@ impl MineralsState {
             owner_firm: Vec::new(),
             timer: Vec::new(),
             producing_at_start: Vec::new(),
+            reserved_fund_usd_bn: Vec::new(),
+            reserved_firm_usd_bn: Vec::new(),
             firm_home: Vec::new(),
-            firm_private: Vec::new(),
             firm_risk_appetite: Vec::new(),
+            firm_class: Vec::new(),
             firm_capital: Vec::new(),
-            firm_project: Vec::new(),
-            firms_of_patron: vec![0; n_patrons],
-            private_firms_of_patron: vec![0; n_patrons],
-            fund_usd_bn: vec![0.0; n_patrons],
-            firm_order: Vec::new(),
-            unmapped: vec![Vec::new(); n_hosts],
-            available: vec![VecDeque::new(); n_hosts],
+            firms_by_class: vec![Vec::new(); 2 * n_patrons],
+            class_share: vec![0.0; 2 * n_patrons],
+            fund_usd_bn: vec![0.0; 2 * n_patrons],
+            own_capital_usd_bn: vec![0.0; 2 * n_patrons],
+            private_mobilised_usd_bn: vec![0.0; n_patrons],
+            unmapped: vec![Vec::new(); n_pairs],
+            available: vec![BinaryHeap::new(); n_pairs],
+            first_look: vec![VecDeque::new(); n_pairs * n_patrons],
+            quarter: 0,
             active: Vec::new(),
             producing: Vec::new(),
-            mapping_carry: vec![0.0; n_hosts],
-            processing_t: processing_t.iter().flatten().copied().collect(),
+            world_processing_t: world_processing(commodities, &processing_t, n_patrons),
+            processing_t,
             processing_listed: processing_listed.iter().flatten().copied().collect(),
-            production_t: vec![0.0; n_hosts * n_commodities],
+            value_ratio: commodities.iter().map(|c| value_ratio(spec, c)).collect(),
+            initial_alignment: Vec::new(),
+            initial_sanctions: Vec::new(),
+            started: false,
+            production_t: vec![0.0; n_pairs],
             supply_t: vec![0.0; n_commodities * (n_patrons + 1)],
             host_supply_value: vec![0.0; n_hosts * (n_patrons + 1)],
             new_export_value: vec![0.0; n_hosts * (n_patrons + 1)],
@@ -235,26 +381,35 @@ impl MineralsState {
             stage_counts: vec![0; n_hosts * STAGES.len()],
         };
 
-        // Firms, patron by patron.
+        // Firms, patron by patron: the first `private_share` of each patron's are private.
         let firm_counts = apportion(spec.n_firms, &firms.iter().map(|f| f.weight).collect::<Vec<_>>());
-        let mut firm_ids_of: Vec<Vec<u32>> = vec![Vec::new(); n_patrons];
         for (p, (&count, f)) in firm_counts.iter().zip(firms).enumerate() {
-            let n_private = (f64::from(count) * f.private_share).round() as u32;
+            let n_private = ((f64::from(count) * f.private_share).round() as u32).min(count);
             for k in 0..count {
                 let id = state.firm_home.len() as u32;
-                firm_ids_of[p].push(id);
                 state.firm_home.push(p as u32);
                 let private = k < n_private;
-                state.firm_private.push(private);
+                state.firms_by_class[2 * p + usize::from(private)].push(id);
+                state.firm_class.push((2 * p + usize::from(private)) as u32);
                 // State-owned firms go where their government sends them, threat or not.
                 state
                     .firm_risk_appetite
                     .push(if private { f.risk_appetite } else { 1.0 });
                 state.firm_capital.push(0.0);
-                state.firm_project.push(NONE);
             }
-            state.firms_of_patron[p] = count;
-            state.private_firms_of_patron[p] = n_private.min(count);
+            // The money splits by the share written, not by the rounded count of firms, so
+            // that the number of firms does not matter.
+            let (state_owned, private) = (count - n_private, n_private);
+            state.class_share[2 * p] = match (state_owned, private) {
+                (0, _) => 0.0,
+                (_, 0) => 1.0,
+                _ => 1.0 - f.private_share,
+            };
+            state.class_share[2 * p + 1] = if private == 0 {
+                0.0
+            } else {
+                1.0 - state.class_share[2 * p]
+            };
         }
 
         // Deposits, endowment by endowment, in proportion to capacity value.
@@ -287,6 +442,7 @@ impl MineralsState {
             }
         }
         let mut next_firm = vec![0usize; n_patrons];
+        let firm_ids = firms_of(&state.firms_by_class);
         for (e, &k) in spec.endowments.iter().zip(&counts) {
             if k == 0 {
                 continue;
@@ -307,77 +463,128 @@ impl MineralsState {
             }
             let k_potential = k - k_producing.min(k);
             let k_producing = k - k_potential;
-            // Producing deposits, owners by share (largest remainder), the rest domestic.
-            let mut owner_weights = e.owners.clone();
-            owner_weights.push((1.0 - e.owners.iter().sum::<f64>()).max(0.0));
-            let owner_counts = apportion(k_producing, &owner_weights);
-            let mut owners = Vec::with_capacity(k_producing as usize);
-            for (p, &c) in owner_counts.iter().enumerate() {
-                owners.extend(std::iter::repeat(p).take(c as usize));
+            state.generate_producing(e, k_producing, &firm_ids, &mut next_firm);
+            // Undeveloped deposits: the mapped share of the capacity in the mapped ones
+            // (so the mapped capacity is exact at any resolution), the rest unmapped.
+            let mut k_mapped = (f64::from(k_potential) * e.mapped_share).round() as u32;
+            if e.mapped_share > 0.0 && k_potential > 0 {
+                k_mapped = k_mapped.max(1);
             }
-            for owner in owners {
-                let (patron, firm) = if owner < n_patrons && !firm_ids_of[owner].is_empty() {
-                    let ids = &firm_ids_of[owner];
-                    let firm = ids[next_firm[owner] % ids.len()];
-                    next_firm[owner] += 1;
-                    (owner as u32, firm)
-                } else if owner < n_patrons {
-                    (owner as u32, NONE)
-                } else {
-                    (NONE, NONE)
-                };
-                let d = state.push_deposit(e, e.producing_t / f64::from(k_producing), Stage::Producing);
-                state.owner_patron[d] = patron;
-                state.owner_firm[d] = firm;
-                state.producing_at_start[d] = true;
-                state.producing.push(d as u32);
+            if e.mapped_share < 1.0 && k_potential > 1 {
+                k_mapped = k_mapped.min(k_potential - 1);
             }
-            let k_mapped = (f64::from(k_potential) * e.mapped_share).round() as u32;
+            let k_unmapped = k_potential - k_mapped;
+            let pair = e.host * n_commodities + e.commodity;
             for j in 0..k_potential {
-                let stage = if j < k_mapped { Stage::Mapped } else { Stage::Unmapped };
-                let d = state.push_deposit(e, e.potential_t / f64::from(k_potential), stage);
+                let (stage, capacity) = if j < k_mapped {
+                    (Stage::Mapped, e.potential_t * e.mapped_share / f64::from(k_mapped))
+                } else {
+                    (
+                        Stage::Unmapped,
+                        e.potential_t * (1.0 - e.mapped_share) / f64::from(k_unmapped),
+                    )
+                };
+                let d = state.push_deposit(e, capacity, stage);
                 match stage {
-                    Stage::Mapped => state.available[e.host].push_back(d as u32),
-                    _ => state.unmapped[e.host].push(d as u32),
+                    Stage::Mapped => state.make_available(pair, d as u32),
+                    _ => state.unmapped[pair].push(d as u32),
                 }
             }
-        }
-        // Pop from the end maps the lowest-numbered deposit first.
-        for list in &mut state.unmapped {
-            list.reverse();
         }
         state.count_stages();
         state
     }
 
+    /// Producing deposits of an endowment: each owner's share of the producing capacity
+    /// exactly, over a whole number of deposits (largest remainder, at least one per owner,
+    /// so the count can exceed `k` when there are few), the rest domestic.
+    fn generate_producing(&mut self, e: &Endowment, k: u32, firm_ids: &[Vec<u32>], next_firm: &mut [usize]) {
+        if k == 0 {
+            return;
+        }
+        let np = self.n_patrons;
+        let mut shares = e.owners.clone();
+        shares.resize(np, 0.0);
+        shares.push((1.0 - e.owners.iter().sum::<f64>()).max(0.0));
+        let mut counts = apportion(k, &shares);
+        for (count, share) in counts.iter_mut().zip(&shares) {
+            if *share > 0.0 {
+                *count = (*count).max(1);
+            }
+        }
+        let placed: f64 = shares.iter().filter(|s| **s > 0.0).sum();
+        for (owner, (&share, &count)) in shares.iter().zip(&counts).enumerate() {
+            if count == 0 || share <= 0.0 {
+                continue;
+            }
+            let capacity = e.producing_t * share / placed / f64::from(count);
+            for _ in 0..count {
+                let (patron, firm) = if owner < np && !firm_ids[owner].is_empty() {
+                    let ids = &firm_ids[owner];
+                    let firm = ids[next_firm[owner] % ids.len()];
+                    next_firm[owner] += 1;
+                    (owner as u32, firm)
+                } else if owner < np {
+                    (owner as u32, NONE)
+                } else {
+                    (NONE, NONE)
+                };
+                let d = self.push_deposit(e, capacity, Stage::Producing);
+                self.owner_patron[d] = patron;
+                self.owner_firm[d] = firm;
+                self.producing_at_start[d] = true;
+                self.producing.push(d as u32);
+            }
+        }
+    }
+
     fn push_deposit(&mut self, e: &Endowment, capacity: f64, stage: Stage) -> usize {
         self.deposit_host.push(e.host as u32);
         self.deposit_commodity.push(e.commodity as u32);
-        self.capacity_t.push(capacity);
+        self.capacity_t.push(capacity.max(0.0));
         self.stage.push(stage);
         self.owner_patron.push(NONE);
         self.owner_firm.push(NONE);
         self.timer.push(0);
         self.producing_at_start.push(false);
+        self.reserved_fund_usd_bn.push(0.0);
+        self.reserved_firm_usd_bn.push(0.0);
         self.stage.len() - 1
     }
 
-    /// Whether firm `f` (its own capital and its patron's fund) can pay `cost`.
-    fn can_pay(&self, f: usize, cost: f64) -> bool {
-        let p = self.firm_home[f] as usize;
-        self.firm_capital[f] + self.fund_usd_bn[p] >= cost
+    fn make_available(&mut self, pair: usize, d: u32) {
+        self.stage[d as usize] = Stage::Mapped;
+        self.available[pair].push((self.capacity_t[d as usize].to_bits(), Reverse(d)));
     }
 
-    /// Pays `cost` from the firm's own capital first, then its patron's fund.
-    fn pay(&mut self, f: usize, cost: f64) -> bool {
-        if !self.can_pay(f, cost) {
-            return false;
-        }
+    /// Development capex of a deposit, USD bn.
+    fn capex_usd_bn(&self, d: usize, commodities: &[Commodity]) -> f64 {
+        self.capacity_t[d] * commodities[self.deposit_commodity[d] as usize].capex_usd_per_annual_t / 1e9
+    }
+
+    /// What firm `f` can spend: its own capital, then its patron's fund, which brings `m`
+    /// private dollars per public dollar when the firm is private.
+    fn spendable(&self, f: usize, mobilisation: f64) -> f64 {
+        let k = self.firm_class[f] as usize;
+        self.firm_capital[f] + self.fund_usd_bn[k].max(0.0) * (1.0 + mobilisation)
+    }
+
+    /// Pays `cost` for firm `f`: own capital first, then the patron's fund, with the
+    /// private capital it mobilises (`mobilisation` per public dollar; 0 for state-owned
+    /// firms) credited to the firm and spent with it. Returns the parts paid by the fund
+    /// and by the firm.
+    fn pay(&mut self, f: usize, cost: f64, mobilisation: f64) -> (f64, f64) {
         let p = self.firm_home[f] as usize;
         let own = self.firm_capital[f].min(cost);
         self.firm_capital[f] -= own;
-        self.fund_usd_bn[p] -= cost - own;
-        true
+        self.own_capital_usd_bn[self.firm_class[f] as usize] -= own;
+        let rest = cost - own;
+        let public = rest / (1.0 + mobilisation);
+        let private = rest - public;
+        // May go below zero: a project taken against the future budget (see `acquire`).
+        self.fund_usd_bn[self.firm_class[f] as usize] -= public;
+        self.private_mobilised_usd_bn[p] += private;
+        (public, own + private)
     }
 
     pub fn n_deposits(&self) -> usize {
@@ -388,8 +595,8 @@ impl MineralsState {
         self.firm_home.len()
     }
 
-    /// One quarter: mapping, capital, stage progress, acquisitions, processing capacity,
-    /// production and its routing.
+    /// One quarter: mapping, finance, stage progress, acquisitions, processing capacity,
+    /// production and the market for it.
     pub fn step<R: Rng>(
         &mut self,
         spec: &MineralsSpec,
@@ -397,222 +604,512 @@ impl MineralsState {
         inputs: &MineralsInputs<'_>,
         rng: &mut R,
     ) {
-        let np = self.n_patrons;
-        let nh = self.n_hosts;
         self.mining_investment_usd_bn.iter_mut().for_each(|v| *v = 0.0);
+        if !self.started {
+            self.initial_alignment = inputs.alignment.to_vec();
+            self.initial_sanctions = inputs.sanctions.to_vec();
+            self.started = true;
+        }
+        self.quarter += 1;
+        self.release_first_looks();
+        self.map_deposits(spec, commodities, inputs, rng);
+        // Finance (the second pillar): each patron's public money for mining joins its fund,
+        // split between its state-owned and its private firms.
+        for (k, fund) in self.fund_usd_bn.iter_mut().enumerate() {
+            *fund += inputs.minerals_budget_usd_bn[k / 2] / 4.0 * self.class_share[k];
+        }
+        self.advance_projects(spec, rng);
+        self.acquire(spec, commodities, inputs, rng);
+        self.build_processing(spec, commodities, inputs);
+        self.produce_and_sell(spec, commodities, inputs);
+        self.count_stages();
+    }
 
-        // 1. Mapping: funded surveys plus the hosts' own.
-        for h in 0..nh {
-            let funded_usd_bn: f64 = (0..np)
-                .map(|p| inputs.mapping_budget_usd_bn[p] / 4.0 * inputs.allocation[p * nh + h])
-                .sum();
-            let funded = if spec.mapping_cost_usd_bn > 0.0 {
-                funded_usd_bn / spec.mapping_cost_usd_bn
-            } else {
-                0.0
-            };
-            self.mapping_carry[h] += funded + spec.natural_mapping_per_quarter * self.unmapped[h].len() as f64;
-            while self.mapping_carry[h] >= 1.0 {
-                self.mapping_carry[h] -= 1.0;
-                match self.unmapped[h].pop() {
-                    Some(d) => {
-                        self.stage[d as usize] = Stage::Mapped;
-                        self.available[h].push_back(d);
+    /// Deposits whose first look has ended join the open heaps.
+    fn release_first_looks(&mut self) {
+        let np = self.n_patrons;
+        for slot in 0..self.first_look.len() {
+            while let Some(&(until, d)) = self.first_look[slot].front() {
+                if until > self.quarter {
+                    break;
+                }
+                self.first_look[slot].pop_front();
+                self.make_available(slot / np, d);
+            }
+        }
+    }
+
+    /// Mapping (the first pillar). The hosts' own surveys map the share ν of each
+    /// (host, commodity)'s unmapped deposits a quarter. Each patron's mapping money in a
+    /// host, `B_p/4 · w_ph`, is split over the host's commodities in proportion to the
+    /// patron's priority times their unmapped capex, and maps in each as many deposits as
+    /// its share pays for at `mapping_cost_share` of a deposit's capex (money beyond the
+    /// unmapped deposits is not spent). Fractions of a deposit are mapped with that
+    /// probability, so the capacity mapped does not depend on the deposits' size. A deposit
+    /// the patron's money mapped is open to its firms only for
+    /// `mapping_first_look_quarters`.
+    fn map_deposits<R: Rng>(
+        &mut self,
+        spec: &MineralsSpec,
+        commodities: &[Commodity],
+        inputs: &MineralsInputs<'_>,
+        rng: &mut R,
+    ) {
+        let (nh, nc, np) = (self.n_hosts, self.n_commodities, self.n_patrons);
+        for pair in 0..nh * nc {
+            let expected = spec.natural_mapping_per_quarter * self.unmapped[pair].len() as f64;
+            for _ in 0..stochastic_round(expected, rng) {
+                match self.unmapped[pair].pop() {
+                    Some(d) => self.make_available(pair, d),
+                    None => break,
+                }
+            }
+        }
+        let mut weights = vec![0.0; nc];
+        for p in 0..np {
+            for h in 0..nh {
+                let money = inputs.mapping_budget_usd_bn[p] / 4.0 * inputs.allocation[p * nh + h];
+                if money <= 0.0 {
+                    continue;
+                }
+                // Unmapped deposits of a (host, commodity) all have the same capacity.
+                let mut total = 0.0;
+                for (c, w) in weights.iter_mut().enumerate() {
+                    let list = &self.unmapped[h * nc + c];
+                    *w = match list.last() {
+                        Some(&d) => {
+                            spec.priority(p, c) * list.len() as f64 * self.capex_usd_bn(d as usize, commodities)
+                        }
+                        None => 0.0,
+                    };
+                    total += *w;
+                }
+                if total <= 0.0 {
+                    continue;
+                }
+                for (c, w) in weights.iter().enumerate() {
+                    if *w <= 0.0 {
+                        continue;
                     }
-                    None => {
-                        self.mapping_carry[h] = 0.0;
-                        break;
+                    let pair = h * nc + c;
+                    let next = *self.unmapped[pair]
+                        .last()
+                        .expect("a weighted pair has unmapped deposits");
+                    let cost = spec.mapping_cost_share * self.capex_usd_bn(next as usize, commodities);
+                    let affordable = if cost > 0.0 {
+                        money * w / total / cost
+                    } else {
+                        f64::INFINITY
+                    };
+                    let n = self.unmapped[pair].len() as f64;
+                    for _ in 0..stochastic_round(affordable.min(n), rng) {
+                        let Some(d) = self.unmapped[pair].pop() else { break };
+                        if spec.mapping_first_look_quarters > 0 {
+                            self.stage[d as usize] = Stage::Mapped;
+                            let until = self.quarter + spec.mapping_first_look_quarters;
+                            self.first_look[pair * np + p].push_back((until, d));
+                        } else {
+                            self.make_available(pair, d);
+                        }
                     }
                 }
             }
         }
+    }
 
-        // 2. Capital: each patron's public money for mining, and the private capital it
-        //    mobilises in proportion to the share of its firms that are private, go into a
-        //    fund that finances its firms' projects.
-        for p in 0..np {
-            let n = self.firms_of_patron[p];
-            if n == 0 {
+    /// Projects under way: exploration ends in success (development starts with the money
+    /// set aside for it) or failure (the deposit is abandoned and the money returns);
+    /// development ends in production.
+    fn advance_projects<R: Rng>(&mut self, spec: &MineralsSpec, rng: &mut R) {
+        let np = self.n_patrons;
+        let mut still_active = Vec::with_capacity(self.active.len());
+        for d in std::mem::take(&mut self.active) {
+            let i = d as usize;
+            self.timer[i] = self.timer[i].saturating_sub(1);
+            if self.timer[i] > 0 {
+                still_active.push(d);
                 continue;
             }
-            let private_share = f64::from(self.private_firms_of_patron[p]) / f64::from(n);
-            let public = inputs.minerals_budget_usd_bn[p] / 4.0;
-            self.fund_usd_bn[p] += public * (1.0 + inputs.private_mobilisation[p] * private_share);
-        }
-
-        // 3. Projects under way.
-        let mut still_active = Vec::with_capacity(self.active.len());
-        let active = std::mem::take(&mut self.active);
-        for d in active {
-            let i = d as usize;
-            let firm = self.owner_firm[i] as usize;
+            let p = self.owner_patron[i] as usize;
+            let f = self.owner_firm[i] as usize;
+            let (from_fund, from_firm) = (self.reserved_fund_usd_bn[i], self.reserved_firm_usd_bn[i]);
+            self.reserved_fund_usd_bn[i] = 0.0;
+            self.reserved_firm_usd_bn[i] = 0.0;
             match self.stage[i] {
                 Stage::Exploring => {
-                    self.timer[i] = self.timer[i].saturating_sub(1);
-                    if self.timer[i] == 0 {
-                        if rng.random::<f64>() < spec.exploration_success {
-                            self.stage[i] = Stage::Explored;
-                            still_active.push(d);
-                        } else {
-                            self.stage[i] = Stage::Abandoned;
-                            self.firm_project[firm] = NONE;
-                        }
-                    } else {
+                    if rng.random::<f64>() < spec.exploration_success {
+                        self.stage[i] = Stage::Developing;
+                        self.timer[i] = spec.development_quarters.max(1);
+                        let h = self.deposit_host[i] as usize;
+                        self.mining_investment_usd_bn[h * np + p] += from_fund + from_firm;
                         still_active.push(d);
+                    } else {
+                        self.stage[i] = Stage::Abandoned;
+                        self.fund_usd_bn[self.firm_class[f] as usize] += from_fund;
+                        self.firm_capital[f] += from_firm;
+                        self.own_capital_usd_bn[self.firm_class[f] as usize] += from_firm;
                     }
                 }
-                Stage::Explored => still_active.push(d),
                 Stage::Developing => {
-                    self.timer[i] = self.timer[i].saturating_sub(1);
-                    if self.timer[i] == 0 {
-                        self.stage[i] = Stage::Producing;
-                        self.producing.push(d);
-                        self.firm_project[firm] = NONE;
-                    } else {
-                        still_active.push(d);
-                    }
+                    self.stage[i] = Stage::Producing;
+                    self.producing.push(d);
                 }
                 _ => {}
             }
         }
-        // Explored deposits whose firm can pay start development.
-        for &d in &still_active {
-            let i = d as usize;
-            if self.stage[i] != Stage::Explored {
+        self.active = still_active;
+    }
+
+    /// Acquisitions. Each host approves or refuses each patron's firms for the quarter
+    /// (approval with probability α_hp, as readily as it accepts the patron's offers).
+    /// Each ownership class k of a patron (state-owned, private) values a (host, commodity)
+    /// pair j by its expected net value per dollar, `v_kj = max(0, w_pc ρ_hk R_c − 1)`,
+    /// where the host approves it and deposits are available to it (open to all, or in its
+    /// patron's first look). Its interest in the pair is `I_kj = M_k v_kj / Σ_j' v_kj'`:
+    /// its money `M_k` (its part of the patron's fund, times `1 + m_p` when private, plus
+    /// its firms' own capital), spread over the pairs it values. Pairs are visited in a
+    /// random order; each deposit of a pair, largest first (a patron's first-look deposits
+    /// go to its own classes only), goes to a class drawn in proportion to `I_kj`, and to a
+    /// random firm of it, which finances the whole project (exploration now, development
+    /// set aside). A project beyond what the firm can spend is taken with probability
+    /// spendable / cost, against the patron's future budget, so that expected spending does
+    /// not depend on the deposits' size; otherwise the class is done for the quarter.
+    /// Because each deposit is allocated in proportion to interest, the split of a pair
+    /// among patrons does not depend on how many deposits it has.
+    fn acquire<R: Rng>(
+        &mut self,
+        spec: &MineralsSpec,
+        commodities: &[Commodity],
+        inputs: &MineralsInputs<'_>,
+        rng: &mut R,
+    ) {
+        let (nh, nc, np) = (self.n_hosts, self.n_commodities, self.n_patrons);
+        let (n_pairs, n_classes) = (nh * nc, 2 * np);
+        let approved: Vec<bool> = inputs.acceptance.iter().map(|a| rng.random::<f64>() < *a).collect();
+        // Net value per dollar of each pair to each class, and each class's total.
+        let mut value = vec![0.0; n_classes * n_pairs];
+        let mut value_total = vec![0.0; n_classes];
+        for k in 0..n_classes {
+            let ids = &self.firms_by_class[k];
+            if ids.is_empty() {
                 continue;
             }
-            let firm = self.owner_firm[i] as usize;
-            let c = self.deposit_commodity[i] as usize;
-            let cost = self.capacity_t[i] * commodities[c].capex_usd_per_annual_t / 1e9;
-            if self.pay(firm, cost) {
-                self.stage[i] = Stage::Developing;
-                self.timer[i] = spec.development_quarters.max(1);
-                let h = self.deposit_host[i] as usize;
-                let p = self.firm_home[firm] as usize;
-                self.mining_investment_usd_bn[h * np + p] += cost;
+            let p = k / 2;
+            let appetite = self.firm_risk_appetite[ids[0] as usize];
+            for h in (0..nh).filter(|&h| approved[h * np + p]) {
+                let risk = 1.0 - (1.0 - appetite) * inputs.threat_level[h];
+                for c in 0..nc {
+                    let j = h * nc + c;
+                    if self.available[j].is_empty() && self.first_look[j * np + p].is_empty() {
+                        continue;
+                    }
+                    let v = (spec.priority(p, c) * risk * self.value_ratio[c] - 1.0).max(0.0);
+                    value[k * n_pairs + j] = v;
+                    value_total[k] += v;
+                }
             }
         }
-        self.active = still_active;
+        let mut in_play: Vec<bool> = value_total.iter().map(|v| *v > 0.0).collect();
+        let mut pairs: Vec<usize> = (0..n_pairs)
+            .filter(|&j| (0..n_classes).any(|k| value[k * n_pairs + j] > 0.0))
+            .collect();
+        pairs.shuffle(rng);
+        let mut interest = vec![0.0; n_classes];
+        for j in pairs {
+            for owner in (0..np).chain(std::iter::once(np)) {
+                loop {
+                    // The first-look deposits of patron `owner`, then (owner = np) the open ones.
+                    let d = if owner < np {
+                        match self.first_look[j * np + owner].front() {
+                            Some(&(_, d)) => d,
+                            None => break,
+                        }
+                    } else {
+                        match self.available[j].peek() {
+                            Some(&(_, Reverse(d))) => d,
+                            None => break,
+                        }
+                    };
+                    let mut total = 0.0;
+                    for (k, slot) in interest.iter_mut().enumerate() {
+                        let eligible = in_play[k] && (owner == np || k / 2 == owner);
+                        *slot = if eligible {
+                            self.class_money(k, inputs) * value[k * n_pairs + j] / value_total[k]
+                        } else {
+                            0.0
+                        };
+                        total += *slot;
+                    }
+                    if total <= 0.0 {
+                        break;
+                    }
+                    let k = draw_index(&interest, total, rng);
+                    if self.buy(k, d, spec, commodities, inputs, rng) {
+                        if owner < np {
+                            self.first_look[j * np + owner].pop_front();
+                        } else {
+                            self.available[j].pop();
+                        }
+                    } else {
+                        in_play[k] = false;
+                    }
+                }
+            }
+        }
+    }
 
-        // 4. Firms without a project look for a deposit, in a random order each quarter so
-        //    that no patron's firms are always first in line.
-        let mut weights = vec![0.0; nh];
-        let mut order = std::mem::take(&mut self.firm_order);
-        order.clear();
-        order.extend(0..self.n_firms() as u32);
-        order.shuffle(rng);
-        for &f in &order {
-            let f = f as usize;
-            if self.firm_project[f] != NONE || !self.can_pay(f, spec.exploration_cost_usd_bn) {
+    /// What ownership class `k` can spend: its part of the patron's fund (with the private
+    /// capital it brings when private) and its firms' own capital.
+    fn class_money(&self, k: usize, inputs: &MineralsInputs<'_>) -> f64 {
+        let leverage = if k % 2 == 1 {
+            1.0 + inputs.private_mobilisation[k / 2]
+        } else {
+            1.0
+        };
+        self.fund_usd_bn[k].max(0.0) * leverage + self.own_capital_usd_bn[k].max(0.0)
+    }
+
+    /// A random firm of class `k` takes deposit `d` if it can pay for the whole project
+    /// (or, beyond that, with probability spendable / cost). Returns whether it did.
+    fn buy<R: Rng>(
+        &mut self,
+        k: usize,
+        d: u32,
+        spec: &MineralsSpec,
+        commodities: &[Commodity],
+        inputs: &MineralsInputs<'_>,
+        rng: &mut R,
+    ) -> bool {
+        let np = self.n_patrons;
+        let p = k / 2;
+        let ids = &self.firms_by_class[k];
+        let f = ids[rng.random_range(0..ids.len())] as usize;
+        let i = d as usize;
+        let capex = self.capex_usd_bn(i, commodities);
+        let cost = capex * (1.0 + spec.exploration_cost_share);
+        let mobilisation = if k % 2 == 1 {
+            inputs.private_mobilisation[p]
+        } else {
+            0.0
+        };
+        let spendable = self.spendable(f, mobilisation);
+        if spendable < cost && rng.random::<f64>() * cost >= spendable {
+            return false;
+        }
+        let (from_fund, from_firm) = self.pay(f, cost, mobilisation);
+        // The development part of each source is set aside until exploration ends.
+        let development = 1.0 / (1.0 + spec.exploration_cost_share);
+        self.reserved_fund_usd_bn[i] = from_fund * development;
+        self.reserved_firm_usd_bn[i] = from_firm * development;
+        self.stage[i] = Stage::Exploring;
+        self.timer[i] = spec.exploration_quarters.max(1);
+        self.owner_firm[i] = f as u32;
+        self.owner_patron[i] = p as u32;
+        let h = self.deposit_host[i] as usize;
+        self.mining_investment_usd_bn[h * np + p] += cost - capex;
+        self.active.push(d);
+        true
+    }
+
+    /// Processing capacity (the third pillar) grows with investment, spread over the
+    /// commodities the patron processes so that each one's capacity grows in proportion to
+    /// the patron's priority for it times its world production: commodity c gets the share
+    /// `w_pc Q_c k_c / Σ_k w_pk Q_k k_k` of the investment (k: processing capex per tonne),
+    /// or `w_pc / Σ_k w_pk` when no listed commodity has a world production.
+    fn build_processing(&mut self, spec: &MineralsSpec, commodities: &[Commodity], inputs: &MineralsInputs<'_>) {
+        let nc = self.n_commodities;
+        for p in 0..self.n_patrons {
+            let investment = inputs.processing_investment_usd_bn[p] / 4.0;
+            if investment <= 0.0 {
                 continue;
             }
-            let p = self.firm_home[f] as usize;
-            let appetite = self.firm_risk_appetite[f];
-            let mut total = 0.0;
-            for (h, weight) in weights.iter_mut().enumerate() {
-                *weight = if self.available[h].is_empty() {
-                    0.0
-                } else {
-                    inputs.alignment[h * np + p] * (1.0 - (1.0 - appetite) * inputs.threat_level[h])
-                };
-                total += *weight;
+            let listed =
+                |c: usize| self.processing_listed[p * nc + c] && commodities[c].processing_capex_usd_per_annual_t > 0.0;
+            let by_market = |c: usize| {
+                let commodity = &commodities[c];
+                spec.priority(p, c) * commodity.world_production_t * commodity.processing_capex_usd_per_annual_t
+            };
+            let mut weights: Vec<f64> = (0..nc).map(|c| if listed(c) { by_market(c) } else { 0.0 }).collect();
+            let mut total: f64 = weights.iter().sum();
+            if total <= 0.0 {
+                weights = (0..nc)
+                    .map(|c| if listed(c) { spec.priority(p, c) } else { 0.0 })
+                    .collect();
+                total = weights.iter().sum();
             }
             if total <= 0.0 {
                 continue;
             }
-            let mut draw = rng.random::<f64>() * total;
-            let mut host = nh - 1;
-            for (h, w) in weights.iter().enumerate() {
-                if draw < *w {
-                    host = h;
-                    break;
-                }
-                draw -= w;
-            }
-            if weights[host] <= 0.0 {
-                continue;
-            }
-            // The host approves the deal as readily as it accepts the patron's offers.
-            if rng.random::<f64>() >= inputs.acceptance[host * np + p] {
-                continue;
-            }
-            let Some(d) = self.available[host].pop_front() else {
-                continue;
-            };
-            let i = d as usize;
-            self.stage[i] = Stage::Exploring;
-            self.timer[i] = spec.exploration_quarters.max(1);
-            self.owner_firm[i] = f as u32;
-            self.owner_patron[i] = p as u32;
-            self.firm_project[f] = d;
-            self.pay(f, spec.exploration_cost_usd_bn);
-            self.mining_investment_usd_bn[host * np + p] += spec.exploration_cost_usd_bn;
-            self.active.push(d);
-        }
-        self.firm_order = order;
-
-        // 5. Processing capacity grows with investment, spread over listed commodities.
-        let nc = self.n_commodities;
-        for p in 0..np {
-            let listed: Vec<usize> = (0..nc).filter(|&c| self.processing_listed[p * nc + c]).collect();
-            if listed.is_empty() {
-                continue;
-            }
-            let per_commodity = inputs.processing_investment_usd_bn[p] / 4.0 / listed.len() as f64;
-            for c in listed {
-                let capex = commodities[c].processing_capex_usd_per_annual_t;
-                if capex > 0.0 {
-                    self.processing_t[p * nc + c] += per_commodity * 1e9 / capex;
+            for (c, weight) in weights.iter().enumerate() {
+                if *weight > 0.0 {
+                    let capex = commodities[c].processing_capex_usd_per_annual_t;
+                    self.processing_t[p * nc + c] += investment * weight / total * 1e9 / capex;
                 }
             }
         }
+    }
 
-        // 6. Production and where it goes.
-        self.production_t.iter_mut().for_each(|v| *v = 0.0);
-        self.supply_t.iter_mut().for_each(|v| *v = 0.0);
-        self.host_supply_value.iter_mut().for_each(|v| *v = 0.0);
-        self.new_export_value.iter_mut().for_each(|v| *v = 0.0);
-        let mut headroom: Vec<f64> = self.processing_t.clone();
+    /// Production and the market for it. Owners take their deposits' output into their own
+    /// processing up to its capacity (pro rata over their deposits). The rest is sold: from
+    /// host h, processor j (a patron with free capacity F_j, or the world market with
+    /// weight W_c) buys the share `F_j exp(u_hj) / Σ_k F_k exp(u_hk)`, with
+    /// `u_hj = β_A (A_hj − A⁰_hj) − β_Z (z_j − z⁰_j)` and `u_h,world = 0`; a processor whose
+    /// purchases would exceed its free capacity buys its capacity and the rest is shared
+    /// among the others in the same way.
+    fn produce_and_sell(&mut self, spec: &MineralsSpec, commodities: &[Commodity], inputs: &MineralsInputs<'_>) {
+        let (nh, nc, np) = (self.n_hosts, self.n_commodities, self.n_patrons);
+        let owners = np + 1;
         let world = np;
+        // Output by host, commodity and owner (patrons, then domestic): all, and from
+        // capacity developed during the run.
+        let mut output = vec![0.0; nh * nc * owners];
+        let mut output_new = vec![0.0; nh * nc * owners];
         for &d in &self.producing {
             let i = d as usize;
             let h = self.deposit_host[i] as usize;
             let c = self.deposit_commodity[i] as usize;
-            let output = self.capacity_t[i];
-            self.production_t[h * nc + c] += output;
-            let commodity = &commodities[c];
+            let owner = match self.owner_patron[i] {
+                NONE => np,
+                p => p as usize,
+            };
+            let slot = (h * nc + c) * owners + owner;
+            output[slot] += self.capacity_t[i];
+            if !self.producing_at_start[i] {
+                output_new[slot] += self.capacity_t[i];
+            }
+        }
+        self.supply_t.iter_mut().for_each(|v| *v = 0.0);
+        self.host_supply_value.iter_mut().for_each(|v| *v = 0.0);
+        self.new_export_value.iter_mut().for_each(|v| *v = 0.0);
+
+        let mut free = vec![0.0; owners];
+        let mut free_all = vec![0.0; nh];
+        let mut free_new = vec![0.0; nh];
+        let mut weights = vec![0.0; nh * owners];
+        let mut remaining = vec![0.0; nh];
+        let mut bought = vec![0.0; nh * owners];
+        let mut open = vec![false; owners];
+        let mut demand = vec![0.0; owners];
+        for (c, commodity) in commodities.iter().enumerate() {
             let price_bn = commodity.price_usd_per_t / 1e9;
-            // The owner's chain takes what its processing capacity can.
-            let mut rest = output;
-            let owner = self.owner_patron[i];
-            let mut routed: Vec<(usize, f64)> = Vec::with_capacity(3);
-            if owner != NONE {
-                let slot = owner as usize * nc + c;
-                let taken = rest.min(headroom[slot].max(0.0));
-                if taken > 0.0 {
-                    headroom[slot] -= taken;
-                    routed.push((owner as usize, taken));
-                    rest -= taken;
-                }
+            let record = |state: &mut MineralsState, h: usize, dest: usize, all: f64, new: f64| {
+                state.supply_t[c * owners + dest] += all;
+                state.host_supply_value[h * owners + dest] += all * price_bn;
+                state.new_export_value[h * owners + dest] += new * price_bn;
+            };
+            for h in 0..nh {
+                let pair = h * nc + c;
+                self.production_t[pair] = output[pair * owners..(pair + 1) * owners].iter().sum();
             }
-            if rest > 0.0 {
-                match commodity.default_processor {
-                    Some(q) => {
-                        routed.push((q, rest * commodity.default_processing_share));
-                        routed.push((world, rest * (1.0 - commodity.default_processing_share)));
+            // The owners' offtake.
+            free_all.iter_mut().for_each(|v| *v = 0.0);
+            free_new.iter_mut().for_each(|v| *v = 0.0);
+            for p in 0..owners {
+                let capacity = if p < np { self.processing_t[p * nc + c] } else { 0.0 };
+                let owned: f64 = (0..nh).map(|h| output[(h * nc + c) * owners + p]).sum();
+                let taken = owned.min(capacity.max(0.0));
+                let kept = if owned > 0.0 { taken / owned } else { 0.0 };
+                free[p] = if p < np { capacity.max(0.0) - taken } else { 0.0 };
+                for h in 0..nh {
+                    let slot = (h * nc + c) * owners + p;
+                    if kept > 0.0 {
+                        record(self, h, p, output[slot] * kept, output_new[slot] * kept);
                     }
-                    None => routed.push((world, rest)),
+                    free_all[h] += output[slot] * (1.0 - kept);
+                    free_new[h] += output_new[slot] * (1.0 - kept);
                 }
             }
-            for (dest, tonnes) in routed {
-                self.supply_t[c * (np + 1) + dest] += tonnes;
-                self.host_supply_value[h * (np + 1) + dest] += tonnes * price_bn;
-                if !self.producing_at_start[i] {
-                    self.new_export_value[h * (np + 1) + dest] += tonnes * price_bn;
+            // The market for the rest.
+            let world_weight = self.world_processing_t[c];
+            bought.iter_mut().for_each(|v| *v = 0.0);
+            remaining.copy_from_slice(&free_all);
+            if world_weight.is_infinite() {
+                for h in 0..nh {
+                    bought[h * owners + world] = remaining[h];
+                }
+            } else {
+                for (j, is_open) in open.iter_mut().enumerate() {
+                    *is_open = j == world || free[j] > 0.0;
+                }
+                for h in 0..nh {
+                    for j in 0..np {
+                        let slot = h * np + j;
+                        let gain = spec.offtake_alignment_weight
+                            * (inputs.alignment[slot] - self.initial_alignment.get(slot).copied().unwrap_or(0.0))
+                            - spec.offtake_sanctions_weight
+                                * (inputs.sanctions[j] - self.initial_sanctions.get(j).copied().unwrap_or(0.0));
+                        weights[h * owners + j] = free[j] * gain.exp();
+                    }
+                    weights[h * owners + world] = world_weight;
+                }
+                // At most one round per processor: each round fills at least one, or ends.
+                for _ in 0..owners {
+                    demand.iter_mut().for_each(|v| *v = 0.0);
+                    let totals: Vec<f64> = (0..nh)
+                        .map(|h| (0..owners).filter(|&j| open[j]).map(|j| weights[h * owners + j]).sum())
+                        .collect();
+                    for h in 0..nh {
+                        if remaining[h] <= 0.0 || totals[h] <= 0.0 {
+                            continue;
+                        }
+                        for j in (0..owners).filter(|&j| open[j]) {
+                            demand[j] += remaining[h] * weights[h * owners + j] / totals[h];
+                        }
+                    }
+                    let full: Vec<usize> = (0..np).filter(|&j| open[j] && demand[j] > free[j]).collect();
+                    if full.is_empty() {
+                        for h in 0..nh {
+                            if remaining[h] <= 0.0 {
+                                continue;
+                            }
+                            if totals[h] <= 0.0 {
+                                bought[h * owners + world] += remaining[h];
+                                continue;
+                            }
+                            for j in (0..owners).filter(|&j| open[j]) {
+                                bought[h * owners + j] += remaining[h] * weights[h * owners + j] / totals[h];
+                            }
+                        }
+                        break;
+                    }
+                    // Full processors buy their capacity, pro rata over the hosts' offers.
+                    for &j in &full {
+                        let scale = free[j] / demand[j];
+                        for h in 0..nh {
+                            if remaining[h] > 0.0 && totals[h] > 0.0 {
+                                let take = remaining[h] * weights[h * owners + j] / totals[h] * scale;
+                                bought[h * owners + j] += take;
+                            }
+                        }
+                    }
+                    for h in 0..nh {
+                        if remaining[h] > 0.0 && totals[h] > 0.0 {
+                            let taken: f64 = full
+                                .iter()
+                                .map(|&j| remaining[h] * weights[h * owners + j] / totals[h] * free[j] / demand[j])
+                                .sum();
+                            remaining[h] = (remaining[h] - taken).max(0.0);
+                        }
+                    }
+                    for &j in &full {
+                        free[j] = 0.0;
+                        open[j] = false;
+                    }
+                }
+            }
+            for h in 0..nh {
+                if free_all[h] <= 0.0 {
+                    continue;
+                }
+                let new_share = free_new[h] / free_all[h];
+                for j in 0..owners {
+                    let tonnes = bought[h * owners + j];
+                    if tonnes > 0.0 {
+                        record(self, h, j, tonnes, tonnes * new_share);
+                    }
                 }
             }
         }
-        self.count_stages();
     }
 
     fn count_stages(&mut self) {
@@ -637,17 +1134,59 @@ impl MineralsState {
 
     /// Every quantity must stay finite; returns the name of the first one that is not.
     pub fn first_non_finite(&self) -> Option<(&'static str, f64)> {
-        let lists: [(&'static str, &[f64]); 5] = [
+        let lists: [(&'static str, &[f64]); 6] = [
             ("firm_capital", &self.firm_capital),
             ("fund_usd_bn", &self.fund_usd_bn),
             ("processing_t", &self.processing_t),
             ("production_t", &self.production_t),
+            ("supply_t", &self.supply_t),
             ("mining_investment_usd_bn", &self.mining_investment_usd_bn),
         ];
         lists
             .into_iter()
             .find_map(|(name, values)| values.iter().find(|v| !v.is_finite()).map(|v| (name, *v)))
     }
+}
+
+/// Firm ids per patron (both classes), for assigning the deposits producing at the start.
+fn firms_of(by_class: &[Vec<u32>]) -> Vec<Vec<u32>> {
+    by_class
+        .chunks(2)
+        .map(|pair| {
+            let mut ids: Vec<u32> = pair.iter().flatten().copied().collect();
+            ids.sort_unstable();
+            ids
+        })
+        .collect()
+}
+
+/// Per commodity, the weight of the world market outside the patrons in the market for
+/// output: refining capacity such that, at the start and with no change of alignment or
+/// sanctions, the default processor buys `default_processing_share` of the output sold
+/// (`W = K_d (1 − s) / s − Σ_{q≠d} K_q`, at least 0). Infinite (the world market buys
+/// everything) when that share is 0; the commodity's world production when it has no
+/// default processor with capacity.
+fn world_processing(commodities: &[Commodity], processing_t: &[f64], n_patrons: usize) -> Vec<f64> {
+    let nc = commodities.len();
+    commodities
+        .iter()
+        .enumerate()
+        .map(|(c, commodity)| {
+            let capacity = |p: usize| processing_t.get(p * nc + c).copied().unwrap_or(0.0);
+            let share = commodity.default_processing_share;
+            match commodity.default_processor {
+                Some(d) if capacity(d) > 0.0 => {
+                    if share <= 0.0 {
+                        f64::INFINITY
+                    } else {
+                        let others: f64 = (0..n_patrons).filter(|&q| q != d).map(capacity).sum();
+                        (capacity(d) * (1.0 - share) / share - others).max(0.0)
+                    }
+                }
+                _ => commodity.world_production_t.max(0.0),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -664,129 +1203,401 @@ mod tests {
         assert_eq!(counts.iter().sum::<u32>(), 1000);
     }
 
-    fn commodity(default_processor: Option<usize>) -> Commodity {
+    /// A commodity worth `price` a tonne, with capex 10,000 a tonne a year; patron 1 is
+    /// its default processor with 90% of the market.
+    fn commodity(id: &str, price: f64) -> Commodity {
         Commodity {
-            id: "re".into(),
-            name: "rare earths".into(),
+            id: id.into(),
+            name: id.into(),
             world_production_t: 1000.0,
-            price_usd_per_t: 10_000.0,
-            capex_usd_per_annual_t: 20_000.0,
+            price_usd_per_t: price,
+            capex_usd_per_annual_t: 10_000.0,
             processing_capex_usd_per_annual_t: 10_000.0,
-            default_processor,
+            default_processor: Some(1),
             default_processing_share: 0.9,
+            operating_margin: 0.4,
         }
     }
 
-    fn spec(n_deposits: u32, n_firms: u32) -> MineralsSpec {
+    fn endowment(commodity: usize, producing_t: f64, potential_t: f64, mapped_share: f64) -> Endowment {
+        Endowment {
+            host: 0,
+            commodity,
+            producing_t,
+            potential_t,
+            mapped_share,
+            owners: vec![0.0, 0.0],
+        }
+    }
+
+    fn spec(n_deposits: u32, n_firms: u32, endowments: Vec<Endowment>) -> MineralsSpec {
         MineralsSpec {
             n_deposits,
             n_firms,
-            mapping_cost_usd_bn: 0.001,
+            mapping_cost_share: 0.05,
+            mapping_first_look_quarters: 0,
             natural_mapping_per_quarter: 0.0,
-            exploration_cost_usd_bn: 0.001,
+            exploration_cost_share: 0.1,
             exploration_quarters: 1,
             exploration_success: 1.0,
             development_quarters: 1,
-            endowments: vec![Endowment {
-                host: 0,
-                commodity: 0,
-                producing_t: 100.0,
-                potential_t: 900.0,
-                mapped_share: 0.0,
-                owners: vec![0.0, 0.0],
-            }],
+            discount_rate: 0.08,
+            mine_life_years: 20.0,
+            offtake_alignment_weight: 5.0,
+            offtake_sanctions_weight: 2.0,
+            priorities: Vec::new(),
+            endowments,
         }
     }
 
-    fn inputs<'a>(budget: &'a [f64], mapping: &'a [f64], zeros: &'a [f64], ones: &'a [f64]) -> MineralsInputs<'a> {
-        MineralsInputs {
-            n_patrons: 2,
-            minerals_budget_usd_bn: budget,
-            mapping_budget_usd_bn: mapping,
-            private_mobilisation: zeros,
-            processing_investment_usd_bn: zeros,
-            allocation: ones,
-            alignment: ones,
-            acceptance: ones,
-            threat_level: zeros,
-        }
-    }
-
-    #[test]
-    fn generation_splits_producing_and_potential_capacity() {
-        let firms = [FirmsSpec::default(); 2];
-        let state = MineralsState::new(
-            &spec(10, 0),
-            &[commodity(Some(1))],
-            1,
-            &firms,
-            &[vec![0.0], vec![0.0]],
-            &[vec![false], vec![false]],
-        );
-        assert_eq!(state.n_deposits(), 10);
-        assert_eq!(state.count_at_least(0, Stage::Producing), 1);
-        assert_eq!(state.unmapped[0].len(), 9);
-        let total: f64 = state.capacity_t.iter().sum();
-        assert!((total - 1000.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn only_mapped_deposits_can_be_developed_and_output_follows_processing_capacity() {
-        // Patron 0 funds mapping and mining and has processing capacity for 100 t a year;
-        // patron 1 is the default processor of 90% of the rest.
-        let firms = [
+    /// Patron 0 has private firms (risk appetite 1); patron 1 none.
+    fn firms() -> [FirmsSpec; 2] {
+        [
             FirmsSpec {
                 weight: 1.0,
                 private_share: 1.0,
                 risk_appetite: 1.0,
             },
             FirmsSpec::default(),
-        ];
-        let spec = spec(10, 5);
-        let commodities = [commodity(Some(1))];
-        let mut state = MineralsState::new(
-            &spec,
-            &commodities,
-            1,
-            &firms,
-            &[vec![100.0], vec![0.0]],
-            &[vec![true], vec![false]],
+        ]
+    }
+
+    /// Per-patron levers of a quarter, for two patrons and one host.
+    struct Levers {
+        minerals: [f64; 2],
+        mapping: [f64; 2],
+        mobilisation: [f64; 2],
+        processing: [f64; 2],
+    }
+
+    impl Default for Levers {
+        fn default() -> Self {
+            Levers {
+                minerals: [0.0; 2],
+                mapping: [0.0; 2],
+                mobilisation: [0.0; 2],
+                processing: [0.0; 2],
+            }
+        }
+    }
+
+    const ZEROS: [f64; 2] = [0.0; 2];
+    const ONES: [f64; 2] = [1.0; 2];
+    const HALVES: [f64; 2] = [0.5; 2];
+
+    fn inputs(levers: &Levers) -> MineralsInputs<'_> {
+        MineralsInputs {
+            n_patrons: 2,
+            minerals_budget_usd_bn: &levers.minerals,
+            mapping_budget_usd_bn: &levers.mapping,
+            private_mobilisation: &levers.mobilisation,
+            processing_investment_usd_bn: &levers.processing,
+            sanctions: &ZEROS,
+            allocation: &ONES,
+            alignment: &HALVES,
+            acceptance: &ONES,
+            threat_level: &ZEROS[..1],
+        }
+    }
+
+    fn new_state(spec: &MineralsSpec, commodities: &[Commodity], processing: [f64; 2]) -> MineralsState {
+        let nc = commodities.len();
+        let capacity: Vec<Vec<f64>> = processing.iter().map(|t| vec![*t; nc]).collect();
+        let listed: Vec<Vec<bool>> = processing.iter().map(|t| vec![*t > 0.0; nc]).collect();
+        MineralsState::new(spec, commodities, 1, &firms(), &capacity, &listed)
+    }
+
+    /// Capacity (tonnes a year) of the deposits of commodity `c` at `stage` or beyond.
+    fn capacity_at_least(state: &MineralsState, c: usize, stage: Stage) -> f64 {
+        (0..state.n_deposits())
+            .filter(|&i| state.deposit_commodity[i] as usize == c && state.stage[i] != Stage::Abandoned)
+            .filter(|&i| stage_index(state.stage[i]) >= stage_index(stage))
+            .map(|i| state.capacity_t[i])
+            .sum()
+    }
+
+    #[test]
+    fn generation_keeps_capacities_exact_at_any_resolution() {
+        for n in [10, 37, 400] {
+            let mut e = endowment(0, 100.0, 900.0, 0.3);
+            e.owners = vec![0.15, 0.2];
+            let spec = spec(n, 4, vec![e]);
+            let state = new_state(&spec, &[commodity("re", 10_000.0)], [0.0, 0.0]);
+            let producing = capacity_at_least(&state, 0, Stage::Producing);
+            let mapped = capacity_at_least(&state, 0, Stage::Mapped) - producing;
+            let total: f64 = state.capacity_t.iter().sum();
+            assert!((producing - 100.0).abs() < 1e-9, "{n}: producing {producing}");
+            assert!((mapped - 270.0).abs() < 1e-9, "{n}: mapped {mapped}");
+            assert!((total - 1000.0).abs() < 1e-9, "{n}: total {total}");
+            let owned = |p: u32| -> f64 {
+                (0..state.n_deposits())
+                    .filter(|&i| state.owner_patron[i] == p)
+                    .map(|i| state.capacity_t[i])
+                    .sum()
+            };
+            assert!((owned(0) - 15.0).abs() < 1e-9 && (owned(1) - 20.0).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn value_per_dollar_follows_price_margin_and_cost_not_deposit_size() {
+        let spec = spec(10, 1, Vec::new());
+        let cheap = commodity("a", 5_000.0);
+        let dear = commodity("b", 20_000.0);
+        let (r_cheap, r_dear) = (value_ratio(&spec, &cheap), value_ratio(&spec, &dear));
+        assert!((r_dear / r_cheap - 4.0).abs() < 1e-9, "value is proportional to price");
+        let mut costly = dear.clone();
+        costly.capex_usd_per_annual_t *= 2.0;
+        assert!((value_ratio(&spec, &costly) * 2.0 - r_dear).abs() < 1e-9);
+        let mut thin = dear.clone();
+        thin.operating_margin = 0.2;
+        assert!((value_ratio(&spec, &thin) * 2.0 - r_dear).abs() < 1e-9);
+    }
+
+    /// Two commodities in one host, both fully mapped: one worth developing (price 20,000
+    /// a tonne against capex 10,000), one not (2,000).
+    fn two_commodities() -> (MineralsSpec, Vec<Commodity>) {
+        let spec = spec(
+            40,
+            8,
+            vec![endowment(0, 0.0, 1000.0, 1.0), endowment(1, 0.0, 1000.0, 1.0)],
         );
-        let (zeros, ones) = ([0.0, 0.0], [1.0, 1.0]);
-        let budget = [1.0, 0.0];
-        let no_mapping = [0.0, 0.0];
-        let mut rng = replicate_rng(3, 0);
-        for _ in 0..4 {
-            state.step(
-                &spec,
-                &commodities,
-                &inputs(&budget, &no_mapping, &zeros, &ones),
-                &mut rng,
+        (spec, vec![commodity("poor", 2_000.0), commodity("rich", 20_000.0)])
+    }
+
+    #[test]
+    fn firms_choose_deposits_by_value_to_their_owner() {
+        let (mut spec, commodities) = two_commodities();
+        assert!(value_ratio(&spec, &commodities[0]) < 1.0 && value_ratio(&spec, &commodities[1]) > 1.0);
+        let levers = Levers {
+            minerals: [1.0, 0.0],
+            ..Levers::default()
+        };
+        // Listing "poor" first does not make it first in line: value decides.
+        let mut state = new_state(&spec, &commodities, [0.0, 0.0]);
+        let mut rng = replicate_rng(1, 0);
+        for _ in 0..8 {
+            state.step(&spec, &commodities, &inputs(&levers), &mut rng);
+        }
+        assert_eq!(capacity_at_least(&state, 0, Stage::Exploring), 0.0, "below break-even");
+        assert!((capacity_at_least(&state, 1, Stage::Producing) - 1000.0).abs() < 1e-9);
+
+        // A patron's priority makes the poor commodity worth its while.
+        spec.priorities = vec![vec![20.0, 1.0], vec![1.0, 1.0]];
+        let mut state = new_state(&spec, &commodities, [0.0, 0.0]);
+        for _ in 0..8 {
+            state.step(&spec, &commodities, &inputs(&levers), &mut rng);
+        }
+        assert!((capacity_at_least(&state, 0, Stage::Producing) - 1000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn project_costs_are_per_unit_of_capacity() {
+        // The same endowment in 10 or 40 deposits: the same money develops the same
+        // capacity, and mining investment is capacity x capex x (1 + exploration share).
+        let mut developed = Vec::new();
+        for n in [10, 40] {
+            let spec = spec(n, 5, vec![endowment(0, 0.0, 1000.0, 1.0)]);
+            let commodities = [commodity("rich", 20_000.0)];
+            let mut state = new_state(&spec, &commodities, [0.0, 0.0]);
+            let levers = Levers {
+                minerals: [0.0044 * 4.0, 0.0],
+                ..Levers::default()
+            };
+            let mut rng = replicate_rng(2, u64::from(n));
+            let mut invested = 0.0;
+            for _ in 0..1 {
+                state.step(&spec, &commodities, &inputs(&levers), &mut rng);
+                invested += state.mining_investment_usd_bn.iter().sum::<f64>();
+            }
+            // 0.0044 bn pays for the whole project of 400 t a year: 0.004 of capex and
+            // 0.0004 of exploration, spent now.
+            let taken = capacity_at_least(&state, 0, Stage::Exploring);
+            assert!((taken - 400.0).abs() < 1e-6, "{n} deposits: {taken} t taken");
+            assert!((invested - 0.0004).abs() < 1e-12, "{n} deposits: {invested}");
+            state.step(&spec, &commodities, &inputs(&Levers::default()), &mut rng);
+            let development: f64 = state.mining_investment_usd_bn.iter().sum();
+            assert!((development - 0.004).abs() < 1e-12, "{n} deposits: {development}");
+            developed.push(taken);
+        }
+        assert_eq!(developed[0], developed[1]);
+    }
+
+    #[test]
+    fn funded_mapping_maps_the_same_capacity_at_any_resolution() {
+        // 0.001 bn maps capex worth 0.02 bn at 5% of capex: 2,000 t a year of capacity,
+        // whether in deposits of 100 t (coarse) or 25 t (fine), on average.
+        let levers = Levers {
+            mapping: [0.004, 0.0],
+            ..Levers::default()
+        };
+        let commodities = [commodity("rich", 20_000.0)];
+        let mut means = Vec::new();
+        for n in [100, 400] {
+            let spec = spec(n, 0, vec![endowment(0, 0.0, 10_000.0, 0.0)]);
+            let reps = 400;
+            let mut total = 0.0;
+            for r in 0..reps {
+                let mut state = new_state(&spec, &commodities, [0.0, 0.0]);
+                let mut rng = replicate_rng(3, r);
+                state.step(&spec, &commodities, &inputs(&levers), &mut rng);
+                total += capacity_at_least(&state, 0, Stage::Mapped);
+            }
+            means.push(total / reps as f64);
+        }
+        for mean in &means {
+            assert!((mean - 2000.0).abs() < 60.0, "mapped {means:?}");
+        }
+    }
+
+    #[test]
+    fn a_patrons_mapping_gives_its_firms_a_first_look() {
+        let mut spec = spec(20, 8, vec![endowment(0, 0.0, 1000.0, 0.0)]);
+        spec.mapping_first_look_quarters = 4;
+        let commodities = [commodity("rich", 20_000.0)];
+        // Patron 1 maps, but has no firms: patron 0 waits four quarters.
+        let levers = Levers {
+            minerals: [1.0, 0.0],
+            mapping: [0.0, 1.0],
+            ..Levers::default()
+        };
+        let mut state = new_state(&spec, &commodities, [0.0, 0.0]);
+        let mut rng = replicate_rng(4, 0);
+        state.step(&spec, &commodities, &inputs(&levers), &mut rng);
+        assert!((capacity_at_least(&state, 0, Stage::Mapped) - 1000.0).abs() < 1e-9);
+        for _ in 0..3 {
+            state.step(&spec, &commodities, &inputs(&levers), &mut rng);
+            assert_eq!(capacity_at_least(&state, 0, Stage::Exploring), 0.0);
+        }
+        state.step(&spec, &commodities, &inputs(&levers), &mut rng);
+        assert!((capacity_at_least(&state, 0, Stage::Exploring) - 1000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn private_capital_mobilised_is_credited_to_private_firms() {
+        // A USD 0.001 bn fund and 3 private dollars per public dollar pay for 0.004 bn of
+        // projects; without mobilisation, for 0.001 bn.
+        let commodities = [commodity("rich", 20_000.0)];
+        for (mobilisation, expected) in [(3.0, 0.004), (0.0, 0.001)] {
+            let spec = spec(400, 4, vec![endowment(0, 0.0, 10_000.0, 1.0)]);
+            let state = new_state(&spec, &commodities, [0.0, 0.0]);
+            let levers = Levers {
+                minerals: [0.004, 0.0],
+                mobilisation: [mobilisation, 0.0],
+                ..Levers::default()
+            };
+            let reps = 200;
+            let mut committed = 0.0;
+            let mut mobilised = 0.0;
+            for r in 0..reps {
+                let mut state = state.clone();
+                let mut rng = replicate_rng(5, r);
+                state.step(&spec, &commodities, &inputs(&levers), &mut rng);
+                committed += capacity_at_least(&state, 0, Stage::Exploring) * 10_000.0 * 1.1 / 1e9;
+                mobilised += state.private_mobilised_usd_bn[0];
+            }
+            let (committed, mobilised) = (committed / reps as f64, mobilised / reps as f64);
+            assert!(
+                (committed / expected - 1.0).abs() < 0.05,
+                "m = {mobilisation}: {committed}"
+            );
+            let share = mobilisation / (1.0 + mobilisation);
+            assert!(
+                (mobilised - committed * share).abs() < 1e-4,
+                "m = {mobilisation}: {mobilised}"
             );
         }
-        // Without mapping nothing new is explored.
-        assert_eq!(
-            state.count_at_least(0, Stage::Exploring),
-            1,
-            "only the producing deposit"
-        );
-        let mapping = [0.1, 0.0];
-        for _ in 0..12 {
-            state.step(&spec, &commodities, &inputs(&budget, &mapping, &zeros, &ones), &mut rng);
+    }
+
+    /// One host producing 1,000 t a year, all domestic: everything is sold on the market.
+    fn market(processing: [f64; 2]) -> (MineralsSpec, Vec<Commodity>, MineralsState) {
+        let spec = spec(10, 0, vec![endowment(0, 1000.0, 0.0, 0.0)]);
+        let commodities = vec![commodity("re", 10_000.0)];
+        let state = new_state(&spec, &commodities, processing);
+        (spec, commodities, state)
+    }
+
+    fn shares_after(processing: [f64; 2], levers: &Levers, quarters: usize) -> [f64; 3] {
+        let (spec, commodities, mut state) = market(processing);
+        let mut rng = replicate_rng(6, 0);
+        for _ in 0..quarters {
+            state.step(&spec, &commodities, &inputs(levers), &mut rng);
         }
+        let total: f64 = state.supply_t.iter().sum();
+        assert!((total - 1000.0).abs() < 1e-6, "all output is sold: {total}");
+        [
+            state.supply_t[0] / total,
+            state.supply_t[1] / total,
+            state.supply_t[2] / total,
+        ]
+    }
+
+    #[test]
+    fn the_default_processor_keeps_its_share_and_capacity_competes_for_the_rest() {
+        let none = Levers::default();
+        // Only the default processor: 90%, the world market the rest.
+        let [p0, p1, world] = shares_after([0.0, 90_000.0], &none, 1);
+        assert!(p0 == 0.0 && (p1 - 0.9).abs() < 1e-12 && (world - 0.1).abs() < 1e-12);
+        // Patron 0's capacity of 5,000 t: it buys in proportion to its capacity, within the
+        // default processor's 10%.
+        let [p0, p1, world] = shares_after([5_000.0, 90_000.0], &none, 1);
+        assert!((p0 - 0.05).abs() < 1e-12 && (p1 - 0.9).abs() < 1e-12 && (world - 0.05).abs() < 1e-12);
+        // Investment in patron 0's processing moves output toward it, with diminishing
+        // effect; capacity bounds what it buys.
+        let gains: Vec<f64> = [0.5, 1.0, 2.0]
+            .iter()
+            .map(|bn| {
+                let levers = Levers {
+                    processing: [*bn, 0.0],
+                    ..Levers::default()
+                };
+                shares_after([5_000.0, 90_000.0], &levers, 8)[0]
+            })
+            .collect();
         assert!(
-            state.count_at_least(0, Stage::Producing) > 1,
-            "mapped deposits were developed"
+            gains[0] > 0.05 && gains[1] > gains[0] && gains[2] > gains[1],
+            "{gains:?}"
         );
-        let production: f64 = state.production_t.iter().sum();
-        let to_owner = state.supply_t[0];
-        let to_default = state.supply_t[1];
-        let to_world = state.supply_t[2];
-        assert!(
-            (to_owner - 100.0).abs() < 1e-9,
-            "the owner's chain takes its capacity: {to_owner}"
+        assert!(gains[2] - gains[1] < gains[1] - gains[0], "diminishing: {gains:?}");
+        // Capacity binds: patron 0 would buy 100 / 550 of the 1,000 t but can take 100 t;
+        // the default processor takes its 450 t, and the world market the rest.
+        let [p0, p1, world] = shares_after([100.0, 450.0], &none, 1);
+        assert!((p0 - 0.1).abs() < 1e-12 && (p1 - 0.45).abs() < 1e-12 && (world - 0.45).abs() < 1e-12);
+    }
+
+    #[test]
+    fn alignment_and_sanctions_move_output_between_processors() {
+        let (spec, commodities, mut state) = market([45_000.0, 45_000.0]);
+        let mut rng = replicate_rng(7, 0);
+        state.step(&spec, &commodities, &inputs(&Levers::default()), &mut rng);
+        let start = state.supply_t[0];
+        // The host leans toward patron 0 and patron 1 comes under sanctions.
+        let (alignment, sanctions) = ([0.6, 0.4], [0.0, 0.5]);
+        let levers = Levers::default();
+        let mut moved = inputs(&levers);
+        moved.alignment = &alignment;
+        moved.sanctions = &sanctions;
+        state.step(&spec, &commodities, &moved, &mut rng);
+        assert!(state.supply_t[0] > start && state.supply_t[1] < state.supply_t[0]);
+    }
+
+    #[test]
+    fn owners_keep_first_call_on_their_output() {
+        let mut e = endowment(0, 1000.0, 0.0, 0.0);
+        e.owners = vec![0.4, 0.0];
+        let spec = spec(10, 4, vec![e]);
+        let commodities = [commodity("re", 10_000.0)];
+        let mut state = new_state(&spec, &commodities, [300.0, 90_000.0]);
+        state.step(
+            &spec,
+            &commodities,
+            &inputs(&Levers::default()),
+            &mut replicate_rng(8, 0),
         );
-        assert!((to_owner + to_default + to_world - production).abs() < 1e-9);
-        assert!((to_default - 0.9 * (production - 100.0)).abs() < 1e-6);
+        // Patron 0 owns 400 t and processes 300 t of it; the rest of its output and the
+        // domestic 600 t are sold, patron 0 having no free capacity left, between the
+        // default processor (90,000 t) and the world market (90,000 x 0.1 / 0.9 - 300).
+        assert!((state.supply_t[0] - 300.0).abs() < 1e-9);
+        assert!((state.supply_t[1] - 700.0 * 90_000.0 / 99_700.0).abs() < 1e-9);
     }
 }

@@ -303,6 +303,10 @@ pub struct PatronFile {
     pub processing_investment_usd_bn: f64,
     /// Processing (refining) capacity per commodity id at the start, tonnes a year.
     pub processing: BTreeMap<String, f64>,
+    /// Priority of each commodity to the patron, by commodity id (default 1: commercial
+    /// value only): multiplies the value its firms see in a deposit, and steers its funded
+    /// mapping and processing investment toward the commodity.
+    pub minerals_priorities: BTreeMap<String, f64>,
     /// The patron's mining firms.
     pub firms: FirmsFile,
     pub strategy: StrategyFile,
@@ -340,6 +344,7 @@ impl Default for PatronFile {
             private_mobilisation: 0.0,
             processing_investment_usd_bn: 0.0,
             processing: BTreeMap::new(),
+            minerals_priorities: BTreeMap::new(),
             firms: FirmsFile::default(),
             strategy: StrategyFile::default(),
             allocation: BTreeMap::new(),
@@ -431,10 +436,14 @@ pub struct CommodityFile {
     pub capex_usd_per_annual_t: f64,
     /// Capital cost of processing capacity, USD per tonne a year of capacity.
     pub processing_capex_usd_per_annual_t: f64,
-    /// Patron id whose chain refines output that no owner or offtake sends elsewhere.
+    /// Patron id whose chain refines most output sold on the market at the start; it needs
+    /// processing capacity for the commodity.
     pub default_processor: Option<String>,
-    /// Share of such output refined by the default processor; the rest goes to the world market.
+    /// The default processor's share, at the start, of output sold on the market (not taken
+    /// by its owner's chain); sets the weight of the world market outside the patrons.
     pub default_processing_share: f64,
+    /// Share of revenue a producing mine earns above its running costs (0..=1).
+    pub operating_margin: f64,
 }
 
 impl Default for CommodityFile {
@@ -448,6 +457,7 @@ impl Default for CommodityFile {
             processing_capex_usd_per_annual_t: 0.0,
             default_processor: None,
             default_processing_share: 0.5,
+            operating_margin: 0.4,
         }
     }
 }
@@ -462,18 +472,32 @@ pub struct MineralsFile {
     pub n_deposits: u32,
     /// Firms generated, split over patrons by `firms.weight`.
     pub n_firms: u32,
-    /// Cost of mapping one deposit, USD bn.
-    pub mapping_cost_usd_bn: f64,
+    /// Cost of mapping a deposit with a patron's mapping budget, as a share of its
+    /// development capex (capacity x `capex_usd_per_annual_t`).
+    pub mapping_cost_share: f64,
+    /// Quarters during which a deposit mapped with a patron's money is open to that
+    /// patron's firms only (the funder's first look at the survey results).
+    pub mapping_first_look_quarters: u32,
     /// Share of unmapped deposits that hosts' own surveys map each year (0..=1).
     pub natural_mapping_rate: f64,
-    /// Cost of exploring one deposit, USD bn.
-    pub exploration_cost_usd_bn: f64,
+    /// Cost of exploring a deposit, as a share of its development capex.
+    pub exploration_cost_share: f64,
     /// Quarters exploration takes.
     pub exploration_quarters: u32,
     /// Chance an explored deposit proves economic (0..=1).
     pub exploration_success: f64,
     /// Quarters from the decision to develop to first production.
     pub development_quarters: u32,
+    /// Firms' discount rate, per year, for the value of a deposit.
+    pub discount_rate: f64,
+    /// Years a mine produces, for the value of a deposit.
+    pub mine_life_years: f64,
+    /// How much a rise of the host's alignment with a processor's patron raises the
+    /// processor's weight in the market for output (log points per unit of alignment).
+    pub offtake_alignment_weight: f64,
+    /// How much a rise of the sanctions on a processor's patron lowers its weight in the
+    /// market for output (log points per unit of sanctions).
+    pub offtake_sanctions_weight: f64,
 }
 
 impl Default for MineralsFile {
@@ -481,12 +505,17 @@ impl Default for MineralsFile {
         MineralsFile {
             n_deposits: 0,
             n_firms: 0,
-            mapping_cost_usd_bn: 0.002,
+            mapping_cost_share: 0.05,
+            mapping_first_look_quarters: 4,
             natural_mapping_rate: 0.02,
-            exploration_cost_usd_bn: 0.02,
+            exploration_cost_share: 0.1,
             exploration_quarters: 4,
             exploration_success: 0.5,
             development_quarters: 12,
+            discount_rate: 0.08,
+            mine_life_years: 20.0,
+            offtake_alignment_weight: 5.0,
+            offtake_sanctions_weight: 2.0,
         }
     }
 }
