@@ -19,12 +19,15 @@ use greatgame::commands::backtest::{backtest, BacktestOptions};
 use greatgame::commands::calibrate::{calibrate, CalibrateOptions};
 use greatgame::commands::check::check;
 use greatgame::commands::compare::{compare, CompareOptions};
+use greatgame::commands::explain::{explain_text, ExplainOptions};
+use greatgame::commands::new::{new_scenario, NewOptions};
 use greatgame::commands::run::{run, RunOptions};
 use greatgame::commands::sensitivity::{sensitivity, Method, SensitivityOptions};
 use greatgame::commands::shard::{merge, run_shard, MergeOptions};
 use greatgame::commands::sweep::{sweep, SweepOptions};
 use greatgame::ensemble::DEFAULT_MAX_MEMORY_BYTES;
 use greatgame::job::{exit, Cancel, Job, JobError, Progress, Replaced, Settings, Written};
+use greatgame::scenario::schema::schema_text;
 use greatgame::shard::{Shard, ShardSource};
 use greatgame::time::Quarter;
 
@@ -66,6 +69,31 @@ enum Command {
     /// Search a [calibration] table's parameter ranges for the values that best reproduce
     /// the observations up to a year (docs/backtest.md).
     Calibrate(CalibrateArgs),
+    /// Print the written account of a run from its output folder: for each host the
+    /// largest moves and the decision terms, levers and events behind them (as in its
+    /// report.html).
+    Explain {
+        /// A run's output folder, e.g. output/baseline.
+        folder: PathBuf,
+        /// Only this host (id or name).
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+    },
+    /// Write a commented variant of a scenario to start from (scenarios/NAME.toml).
+    New {
+        /// Scenario name (written to scenarios/NAME.toml), or a path ending in .toml.
+        name: String,
+        /// The scenario it extends: a name (looked up beside the new file, then in
+        /// scenarios/) or a path.
+        #[arg(long, value_name = "SCENARIO", default_value = "baseline")]
+        extends: String,
+    },
+    /// Print the JSON Schema of the scenario format, for editors (docs/scenario-format.md).
+    Schema {
+        /// Write it to FILE instead of stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -336,7 +364,7 @@ fn main() -> ExitCode {
         None => false,
         Some(Command::Run(args)) => args.quiet,
         Some(Command::Merge(args)) => args.quiet,
-        Some(Command::Check { .. }) => true,
+        Some(Command::Check { .. } | Command::Explain { .. } | Command::New { .. } | Command::Schema { .. }) => true,
         Some(Command::Compare(args)) => args.job.quiet,
         Some(Command::Sweep(args)) => args.job.quiet,
         Some(Command::Sensitivity(args)) => args.job.quiet,
@@ -351,6 +379,9 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run_command(args, job, said),
         Some(Command::Merge(args)) => merge_command(args, job, said),
         Some(Command::Check { files }) => return check_command(&files),
+        Some(Command::Explain { folder, host }) => return explain_command(folder, host),
+        Some(Command::New { name, extends }) => return new_command(name, extends),
+        Some(Command::Schema { out }) => return schema_command(out),
         Some(Command::Compare(args)) => compare_command(args, job, said),
         Some(Command::Sweep(args)) => sweep_command(args, job, said),
         Some(Command::Sensitivity(args)) => sensitivity_command(args, job, said),
@@ -554,6 +585,46 @@ fn check_command(files: &[PathBuf]) -> ExitCode {
         ExitCode::from(exit::INVALID_INPUT)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn explain_command(folder: PathBuf, host: Option<String>) -> ExitCode {
+    match explain_text(&ExplainOptions { folder, host }) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => Failure::from(error).report(),
+    }
+}
+
+fn new_command(name: String, extends: String) -> ExitCode {
+    match new_scenario(&NewOptions { name, extends }) {
+        Ok(outcome) => {
+            eprintln!(
+                "wrote {} (extends {}); fill in its question, uncomment the levers to change, then `greatgame check {}`",
+                outcome.path.display(),
+                outcome.parent.display(),
+                outcome.path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => Failure::from(error).report(),
+    }
+}
+
+fn schema_command(out: Option<PathBuf>) -> ExitCode {
+    let text = schema_text();
+    let written = match &out {
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+        Some(path) => std::fs::write(path, &text).map_err(JobError::io(format!("writing {}", path.display()))),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => Failure::from(error).report(),
     }
 }
 

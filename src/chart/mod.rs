@@ -15,6 +15,7 @@
 mod bars;
 mod draw;
 mod font;
+pub mod interactive;
 
 use std::path::{Path, PathBuf};
 

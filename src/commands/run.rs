@@ -6,7 +6,7 @@ use crate::ensemble::{self, EnsembleConfig, EnsembleError, EnsembleSummary};
 use crate::job::staging::write_folder;
 use crate::job::{Job, JobError, Settings, Written};
 use crate::model::Scenario;
-use crate::output::{self, figures, ReplicateWriter, RunManifest};
+use crate::output::{self, figures, report, ReplicateWriter, RunManifest};
 use crate::scenario::{self, LoadedScenario};
 
 /// What to run.
@@ -138,6 +138,8 @@ pub(crate) fn write_results(
             files.push(relative.display().to_string());
         }
     }
+    report::write_run_report(dir, scenario, summary.replicates, &files)?;
+    files.push("report.html".to_string());
     files.push("manifest.json".to_string());
     Ok(files)
 }

@@ -22,6 +22,26 @@ use crate::model::Scenario;
 /// For each chart, in the order alignment, trade_shares, hedging_index, investment, the
 /// PNG and then the SVG.
 pub fn write_charts(scenario: &Scenario, summary: &EnsembleSummary, dir: &Path) -> Result<Vec<PathBuf>, ChartError> {
+    let mut written = Vec::new();
+    for (stem, figure) in figures(scenario, summary, dir)? {
+        let png = dir.join(format!("{stem}.png"));
+        let svg = dir.join(format!("{stem}.svg"));
+        render_png(&png, &figure)?;
+        written.push(png);
+        render_svg(&svg, &figure)?;
+        written.push(svg);
+    }
+    Ok(written)
+}
+
+/// Every chart of a run, by file stem, in the order [`write_charts`] writes them: what the
+/// PNG and SVG files and the report's interactive charts are drawn from. `dir` only names
+/// the charts' folder in an error.
+pub fn figures(
+    scenario: &Scenario,
+    summary: &EnsembleSummary,
+    dir: &Path,
+) -> Result<Vec<(String, Figure)>, ChartError> {
     let data = Data::new(scenario, summary, dir)?;
 
     type Build = Box<dyn Fn(&Data) -> Figure>;
@@ -43,17 +63,13 @@ pub fn write_charts(scenario: &Scenario, summary: &EnsembleSummary, dir: &Path) 
             Box::new(move |data: &Data| decisions_figure(data, h)),
         ));
     }
-    let mut written = Vec::with_capacity(charts.len() * 2);
-    for (stem, build) in charts {
-        let png = dir.join(format!("{stem}.png"));
-        let svg = dir.join(format!("{stem}.svg"));
-        let figure = build(&data);
-        render_png(&png, &figure)?;
-        written.push(png);
-        render_svg(&svg, &figure)?;
-        written.push(svg);
-    }
-    Ok(written)
+    Ok(charts
+        .into_iter()
+        .map(|(stem, build)| {
+            let figure = build(&data);
+            (stem, figure)
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -6,10 +6,13 @@
 //!   `replicates.csv` (streamed by [`ReplicateWriter`]);
 //! - `manifest.json` ([`RunManifest`]: the common header, then the resolved scenario, the
 //!   metric catalogue and the files);
-//! - `charts/` ([`figures`]).
+//! - `charts/` ([`figures`]);
+//! - `report.html` ([`report`]), from the tables read back whole ([`tables`]).
 
 pub mod figures;
 pub mod read;
+pub mod report;
+pub mod tables;
 
 use std::fs;
 use std::io::{self, BufWriter};

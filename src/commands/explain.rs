@@ -1,0 +1,66 @@
+//! `greatgame explain OUTPUT_DIR [--host H]`: the written account of a run, read from its
+//! folder (the same account `report.html` shows; [`crate::analysis::explain`]).
+
+use std::path::PathBuf;
+
+use crate::analysis::explain::{explain, Account};
+use crate::analysis::outcomes::{did_you_mean, nearest};
+use crate::job::JobError;
+use crate::output::read::RunFolder;
+use crate::output::tables::read_tables;
+use crate::scenario;
+
+/// Which run, and which host.
+#[derive(Debug, Clone)]
+pub struct ExplainOptions {
+    /// A run's output folder (`output/<scenario name>/`).
+    pub folder: PathBuf,
+    /// One host, by id or name; `None`: every host.
+    pub host: Option<String>,
+}
+
+/// The account of the run in `options.folder`.
+pub fn account(options: &ExplainOptions) -> Result<Account, JobError> {
+    let folder = RunFolder::open(&options.folder)?;
+    let manifest = &folder.manifest;
+    let loaded = scenario::from_resolved(
+        &manifest.resolved_scenario,
+        &manifest.scenario_name,
+        &folder.path.join("manifest.json"),
+    )
+    .map_err(JobError::scenario(format!(
+        "{} (the run's recorded scenario)",
+        folder.path.display()
+    )))?;
+    let summary = read_tables(&folder.path, &loaded.scenario, manifest.replicates())?;
+    Ok(explain(&loaded.scenario, &summary))
+}
+
+/// The account as text, for one host or all.
+pub fn explain_text(options: &ExplainOptions) -> Result<String, JobError> {
+    let account = account(options)?;
+    let hosts = match &options.host {
+        None => account.hosts.iter().collect(),
+        Some(wanted) => match account.host(wanted) {
+            Some(host) => vec![host],
+            None => {
+                let names: Vec<&str> = account
+                    .hosts
+                    .iter()
+                    .flat_map(|h| [h.id.as_str(), h.name.as_str()])
+                    .collect();
+                return Err(JobError::Usage(format!(
+                    "--host {wanted}: the run has no such host{} (hosts: {})",
+                    did_you_mean(&nearest(wanted, &names)),
+                    account
+                        .hosts
+                        .iter()
+                        .map(|h| h.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        },
+    };
+    Ok(account.text(&hosts))
+}
