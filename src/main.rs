@@ -115,7 +115,7 @@ struct RunArgs {
     /// Also write every replicate's values (replicates.csv), streamed to disk.
     #[arg(long)]
     per_replicate: bool,
-    /// Skip the charts.
+    /// Skip the PNG and SVG charts (report.html still draws its interactive charts).
     #[arg(long)]
     no_charts: bool,
     /// No progress bar or summary on stderr.
@@ -188,7 +188,7 @@ struct JobArgs {
     /// output/<command>-<scenario>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Skip the charts.
+    /// Skip the PNG and SVG charts (a report.html still draws its interactive charts).
     #[arg(long)]
     no_charts: bool,
     /// No progress bar or notes on stderr (the summary still goes to stdout).

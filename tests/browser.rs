@@ -21,7 +21,7 @@
 //! ```
 //!
 //! The screenshots in the README and docs/reports.md:
-//! `cargo test --release --test browser -- --ignored readme_screenshot`
+//! `cargo test --test browser -- --ignored readme_screenshot`
 //! (writes `docs/images/run-report.png` and `run-report-chart.png`).
 
 use std::io::{Read, Write};

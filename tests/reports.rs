@@ -240,10 +240,10 @@ fn new_writes_a_commented_variant_that_validates_and_never_overwrites() {
     let parent = greatgame::scenario::load(&scenarios.join("baseline.toml")).expect("the parent loads");
     let child = greatgame::scenario::load(&path).expect("the variant loads");
     let strip = |mut v: serde_json::Value| {
-        v.as_object_mut().map(|m| {
+        if let Some(m) = v.as_object_mut() {
             m.remove("name");
             m.remove("description");
-        });
+        }
         v
     };
     assert_eq!(child.scenario.name, "my_question");

@@ -322,53 +322,64 @@ pub fn parse_outcomes(
                 "outcome {spec:?} should be metric, metric:HOST or metric:HOST:PARTNER"
             )));
         }
-        let metric = layout.find(parts[0]).ok_or_else(|| {
-            let names: Vec<&str> = layout.metrics().iter().map(|m| m.name.as_str()).collect();
-            OutcomeError(format!(
-                "outcome {spec:?}: unknown metric {:?}{}",
-                parts[0],
-                did_you_mean(&nearest(parts[0], &names))
-            ))
-        })?;
-        let spec_of = layout.metric(metric);
-        let host_label = parts.get(1).copied().unwrap_or(ALL_HOSTS);
-        let host = layout.host_labels.iter().position(|h| h == host_label).ok_or_else(|| {
-            OutcomeError(format!(
-                "outcome {spec:?}: no host {host_label:?} (hosts: {})",
-                layout.host_labels.join(", ")
-            ))
-        })?;
-        if spec_of.regional && host != layout.all_hosts_row() {
+        // A family prefix (`route_share`) names that metric of every route (commodity).
+        let names: Vec<&str> = layout.metrics().iter().map(|m| m.name.as_str()).collect();
+        let members = expand_metrics(&[parts[0].to_string()], &names);
+        let metrics: Vec<usize> = members.iter().filter_map(|m| layout.find(m)).collect();
+        if is_family(parts[0]) && metrics.is_empty() {
             return Err(OutcomeError(format!(
-                "outcome {spec:?}: {} is regional: it has only the {ALL_HOSTS} row",
+                "outcome {spec:?}: the scenario has no metric of the {} family",
                 parts[0]
             )));
         }
-        let partners: Vec<Option<usize>> = match (spec_of.per_partner, parts.get(2)) {
-            (false, None) => vec![None],
-            (false, Some(_)) => {
-                return Err(OutcomeError(format!("outcome {spec:?}: {} has no partner", parts[0])));
+        if metrics.is_empty() {
+            return Err(OutcomeError(format!(
+                "outcome {spec:?}: unknown metric {:?}{}",
+                parts[0],
+                did_you_mean(&nearest(parts[0], &names))
+            )));
+        }
+        for &metric in &metrics {
+            let spec_of = layout.metric(metric);
+            let host_label = parts.get(1).copied().unwrap_or(ALL_HOSTS);
+            let host = layout.host_labels.iter().position(|h| h == host_label).ok_or_else(|| {
+                OutcomeError(format!(
+                    "outcome {spec:?}: no host {host_label:?} (hosts: {})",
+                    layout.host_labels.join(", ")
+                ))
+            })?;
+            if spec_of.regional && host != layout.all_hosts_row() {
+                return Err(OutcomeError(format!(
+                    "outcome {spec:?}: {} is regional: it has only the {ALL_HOSTS} row",
+                    parts[0]
+                )));
             }
-            (true, None) => (0..layout.partner_labels.len()).map(Some).collect(),
-            (true, Some(p)) => vec![Some(layout.partner_labels.iter().position(|l| l == p).ok_or_else(
-                || {
-                    OutcomeError(format!(
-                        "outcome {spec:?}: no partner {p:?} (partners: {})",
-                        layout.partner_labels.join(", ")
-                    ))
-                },
-            )?)],
-        };
-        for &date in dates {
-            for &partner in &partners {
-                let outcome = Outcome {
-                    metric,
-                    host,
-                    partner,
-                    date,
-                };
-                if !outcomes.contains(&outcome) {
-                    outcomes.push(outcome);
+            let partners: Vec<Option<usize>> = match (spec_of.per_partner, parts.get(2)) {
+                (false, None) => vec![None],
+                (false, Some(_)) => {
+                    return Err(OutcomeError(format!("outcome {spec:?}: {} has no partner", parts[0])));
+                }
+                (true, None) => (0..layout.partner_labels.len()).map(Some).collect(),
+                (true, Some(p)) => vec![Some(layout.partner_labels.iter().position(|l| l == p).ok_or_else(
+                    || {
+                        OutcomeError(format!(
+                            "outcome {spec:?}: no partner {p:?} (partners: {})",
+                            layout.partner_labels.join(", ")
+                        ))
+                    },
+                )?)],
+            };
+            for &date in dates {
+                for &partner in &partners {
+                    let outcome = Outcome {
+                        metric,
+                        host,
+                        partner,
+                        date,
+                    };
+                    if !outcomes.contains(&outcome) {
+                        outcomes.push(outcome);
+                    }
                 }
             }
         }
@@ -436,6 +447,8 @@ mod tests {
         assert_eq!(outcomes[0].host, layout.all_hosts_row());
         assert_eq!(outcomes[0].label(&layout), "route_cargo_mt.MIDDLE:C5@2024Q1");
         assert_eq!(outcomes[1].label(&layout), "alignment:KAZ:USA@2024Q1");
+        let every = parse_outcomes(&specs(&["route_share"]), &layout, &dates).unwrap();
+        assert_eq!(every.len(), loaded.scenario.routes.len(), "a family names every route");
         let err = parse_outcomes(&specs(&["route_cargo_mt.MIDDLE:KAZ"]), &layout, &dates).unwrap_err();
         assert!(err.to_string().contains("regional"), "{err}");
         let err = parse_outcomes(&specs(&["route_cargo_mt.MIDLE"]), &layout, &dates).unwrap_err();
