@@ -96,6 +96,7 @@ pub fn new_scenario(options: &NewOptions) -> Result<NewOutcome, JobError> {
     .map(|p| relative(&dir, &p));
     let text = variant_text(
         &stem,
+        &path.display().to_string(),
         &extends,
         directive.as_deref(),
         &loaded.resolved_json(),
@@ -179,7 +180,14 @@ fn write_new(path: &Path, text: &str) -> Result<(), JobError> {
 }
 
 /// The file: directive, header, the keys that make it a variant, then commented levers.
-pub fn variant_text(name: &str, extends: &str, directive: Option<&str>, parent: &Value, parent_name: &str) -> String {
+pub fn variant_text(
+    name: &str,
+    path: &str,
+    extends: &str,
+    directive: Option<&str>,
+    parent: &Value,
+    parent_name: &str,
+) -> String {
     let mut t = String::new();
     match directive {
         Some(schema_path) => {
@@ -201,7 +209,7 @@ pub fn variant_text(name: &str, extends: &str, directive: Option<&str>, parent: 
          #\n\
          # Only what differs from {parent_name} goes here; everything else is inherited.\n\
          # Patrons, hosts and routes are matched by `id`, events by `name`. Every key, its\n\
-         # unit and default: docs/scenario-format.md. Check with `greatgame check {name}.toml`.\n\
+         # unit and default: docs/scenario-format.md. Check with `greatgame check {path}`.\n\
          \n\
          extends = {}\n\
          name = {}\n\

@@ -62,7 +62,7 @@ const fn num(key: &'static str, min: Bound, max: Bound, unit: &'static str) -> N
     Number { key, min, max, unit }
 }
 const fn share(key: &'static str) -> Number {
-    num(key, Incl(0.0), Incl(1.0), "share (0 to 1)")
+    num(key, Incl(0.0), Incl(1.0), "share")
 }
 const fn weight(key: &'static str, max: f64) -> Number {
     num(key, Incl(0.0), Incl(max), "weight")
@@ -118,7 +118,7 @@ pub const NUMBERS: &[Number] = &[
         "log points per unit of access",
     ),
     share("model.trade_access_decay"),
-    num("model.offers_decay", Excl(0.0), Incl(1.0), "share (0 to 1)"),
+    num("model.offers_decay", Excl(0.0), Incl(1.0), "share"),
     num("model.trade_alignment_elasticity", Incl(0.0), Incl(1e3), "elasticity"),
     share("model.security_decay"),
     num(
@@ -271,12 +271,7 @@ pub const NUMBERS: &[Number] = &[
         Incl(1e3),
         "USD bn per deposit",
     ),
-    num(
-        "minerals.natural_mapping_rate",
-        Incl(0.0),
-        Incl(1.0),
-        "share a year (0 to 1)",
-    ),
+    num("minerals.natural_mapping_rate", Incl(0.0), Incl(1.0), "share a year"),
     num(
         "minerals.exploration_cost_usd_bn",
         Incl(0.0),
@@ -580,6 +575,10 @@ fn annotate_strings(map: &mut Map<String, Value>, path: &str) {
         }
         _ => {}
     }
+    // An empty default of a word or id ("") is no value an editor should offer.
+    if (map.contains_key("enum") || map.contains_key("pattern")) && map.get("default") == Some(&json!("")) {
+        map.remove("default");
+    }
 }
 
 /// Range, unit and a description that says them, for hover documentation.
@@ -716,10 +715,7 @@ mod tests {
         assert_eq!(inertia["default"], json!(0.08));
         let text = inertia["description"].as_str().unwrap_or("");
         assert!(text.starts_with("Share of the gap between alignment"), "{text}");
-        assert!(
-            text.contains("Unit: share (0 to 1). Range: 0 to 1. Default: 0.08."),
-            "{text}"
-        );
+        assert!(text.contains("Unit: share. Range: 0 to 1. Default: 0.08."), "{text}");
         let gdp = &schema["properties"]["hosts"]["items"]["properties"]["gdp_usd_bn"];
         assert_eq!(gdp["exclusiveMinimum"], json!(0));
         assert!(gdp.get("default").is_none(), "GDP has no usable default");
