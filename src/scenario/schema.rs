@@ -14,7 +14,8 @@
 //! The ranges are written once here and enforced by [`super::validate`]; the test
 //! `schema_ranges_are_what_validation_accepts` (tests/schema.rs) sets every number to
 //! each end of its range and just beyond, and checks that validation accepts exactly the
-//! range the schema states. Cross-references (a tie to a patron the file defines), sums
+//! range the schema states, and `lever_ranges_are_the_quantities_ranges` that the levers
+//! events change have the ranges `model::quantities` clamps them to. Cross-references (a tie to a patron the file defines), sums
 //! (shares of all ties) and uniqueness of ids cannot be written in a schema; `greatgame
 //! check` reports them.
 
@@ -703,6 +704,30 @@ mod tests {
                 "{} is not a number of the format",
                 n.key
             );
+        }
+    }
+
+    /// The levers events change are clamped to the ranges of `model::quantities`; a value
+    /// written in the file must lie in the same range.
+    #[test]
+    fn lever_ranges_are_the_quantities_ranges() {
+        use crate::model::quantities::{HOST_QUANTITIES, PATRON_QUANTITIES, ROUTE_QUANTITIES};
+        let levers = HOST_QUANTITIES
+            .iter()
+            .map(|(n, _, lo, hi)| (format!("hosts[].{n}"), *lo, *hi))
+            .chain(
+                PATRON_QUANTITIES
+                    .iter()
+                    .map(|(n, _, lo, hi)| (format!("patrons[].{n}"), *lo, *hi)),
+            )
+            .chain(
+                ROUTE_QUANTITIES
+                    .iter()
+                    .map(|(n, _, lo, hi)| (format!("routes[].{n}"), *lo, *hi)),
+            );
+        for (key, lo, hi) in levers {
+            let number = number(&key).unwrap_or_else(|| panic!("{key} has no range"));
+            assert_eq!((number.min, number.max), (Incl(lo), Incl(hi)), "{key}");
         }
     }
 
