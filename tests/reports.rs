@@ -211,6 +211,22 @@ fn explain_reads_a_folder_and_names_hosts_as_typed() {
         "did you mean \"ALF\"",
     );
     fails_with(dir.path(), &["explain", "out"], 3, "manifest.json");
+
+    // A run recorded before a key was added to the format still reads: the key takes its
+    // default. A damaged table is an error naming the file.
+    let manifest_path = dir.path().join("out/known_cause/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).expect("manifest")).expect("JSON");
+    manifest["resolved_scenario"]["model"]
+        .as_object_mut()
+        .expect("the model table")
+        .remove("world_growth_pct");
+    std::fs::write(&manifest_path, manifest.to_string()).expect("write");
+    assert_eq!(stdout(&ok(dir.path(), &["explain", "out/known_cause"])), all);
+    let decisions = dir.path().join("out/known_cause/decisions.csv");
+    let text = std::fs::read_to_string(&decisions).expect("decisions.csv");
+    std::fs::write(&decisions, text.replacen("ALF", "XYZ", 1)).expect("write");
+    fails_with(dir.path(), &["explain", "out/known_cause"], 3, "decisions.csv");
 }
 
 #[test]

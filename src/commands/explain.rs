@@ -8,7 +8,8 @@ use crate::analysis::outcomes::{did_you_mean, nearest};
 use crate::job::JobError;
 use crate::output::read::RunFolder;
 use crate::output::tables::read_tables;
-use crate::scenario;
+use crate::scenario::file::ScenarioFile;
+use crate::scenario::validate::validate;
 
 /// Which run, and which host.
 #[derive(Debug, Clone)]
@@ -23,17 +24,22 @@ pub struct ExplainOptions {
 pub fn account(options: &ExplainOptions) -> Result<Account, JobError> {
     let folder = RunFolder::open(&options.folder)?;
     let manifest = &folder.manifest;
-    let loaded = scenario::from_resolved(
-        &manifest.resolved_scenario,
-        &manifest.scenario_name,
-        &folder.path.join("manifest.json"),
-    )
-    .map_err(JobError::scenario(format!(
-        "{} (the run's recorded scenario)",
-        folder.path.display()
-    )))?;
-    let summary = read_tables(&folder.path, &loaded.scenario, manifest.replicates())?;
-    Ok(explain(&loaded.scenario, &summary))
+    // The resolved scenario as recorded. Unlike a merge, which must reproduce the run, an
+    // account only needs the scenario to read: keys added to the format since the run
+    // was made take their defaults.
+    let at = folder.path.join("manifest.json");
+    let file: ScenarioFile = serde_json::from_value(manifest.resolved_scenario.clone())
+        .map_err(|e| JobError::input(&at, format!("the recorded scenario cannot be read: {e}")))?;
+    let scenario = validate(&file, &manifest.scenario_name).map_err(|problems| {
+        let list: Vec<String> = problems
+            .0
+            .iter()
+            .map(|(key, message)| format!("{key} {message}"))
+            .collect();
+        JobError::input(&at, format!("the recorded scenario is not valid: {}", list.join("; ")))
+    })?;
+    let summary = read_tables(&folder.path, &scenario, manifest.replicates())?;
+    Ok(explain(&scenario, &summary))
 }
 
 /// The account as text, for one host or all.
