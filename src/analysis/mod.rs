@@ -6,6 +6,7 @@
 //!   swept values, design files and calibrated parameter sets.
 //! - [`observations`]: observation files and their matching to model cells, annual
 //!   values per replicate; [`skill`]: errors, coverage and naive forecasts.
+//! - [`explain`]: the written account of a run (report.html, `greatgame explain`).
 //! - [`design`] (Sobol' sequence, Saltelli, Morris), [`indices`] (Morris and Sobol'
 //!   estimators), [`bootstrap`] (intervals of differences, effect sizes).
 //!
@@ -13,6 +14,7 @@
 
 pub mod bootstrap;
 pub mod design;
+pub mod explain;
 pub mod indices;
 pub mod observations;
 pub mod outcomes;

@@ -5,7 +5,8 @@
 //! preparation and tables are shared with the shard commands as the run's own code).
 //!
 //! - [`run`]: one scenario's ensemble; [`shard`]: one shard of it, and `merge`.
-//! - [`check`]: validation only.
+//! - [`check`]: validation only; [`new`]: a commented variant to start from.
+//! - [`explain`]: a run's written account, from its folder.
 //! - [`compare`], [`sweep`], [`sensitivity`]: analyses over ensembles (`docs/analysis.md`).
 //! - [`backtest`], [`calibrate`]: against observations (`docs/backtest.md`).
 
@@ -13,6 +14,8 @@ pub mod backtest;
 pub mod calibrate;
 pub mod check;
 pub mod compare;
+pub mod explain;
+pub mod new;
 pub mod run;
 pub mod sensitivity;
 

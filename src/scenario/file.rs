@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::time::Quarter;
 
 /// A whole scenario file, after `extends` has been resolved.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ScenarioFile {
     /// Names the output folder; defaults to the file name without `.toml`. Not inherited
@@ -51,7 +52,7 @@ pub struct ScenarioFile {
     pub calibration: CalibrationFile,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct TimeFile {
     /// First simulated quarter.
@@ -69,7 +70,7 @@ impl Default for TimeFile {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct RunFile {
     /// Replicates of the ensemble when the command line does not say.
@@ -91,7 +92,7 @@ impl Default for RunFile {
 ///
 /// A host values an offer in money: every term of its valuation is USD of value, so the
 /// decision weights are "USD of value per USD offered" (docs/MODEL.md §7.2).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ModelFile {
     /// Share of the gap between alignment and its target closed each quarter (0..=1).
@@ -201,7 +202,7 @@ impl Default for ModelFile {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ChannelWeights {
     pub trade: f64,
@@ -225,7 +226,7 @@ impl Default for ChannelWeights {
 }
 
 /// Political weight per USD of each tie (docs/MODEL.md §7.8).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct AttractionWeights {
     /// Per USD bn a year of trade turnover.
@@ -253,7 +254,7 @@ impl Default for AttractionWeights {
 }
 
 /// A great power that makes offers: the US, China, Russia, or any other.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct PatronFile {
     /// Short unique id, used in outputs and to match actors across `extends`.
@@ -354,7 +355,7 @@ impl Default for PatronFile {
 }
 
 /// How a patron changes its allocation over hosts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct StrategyFile {
     /// `fixed`, `best_response`, `learning` or `rival_response`.
@@ -375,7 +376,7 @@ impl Default for StrategyFile {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ObjectiveWeights {
     /// Gain in the host's alignment with the patron.
@@ -400,7 +401,7 @@ impl Default for ObjectiveWeights {
 }
 
 /// A patron's mining firms.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct FirmsFile {
     /// Relative weight of this patron in `minerals.n_firms` (0 = no firms).
@@ -423,7 +424,7 @@ impl Default for FirmsFile {
 }
 
 /// A mineral commodity.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CommodityFile {
     pub id: String,
@@ -463,7 +464,7 @@ impl Default for CommodityFile {
 }
 
 /// Scale and costs of the deposit-and-firm layer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct MineralsFile {
     /// Deposits generated from the endowments: half shared equally among endowments, half
@@ -521,7 +522,7 @@ impl Default for MineralsFile {
 }
 
 /// Mineral endowment of one host in one commodity.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct DepositFile {
     pub host: String,
@@ -538,7 +539,7 @@ pub struct DepositFile {
 }
 
 /// A freight route between Asia and Europe.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct RouteFile {
     pub id: String,
@@ -589,7 +590,7 @@ impl Default for RouteFile {
 }
 
 /// Freight demand between Asia and Europe and how it chooses routes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct FreightFile {
     /// Overland transit freight between Asia and Europe at the start, Mt a year.
@@ -629,7 +630,7 @@ impl Default for FreightFile {
 }
 
 /// A Central Asian state (or any other host) that weighs offers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct HostFile {
     pub id: String,
@@ -709,7 +710,7 @@ impl Default for HostFile {
 }
 
 /// A host's starting ties with one patron.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct TieFile {
     /// Exports plus imports, USD bn a year.
@@ -730,7 +731,7 @@ pub struct TieFile {
 }
 
 /// Something that happens: on a date or with a hazard, changing quantities for a while.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct EventFile {
     /// Required, unique within a file: `extends` matches events by name.
@@ -748,7 +749,7 @@ pub struct EventFile {
 }
 
 /// One change an event makes.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct EffectFile {
     /// Host, patron or route id, or `all_hosts` / `all_patrons` / `all_routes`.
@@ -762,7 +763,7 @@ pub struct EffectFile {
 
 /// `[sweep]`: the points `greatgame sweep` runs. Either `parameters` (combined by
 /// `combine`) or a `design` file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct SweepFile {
     /// `grid`: every combination of the parameters' values; `zip`: the first values of every
@@ -792,11 +793,12 @@ impl SweepFile {
 
 /// One swept parameter: a list of `values`, or a range `from`..`to` in `steps` evenly
 /// spaced points (ends included) or by `step`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct SweepParameterFile {
     /// Key path into the scenario, e.g. `patrons.USA.investment_budget_usd_bn`.
     pub key: String,
+    #[schemars(with = "Option<Vec<serde_json::Value>>")]
     pub values: Option<Vec<toml::Value>>,
     pub from: Option<f64>,
     pub to: Option<f64>,
@@ -805,7 +807,7 @@ pub struct SweepParameterFile {
 }
 
 /// `[sensitivity]`: what `greatgame sensitivity` varies and measures.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct SensitivityFile {
     /// `morris`, `sobol` or `both`.
@@ -844,7 +846,7 @@ impl SensitivityFile {
 }
 
 /// `[calibration]`: the free parameters, their ranges and the search's budget.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CalibrationFile {
     /// Last year whose observations the search may use; later years are held out.
@@ -870,7 +872,7 @@ pub struct CalibrationFile {
 }
 
 /// A free parameter: a key path, its range, and the centre of the prior.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CalibrationParameterFile {
     pub key: String,
@@ -918,7 +920,7 @@ impl CalibrationFile {
 }
 
 /// One uncertain parameter: a key path and the range it is sampled over (uniformly).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct SensitivityParameterFile {
     pub key: String,

@@ -24,7 +24,7 @@ pub const MAX_EVENTS: usize = 10_000;
 const MAX_USD_BN: f64 = 1.0e6;
 
 /// Ids that mean something else in outputs and events.
-const RESERVED_IDS: [&str; 4] = ["C5", "all_hosts", "all_patrons", "all_routes"];
+pub const RESERVED_IDS: [&str; 4] = ["C5", "all_hosts", "all_patrons", "all_routes"];
 /// Largest number of deposits or firms: the engine is linear in both, but memory is not free.
 pub const MAX_AGENTS: u32 = 10_000_000;
 
