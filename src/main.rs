@@ -10,17 +10,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use greatgame::analysis::outcomes::{parse_dates, parse_metrics};
+use greatgame::analysis::outcomes::{parse_dates, parse_metrics, parse_outcome_list};
 use greatgame::analysis::parameters::{Combine, ParameterSets};
 use greatgame::commands::backtest::{backtest, BacktestOptions};
 use greatgame::commands::calibrate::{calibrate, CalibrateOptions};
 use greatgame::commands::check::check;
 use greatgame::commands::compare::{compare, CompareOptions};
-use greatgame::commands::run::{merge, run_shard, MergeOptions};
-use greatgame::commands::run::{run, RunOptions};
+use greatgame::commands::levers::{levers, LeversOptions, DEFAULT_SHARE_STEP, DEFAULT_STEP};
+use greatgame::commands::run::{merge, run, run_shard, MergeOptions, RunOptions};
 use greatgame::commands::sensitivity::{sensitivity, Method, SensitivityOptions};
 use greatgame::commands::sweep::{sweep, SweepOptions};
 use greatgame::ensemble::DEFAULT_MAX_MEMORY_BYTES;
@@ -60,6 +60,9 @@ enum Command {
     Sweep(SweepArgs),
     /// Rank the parameters that drive outcomes: Morris screening and Sobol' indices.
     Sensitivity(SensitivityArgs),
+    /// Move every numeric lever of a scenario down and up, one at a time: which move the
+    /// headline outcomes, and which are inert (docs/analysis.md).
+    Levers(LeversArgs),
     /// Set a scenario's run against observations: errors, coverage and skill against
     /// naive forecasts (docs/backtest.md).
     Backtest(BacktestArgs),
@@ -99,30 +102,17 @@ struct RunArgs {
     /// Run only shard K of N (K from 0) and write a partial result for `merge`
     /// [default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX and
     /// GREATGAME_SHARD_COUNT, if set].
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
 }
 
 impl Default for RunArgs {
-    /// `greatgame` with no command: the built-in baseline into `output/`.
+    /// `greatgame` with no command: `greatgame run`, the built-in baseline into `output/`
+    /// (the flags' own defaults, so the two cannot differ).
     fn default() -> RunArgs {
-        RunArgs {
-            scenario: None,
-            replicates: None,
-            seed: None,
-            threads: None,
-            out: PathBuf::from("output"),
-            per_replicate: false,
-            no_charts: false,
-            quiet: false,
-            max_memory_mb: DEFAULT_MAX_MEMORY_BYTES / 1_000_000,
-            shard: None,
-        }
+        let matches = RunArgs::augment_args(clap::Command::new("run")).get_matches_from(["run"]);
+        RunArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }
-}
-
-fn parse_shard(text: &str) -> Result<Shard, String> {
-    Shard::parse(text).map_err(|e| e.to_string())
 }
 
 #[derive(Args)]
@@ -146,7 +136,7 @@ struct MergeArgs {
 struct JobArgs {
     /// Replicates per ensemble [default: compare: the first input's; sweep and backtest:
     /// the scenario's run.replicates; sensitivity and calibrate: its sensitivity.replicates
-    /// or calibration.replicates].
+    /// or calibration.replicates; levers: 40].
     #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..))]
     replicates: Option<u64>,
     /// Master seed, the same for every ensemble [default: the (first) scenario's run.seed].
@@ -155,7 +145,7 @@ struct JobArgs {
     /// Worker threads [default: all cores].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     threads: Option<u16>,
-    /// Output: compare, sweep and sensitivity write DIR/<command>-<names>/ [default DIR:
+    /// Output: compare, sweep, sensitivity and levers write DIR/<command>-<names>/ [default DIR:
     /// output]; backtest and calibrate write into DIR itself [default:
     /// output/<command>-<scenario>].
     #[arg(long, value_name = "DIR")]
@@ -277,6 +267,31 @@ struct SensitivityArgs {
 }
 
 #[derive(Args)]
+struct LeversArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    #[command(flatten)]
+    job: JobArgs,
+    /// Screen only the keys matching this glob (`*` any text, `?` one character), e.g.
+    /// 'patrons.USA.*' or '*.processing_*' (repeatable) [default: every numeric key].
+    #[arg(long = "keys", value_name = "GLOB")]
+    keys: Vec<String>,
+    /// Relative step: each value is moved to x(1 - F) and x(1 + F).
+    #[arg(long, value_name = "F", default_value_t = DEFAULT_STEP)]
+    step: f64,
+    /// Absolute step of shares and probabilities kept in 0..1 (clipped to the range).
+    #[arg(long, value_name = "D", default_value_t = DEFAULT_SHARE_STEP)]
+    share_step: f64,
+    /// Outcomes: metric, metric:HOST or metric:HOST:PARTNER, comma-separated [default: C5's
+    /// alignment, hedging_index, trade_share, every supply_share and route_share, gdp_usd_bn].
+    #[arg(long, value_name = "LIST")]
+    outputs: Option<String>,
+    /// Quarters of the outcomes, e.g. 2030Q4,2035Q4 [default: a mid-run quarter and the last].
+    #[arg(long, value_name = "QUARTERS")]
+    at: Option<String>,
+}
+
+#[derive(Args)]
 struct BacktestArgs {
     /// Scenario file (TOML), e.g. scenarios/backcast_2015.toml.
     scenario: PathBuf,
@@ -335,6 +350,7 @@ fn main() -> ExitCode {
         Some(Command::Compare(args)) => args.job.quiet,
         Some(Command::Sweep(args)) => args.job.quiet,
         Some(Command::Sensitivity(args)) => args.job.quiet,
+        Some(Command::Levers(args)) => args.job.quiet,
         Some(Command::Backtest(args)) => args.job.quiet,
         Some(Command::Calibrate(args)) => args.job.quiet,
     };
@@ -349,6 +365,7 @@ fn main() -> ExitCode {
         Some(Command::Compare(args)) => compare_command(args, job, said),
         Some(Command::Sweep(args)) => sweep_command(args, job, said),
         Some(Command::Sensitivity(args)) => sensitivity_command(args, job, said),
+        Some(Command::Levers(args)) => levers_command(args, job, said),
         Some(Command::Backtest(args)) => backtest_command(args, job, said),
         Some(Command::Calibrate(args)) => calibrate_command(args, job, said),
     };
@@ -710,12 +727,7 @@ fn sensitivity_command(args: SensitivityArgs, job: Job, said: Said) -> Result<()
     let options = SensitivityOptions {
         scenario: args.scenario.clone(),
         settings: args.job.settings(),
-        outputs: args.outputs.as_deref().map(|list| {
-            list.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        }),
+        outputs: parse_outcome_list(args.outputs.as_deref()),
         method: args.method.map(|m| match m {
             MethodArg::Morris => Method::Morris,
             MethodArg::Sobol => Method::Sobol,
@@ -734,6 +746,22 @@ fn sensitivity_command(args: SensitivityArgs, job: Job, said: Said) -> Result<()
         &[format!("{} design points evaluated", outcome.evaluations)],
         &outcome.written,
     );
+    Ok(())
+}
+
+fn levers_command(args: LeversArgs, job: Job, said: Said) -> Result<(), Failure> {
+    let options = LeversOptions {
+        scenario: args.scenario.clone(),
+        settings: args.job.settings(),
+        keys: args.keys.clone(),
+        step: args.step,
+        share_step: args.share_step,
+        outputs: parse_outcome_list(args.outputs.as_deref()),
+        horizons: dates(&args.at)?,
+    };
+    // The summary says how many keys were screened and run.
+    let outcome = levers(&options, job)?;
+    finish(said, &outcome.summary, &[], &outcome.written);
     Ok(())
 }
 

@@ -1,5 +1,7 @@
 //! Horizontal bar charts with intervals (the sensitivity indices), in the style of the
-//! other figures: same header, legend, font and palette.
+//! other figures: same header, legend, font and palette; with `overlay`, tornado charts
+//! (a row's bars to either side of a line at zero: the levers screen's effects down and
+//! up).
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +30,9 @@ pub struct BarPanel {
     pub measures: Vec<(String, usize)>,
     /// `(parameter label, bars per measure)`, top first.
     pub rows: Vec<(String, Vec<Bar>)>,
+    /// Draw a row's bars over one another in one band, with a line at zero (a tornado
+    /// chart: one bar to each side), instead of one under the other.
+    pub overlay: bool,
 }
 
 pub struct BarFigure {
@@ -178,15 +183,33 @@ fn draw_bar_panel<DB: DrawingBackend>(
         .draw()
         .map_err(drawing)?;
 
+    if panel.overlay {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, y_range.0), (0.0, y_range.1)],
+                INK.stroke_width(1),
+            )))
+            .map_err(drawing)?;
+    }
     let m = panel.measures.len().max(1) as f64;
     let band = 0.7 / m;
     for (i, (_, bars)) in panel.rows.iter().enumerate() {
         let centre = n as f64 - 1.0 - i as f64;
+        // In a tornado, bars to opposite sides share the band; bars to one side (or a
+        // single bar) take a slice each, so none hides another.
+        let finite: Vec<f64> = bars.iter().map(|b| b.value).filter(|v| v.is_finite()).collect();
+        let opposite = finite.iter().any(|&v| v < 0.0) && finite.iter().any(|&v| v > 0.0);
         for (j, bar) in bars.iter().enumerate() {
             let color = palette(panel.measures.get(j).map_or(j, |(_, c)| *c));
-            let top = centre + 0.35 - j as f64 * band;
-            let bottom = top - band * 0.9;
-            let mid = (top + bottom) / 2.0;
+            let (top, bottom, mid) = if panel.overlay && opposite {
+                // Whiskers a little apart, so both stay readable.
+                let offset = (j as f64 - (m - 1.0) / 2.0) * 0.3 / m;
+                (centre + 0.35, centre - 0.35, centre - offset)
+            } else {
+                let top = centre + 0.35 - j as f64 * band;
+                let bottom = top - band * 0.9;
+                (top, bottom, (top + bottom) / 2.0)
+            };
             if bar.value.is_finite() {
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
@@ -253,6 +276,7 @@ mod tests {
                         ],
                     ),
                 ],
+                overlay: false,
             }],
         };
         let written = write_bars(dir.path(), "bars", &figure).expect("drawn");

@@ -6,13 +6,15 @@
 //!
 //! - [`run`]: one scenario's ensemble; [`shard`]: one shard of it, and `merge`.
 //! - [`check`]: validation only.
-//! - [`compare`], [`sweep`], [`sensitivity`]: analyses over ensembles (`docs/analysis.md`).
+//! - [`compare`], [`sweep`], [`sensitivity`], [`levers`]: analyses over ensembles
+//!   (`docs/analysis.md`).
 //! - [`backtest`], [`calibrate`]: against observations (`docs/backtest.md`).
 
 pub mod backtest;
 pub mod calibrate;
 pub mod check;
 pub mod compare;
+pub mod levers;
 pub mod run;
 pub mod sensitivity;
 
