@@ -284,4 +284,77 @@ mod tests {
         let svg = std::fs::read_to_string(&written[1]).unwrap();
         assert!(svg.contains("model.alignment_inertia") && svg.contains("Sobol"));
     }
+
+    /// `(y, height)` of each bar (the rectangles drawn at the bars' opacity), in drawing
+    /// order: row by row, measures in order.
+    fn bar_rectangles(svg: &str) -> Vec<(i64, i64)> {
+        let attribute = |rect: &str, name: &str| -> i64 {
+            let start = rect.find(&format!(" {name}=\"")).expect("attribute") + name.len() + 3;
+            let end = start + rect[start..].find('"').expect("closing quote");
+            rect[start..end].parse().expect("a whole number")
+        };
+        svg.split("<rect")
+            .skip(1)
+            .filter(|rect| rect.contains("opacity=\"0.75\""))
+            .map(|rect| (attribute(rect, "y"), attribute(rect, "height")))
+            .collect()
+    }
+
+    #[test]
+    fn tornado_panels_put_opposite_bars_in_one_band() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let figure = |overlay: bool| BarFigure {
+            title: "What moves something".into(),
+            subtitle: "a subtitle".into(),
+            panels: vec![BarPanel {
+                title: "One key at a time".into(),
+                x_desc: "change".into(),
+                measures: vec![("down".into(), 0), ("up".into(), 1)],
+                rows: vec![
+                    (
+                        "opposite".into(),
+                        vec![
+                            Bar {
+                                value: -0.5,
+                                interval: Some((-0.6, -0.4)),
+                            },
+                            Bar {
+                                value: 0.7,
+                                interval: Some((0.6, 0.8)),
+                            },
+                        ],
+                    ),
+                    (
+                        "same side".into(),
+                        vec![
+                            Bar {
+                                value: 0.2,
+                                interval: None,
+                            },
+                            Bar {
+                                value: 0.4,
+                                interval: None,
+                            },
+                        ],
+                    ),
+                ],
+                overlay,
+            }],
+        };
+        let bars = |overlay: bool| {
+            let written = write_bars(dir.path(), &format!("tornado_{overlay}"), &figure(overlay)).expect("drawn");
+            bar_rectangles(&std::fs::read_to_string(&written[1]).expect("the SVG"))
+        };
+        let tornado = bars(true);
+        assert_eq!(tornado.len(), 4, "{tornado:?}");
+        // Opposite bars share the row's band; bars to one side stay one under the other.
+        assert_eq!(tornado[0], tornado[1], "{tornado:?}");
+        assert!(tornado[2].0 < tornado[3].0, "{tornado:?}");
+        assert!(tornado[0].1 > tornado[2].1, "{tornado:?}");
+        let plain = bars(false);
+        assert!(
+            plain[0].0 < plain[1].0 && (plain[0].1 - plain[2].1).abs() <= 1,
+            "{plain:?}"
+        );
+    }
 }
