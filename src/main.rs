@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use greatgame::analysis::outcomes::{parse_dates, parse_metrics, parse_outcome_list};
@@ -26,7 +26,6 @@ use greatgame::commands::sweep::{sweep, SweepOptions};
 use greatgame::ensemble::DEFAULT_MAX_MEMORY_BYTES;
 use greatgame::job::{exit, Cancel, Job, JobError, Progress, Replaced, Settings, Written};
 use greatgame::shard::{Shard, ShardSource};
-use greatgame::time::Quarter;
 
 #[derive(Parser)]
 #[command(
@@ -60,8 +59,7 @@ enum Command {
     Sweep(SweepArgs),
     /// Rank the parameters that drive outcomes: Morris screening and Sobol' indices.
     Sensitivity(SensitivityArgs),
-    /// Move every numeric lever of a scenario down and up, one at a time: which move the
-    /// headline outcomes, and which are inert (docs/analysis.md).
+    /// Move every numeric lever down and up, one at a time: which are inert (docs/analysis.md).
     Levers(LeversArgs),
     /// Set a scenario's run against observations: errors, coverage and skill against
     /// naive forecasts (docs/backtest.md).
@@ -71,7 +69,9 @@ enum Command {
     Calibrate(CalibrateArgs),
 }
 
-#[derive(Args)]
+// `greatgame run`; also parsed on its own for `greatgame` alone (`RunArgs::parse_from`),
+// so that the bare command takes the flags' own defaults.
+#[derive(Parser)]
 struct RunArgs {
     /// Scenario file (TOML). Without it, the built-in baseline runs.
     scenario: Option<PathBuf>,
@@ -104,15 +104,6 @@ struct RunArgs {
     /// GREATGAME_SHARD_COUNT, if set].
     #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
-}
-
-impl Default for RunArgs {
-    /// `greatgame` with no command: `greatgame run`, the built-in baseline into `output/`
-    /// (the flags' own defaults, so the two cannot differ).
-    fn default() -> RunArgs {
-        let matches = RunArgs::augment_args(clap::Command::new("run")).get_matches_from(["run"]);
-        RunArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
-    }
 }
 
 #[derive(Args)]
@@ -272,8 +263,7 @@ struct LeversArgs {
     scenario: PathBuf,
     #[command(flatten)]
     job: JobArgs,
-    /// Screen only the keys matching this glob (`*` any text, `?` one character), e.g.
-    /// 'patrons.USA.*' or '*.processing_*' (repeatable) [default: every numeric key].
+    /// Screen only keys matching this glob (`*` any text), e.g. 'patrons.USA.*' (repeatable) [default: all].
     #[arg(long = "keys", value_name = "GLOB")]
     keys: Vec<String>,
     /// Relative step: each value is moved to x(1 - F) and x(1 + F).
@@ -282,8 +272,7 @@ struct LeversArgs {
     /// Absolute step of shares and probabilities kept in 0..1 (clipped to the range).
     #[arg(long, value_name = "D", default_value_t = DEFAULT_SHARE_STEP)]
     share_step: f64,
-    /// Outcomes: metric, metric:HOST or metric:HOST:PARTNER, comma-separated [default: C5's
-    /// alignment, hedging_index, trade_share, every supply_share and route_share, gdp_usd_bn].
+    /// Outcomes: metric, metric:HOST or metric:HOST:PARTNER, comma-separated [default: the headline ones].
     #[arg(long, value_name = "LIST")]
     outputs: Option<String>,
     /// Quarters of the outcomes, e.g. 2030Q4,2035Q4 [default: a mid-run quarter and the last].
@@ -342,32 +331,34 @@ fn main() -> ExitCode {
     let cancel = Cancel::new();
     handle_signals(&cancel);
     let started = Instant::now();
-    let quiet = match &cli.command {
-        None => false,
-        Some(Command::Run(args)) => args.quiet,
-        Some(Command::Merge(args)) => args.quiet,
-        Some(Command::Check { .. }) => true,
-        Some(Command::Compare(args)) => args.job.quiet,
-        Some(Command::Sweep(args)) => args.job.quiet,
-        Some(Command::Sensitivity(args)) => args.job.quiet,
-        Some(Command::Levers(args)) => args.job.quiet,
-        Some(Command::Backtest(args)) => args.job.quiet,
-        Some(Command::Calibrate(args)) => args.job.quiet,
+    // `greatgame` alone is `greatgame run`: the built-in baseline into `output/`.
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Run(RunArgs::parse_from(["run"])));
+    let quiet = match &command {
+        Command::Run(args) => args.quiet,
+        Command::Merge(args) => args.quiet,
+        Command::Check { .. } => true,
+        Command::Compare(args) => args.job.quiet,
+        Command::Sweep(args) => args.job.quiet,
+        Command::Sensitivity(args) => args.job.quiet,
+        Command::Levers(args) => args.job.quiet,
+        Command::Backtest(args) => args.job.quiet,
+        Command::Calibrate(args) => args.job.quiet,
     };
     let bar = Bar::new(quiet);
     let job = Job::new(&bar, &cancel);
     let said = Said { quiet, started };
-    let result = match cli.command {
-        None => run_command(RunArgs::default(), job, said),
-        Some(Command::Run(args)) => run_command(args, job, said),
-        Some(Command::Merge(args)) => merge_command(args, job, said),
-        Some(Command::Check { files }) => return check_command(&files),
-        Some(Command::Compare(args)) => compare_command(args, job, said),
-        Some(Command::Sweep(args)) => sweep_command(args, job, said),
-        Some(Command::Sensitivity(args)) => sensitivity_command(args, job, said),
-        Some(Command::Levers(args)) => levers_command(args, job, said),
-        Some(Command::Backtest(args)) => backtest_command(args, job, said),
-        Some(Command::Calibrate(args)) => calibrate_command(args, job, said),
+    let result = match command {
+        Command::Run(args) => run_command(args, job, said),
+        Command::Merge(args) => merge_command(args, job, said),
+        Command::Check { files } => return check_command(&files),
+        Command::Compare(args) => compare_command(args, job, said),
+        Command::Sweep(args) => sweep_command(args, job, said),
+        Command::Sensitivity(args) => sensitivity_command(args, job, said),
+        Command::Levers(args) => levers_command(args, job, said),
+        Command::Backtest(args) => backtest_command(args, job, said),
+        Command::Calibrate(args) => calibrate_command(args, job, said),
     };
     bar.0.finish_and_clear();
     match result {
@@ -672,10 +663,6 @@ fn merge_command(args: MergeArgs, job: Job, said: Said) -> Result<(), Failure> {
     Ok(())
 }
 
-fn dates(at: &Option<String>) -> Result<Option<Vec<Quarter>>, JobError> {
-    at.as_deref().map(parse_dates).transpose()
-}
-
 /// The summary on stdout, notes on stderr, and what was written.
 fn finish(said: Said, summary: &str, notes: &[String], written: &Written) {
     print!("{summary}");
@@ -690,7 +677,7 @@ fn compare_command(args: CompareArgs, job: Job, said: Said) -> Result<(), Failur
         inputs: args.inputs.clone(),
         settings: args.job.settings(),
         metrics: parse_metrics(args.metrics.as_deref())?,
-        horizons: dates(&args.at)?,
+        horizons: args.at.as_deref().map(parse_dates).transpose()?,
         resamples: args.bootstrap as usize,
         top: args.top,
     };
@@ -711,7 +698,7 @@ fn sweep_command(args: SweepArgs, job: Job, said: Said) -> Result<(), Failure> {
         }),
         design: args.design.clone(),
         metrics: parse_metrics(args.metrics.as_deref())?,
-        horizons: dates(&args.at)?,
+        horizons: args.at.as_deref().map(parse_dates).transpose()?,
     };
     let outcome = sweep(&options, job)?;
     finish(
@@ -737,7 +724,7 @@ fn sensitivity_command(args: SensitivityArgs, job: Job, said: Said) -> Result<()
         trajectories: args.trajectories,
         levels: args.levels,
         resamples: args.bootstrap as usize,
-        horizons: dates(&args.at)?,
+        horizons: args.at.as_deref().map(parse_dates).transpose()?,
     };
     let outcome = sensitivity(&options, job)?;
     finish(
@@ -757,9 +744,8 @@ fn levers_command(args: LeversArgs, job: Job, said: Said) -> Result<(), Failure>
         step: args.step,
         share_step: args.share_step,
         outputs: parse_outcome_list(args.outputs.as_deref()),
-        horizons: dates(&args.at)?,
+        horizons: args.at.as_deref().map(parse_dates).transpose()?,
     };
-    // The summary says how many keys were screened and run.
     let outcome = levers(&options, job)?;
     finish(said, &outcome.summary, &[], &outcome.written);
     Ok(())

@@ -32,17 +32,17 @@ use rayon::prelude::*;
 
 use crate::analysis::outcomes::{check_horizons, default_horizons, last_quarter, parse_outcomes, Outcome};
 use crate::analysis::parameters::Base;
-use crate::chart::{write_bars, BarFigure, ChartError};
+use crate::chart::{write_bars, BarFigure};
 use crate::ensemble::EnsembleError;
 use crate::format::slug;
-use crate::job::staging::write_folder;
+use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::metrics::{CommodityMetric, MetricId, MetricLayout, RouteMetric};
 use crate::time::Quarter;
 
 use keys::{perturbations, screened_keys, selected, sibling_magnitudes, step_rule, ScreenKey, StepRule, Steps};
-use paired::{memory_estimate, PerturbationResult, Runner, Screen, Thresholds, Wanted};
+use paired::{Memory, PerturbationResult, Runner, Screen, Thresholds, Wanted};
 use write::{cell_label, ManifestFacts};
 
 pub use keys::{glob_match, KeyClass, RESOLUTION_KEYS};
@@ -99,6 +99,7 @@ pub fn headline_outputs(layout: &MetricLayout) -> Vec<String> {
 
 /// The options' steps and replicates, checked before anything is read.
 fn checked(options: &LeversOptions) -> Result<(Steps, u64), JobError> {
+    let replicates = options.settings.replicates_or(DEFAULT_REPLICATES)?;
     if !(options.step > 0.0 && options.step < 1.0) {
         return Err(JobError::Usage(format!(
             "--step must be above 0 and below 1 (a share of each value), got {}",
@@ -109,13 +110,6 @@ fn checked(options: &LeversOptions) -> Result<(Steps, u64), JobError> {
         return Err(JobError::Usage(format!(
             "--share-step must be above 0 and at most 0.5, got {}",
             options.share_step
-        )));
-    }
-    let replicates = options.settings.replicates.unwrap_or(DEFAULT_REPLICATES);
-    if replicates == 0 || replicates > u64::from(u32::MAX) {
-        return Err(JobError::Usage(format!(
-            "--replicates {replicates}: an ensemble needs 1 to {} replicates",
-            u32::MAX
         )));
     }
     let steps = Steps {
@@ -131,6 +125,11 @@ pub fn levers(options: &LeversOptions, job: Job) -> Result<LeversOutcome, JobErr
     let from = Base::read(&options.scenario)?;
     let (tree, base) = (&from.tree, &from.loaded);
     let scenario = &base.scenario;
+    let destination = options
+        .settings
+        .out_root()
+        .join(folder_name("levers", &[scenario.name.as_str()]));
+    check_destination(&destination)?;
     let seed = options.settings.seed.unwrap_or(scenario.seed);
     let layout = MetricLayout::new(scenario);
     let last = last_quarter(scenario);
@@ -174,18 +173,23 @@ pub fn levers(options: &LeversOptions, job: Job) -> Result<LeversOutcome, JobErr
         .threads
         .filter(|&t| t > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let runs = (keys.len() * 2) as u64;
-    let needed = memory_estimate(scenario, &layout, replicates, wanted.slots as u64, runs, workers as u64);
-    if needed > options.settings.max_memory_bytes {
-        return Err(JobError::TooLarge {
-            what: format!(
-                "the lever screen of {} keys with {replicates} replicates each",
-                keys.len()
-            ),
-            needed_mb: needed.div_ceil(1_000_000),
-            limit_mb: options.settings.max_memory_bytes / 1_000_000,
-        });
-    }
+    let memory = Memory::of(
+        scenario,
+        &layout,
+        replicates,
+        wanted.slots as u64,
+        (keys.len() * 2) as u64,
+    );
+    options
+        .settings
+        .budget()
+        .add("the base's outcome values", memory.base)
+        .add(
+            format!("{workers} workers' replicates"),
+            memory.per_worker.saturating_mul(workers as u64),
+        )
+        .add("the perturbations' statistics", memory.statistics)
+        .check()?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .build()
@@ -248,11 +252,8 @@ pub fn levers(options: &LeversOptions, job: Job) -> Result<LeversOutcome, JobErr
     };
     let verdicts = screen.verdicts();
     let summary = screen.summary(&scenario.name, &verdicts);
-    let destination = options
-        .settings
-        .out_root()
-        .join(folder_name("levers", &[scenario.name.as_str()]));
-    let written = write_folder(&destination, |dir| {
+    job.check()?;
+    let written = job.write_folder(&destination, |dir| {
         let mut files: Vec<String> = ["levers.csv", "inert.csv", "keys.csv"].map(String::from).to_vec();
         screen
             .write_levers(&dir.join("levers.csv"))
@@ -272,10 +273,14 @@ pub fn levers(options: &LeversOptions, job: Job) -> Result<LeversOutcome, JobErr
                     screen.tornado(c).map(|f| (stem, f))
                 })
                 .collect();
-            let drawn: Vec<Result<Vec<PathBuf>, ChartError>> = pool.install(|| {
+            // Drawing stops when the job is asked to (each chart in turn checks).
+            let drawn: Vec<Result<Vec<PathBuf>, JobError>> = pool.install(|| {
                 figures
                     .par_iter()
-                    .map(|(stem, figure)| write_bars(&chart_dir, stem, figure))
+                    .map(|(stem, figure)| {
+                        job.check()?;
+                        Ok(write_bars(&chart_dir, stem, figure)?)
+                    })
                     .collect()
             });
             for paths in drawn {

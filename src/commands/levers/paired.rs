@@ -16,7 +16,7 @@ use crate::analysis::parameters::tidy_number;
 use crate::ensemble::{self, EnsembleError};
 use crate::metrics::{self, MetricLayout};
 use crate::model::engine::NonFinite;
-use crate::model::{DecisionTerms, Scenario, Simulation};
+use crate::model::{Scenario, Simulation};
 use crate::scenario::overrides::{Override, ScenarioTree};
 use crate::scenario::ScenarioError;
 use crate::time::Quarter;
@@ -78,25 +78,34 @@ pub fn replicate_outcomes(
     Ok(out)
 }
 
-/// Bytes the screen holds at most: the base's outcome values, per worker one replicate's
-/// record, one ensemble's outcome values and the model's agents, and the summaries.
-pub fn memory_estimate(
-    scenario: &Scenario,
-    layout: &MetricLayout,
-    replicates: u64,
-    slots: u64,
-    runs: u64,
-    workers: u64,
-) -> u64 {
-    let steps = u64::from(scenario.horizon_quarters);
-    let decisions = (scenario.n_hosts() * scenario.n_patrons() * DecisionTerms::NAMES.len()) as u64;
-    let record = steps * (layout.n_cells() as u64 + decisions) * 8;
-    let capture = replicates.saturating_mul(slots) * 8;
-    let agents = (u64::from(scenario.minerals.n_deposits) + u64::from(scenario.minerals.n_firms)) * 256 + (1 << 20);
-    let summaries = runs * slots * std::mem::size_of::<DiffStats>() as u64;
-    capture
-        .saturating_add(workers.saturating_mul(record + capture + agents))
-        .saturating_add(summaries)
+/// Bytes the screen holds, counted before it starts ([`crate::job::Budget`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    /// The base's outcome values, every replicate.
+    pub base: u64,
+    /// What one worker holds while it runs a perturbation: the start state and its
+    /// running copy (of a scenario whose counts may be a step larger), the cells of one
+    /// step, and the ensemble's per-replicate differences.
+    pub per_worker: u64,
+    /// One summary per perturbation and outcome.
+    pub statistics: u64,
+}
+
+impl Memory {
+    pub fn of(scenario: &Scenario, layout: &MetricLayout, replicates: u64, slots: u64, runs: u64) -> Memory {
+        let capture = replicates.saturating_mul(slots).saturating_mul(8);
+        let simulation = ensemble::simulation_bytes(scenario).saturating_mul(12) / 10;
+        Memory {
+            base: capture,
+            per_worker: simulation
+                .saturating_mul(2)
+                .saturating_add(layout.n_cells() as u64 * 8)
+                .saturating_add(capture.saturating_mul(2)),
+            statistics: runs
+                .saturating_mul(slots)
+                .saturating_mul(std::mem::size_of::<DiffStats>() as u64),
+        }
+    }
 }
 
 /// Paired statistics of one outcome under one perturbation.
