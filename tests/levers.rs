@@ -298,9 +298,11 @@ fn screen_writes_its_tables_and_the_same_bytes_on_one_or_two_threads() {
     let inert = Table::read(&folder.join("inert.csv"));
     let population = row_of(&inert, "hosts.KAZ.population_m");
     assert_eq!(get(&inert, population, "unchanged"), "true");
-    assert!(rows_where(&inert, "key", "model.alignment_inertia").next().is_none());
+    // The US investment budget moves alignment with the US beyond the noise within two
+    // years (on the steady start, alignment's inertia hardly does: nothing moves it).
+    assert!(rows_where(&inert, "key", budget).next().is_none());
     let verdict = |key: &str| get(&keys, row_of(&keys, key), "verdict").to_string();
-    assert_eq!(verdict("model.alignment_inertia"), "live");
+    assert_eq!(verdict(budget), "live");
     assert_eq!(verdict("hosts.KAZ.population_m"), "inert");
 
     let summary = stdout(&one);
