@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use greatgame::commands::levers::{DEFAULT_SHARE_STEP, DEFAULT_STEP};
 use greatgame::ensemble::DEFAULT_MAX_MEMORY_BYTES;
 use greatgame::job::Settings;
 use greatgame::shard::Shard;
@@ -41,6 +42,8 @@ pub(crate) enum Command {
     Sweep(SweepArgs),
     /// Rank the parameters that drive outcomes: Morris screening and Sobol' indices.
     Sensitivity(SensitivityArgs),
+    /// Move every numeric lever down and up, one at a time: which are inert (docs/analysis.md).
+    Levers(LeversArgs),
     /// Set a scenario's run against observations: errors, coverage and skill against
     /// naive forecasts (docs/backtest.md).
     Backtest(BacktestArgs),
@@ -152,7 +155,7 @@ pub(crate) struct MergeArgs {
 pub(crate) struct JobArgs {
     /// Replicates per ensemble [default: compare: the first input's; sweep and backtest:
     /// the scenario's run.replicates; sensitivity and calibrate: its sensitivity.replicates
-    /// or calibration.replicates].
+    /// or calibration.replicates; levers: 40].
     #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) replicates: Option<u64>,
     /// Master seed, the same for every ensemble [default: the (first) scenario's run.seed].
@@ -161,7 +164,7 @@ pub(crate) struct JobArgs {
     /// Worker threads [default: all cores].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
-    /// Output: compare, sweep and sensitivity write DIR/<command>-<names>/ [default DIR:
+    /// Output: compare, sweep, sensitivity and levers write DIR/<command>-<names>/ [default DIR:
     /// output]; backtest and calibrate write into DIR itself [default:
     /// output/<command>-<scenario>].
     #[arg(long, value_name = "DIR")]
@@ -278,6 +281,29 @@ pub(crate) struct SensitivityArgs {
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=1_000_000))]
     pub(crate) bootstrap: u64,
     /// Quarters of the outcomes, e.g. 2030Q4,2035Q4 [default: the last quarter].
+    #[arg(long, value_name = "QUARTERS")]
+    pub(crate) at: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct LeversArgs {
+    /// Scenario file (TOML).
+    pub(crate) scenario: PathBuf,
+    #[command(flatten)]
+    pub(crate) job: JobArgs,
+    /// Screen only keys matching this glob (`*` any text), e.g. 'patrons.USA.*' (repeatable) [default: all].
+    #[arg(long = "keys", value_name = "GLOB")]
+    pub(crate) keys: Vec<String>,
+    /// Relative step: each value is moved to x(1 - F) and x(1 + F).
+    #[arg(long, value_name = "F", default_value_t = DEFAULT_STEP)]
+    pub(crate) step: f64,
+    /// Absolute step of shares and probabilities kept in 0..1 (clipped to the range).
+    #[arg(long, value_name = "D", default_value_t = DEFAULT_SHARE_STEP)]
+    pub(crate) share_step: f64,
+    /// Outcomes: metric, metric:HOST or metric:HOST:PARTNER, comma-separated [default: the headline ones].
+    #[arg(long, value_name = "LIST")]
+    pub(crate) outputs: Option<String>,
+    /// Quarters of the outcomes, e.g. 2030Q4,2035Q4 [default: a mid-run quarter and the last].
     #[arg(long, value_name = "QUARTERS")]
     pub(crate) at: Option<String>,
 }

@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use greatgame::analysis::outcomes::{parse_dates, parse_metrics};
+use greatgame::analysis::outcomes::{parse_dates, parse_metrics, parse_outcome_list};
 use greatgame::analysis::parameters::{Combine, ParameterSets};
 use greatgame::commands::backtest::{backtest, BacktestOptions};
 use greatgame::commands::calibrate::{calibrate, CalibrateOptions};
 use greatgame::commands::check::check;
 use greatgame::commands::compare::{compare, CompareOptions};
 use greatgame::commands::explain::{explain_text, ExplainOptions};
+use greatgame::commands::levers::{levers, LeversOptions};
 use greatgame::commands::new::{new_scenario, NewOptions};
 use greatgame::commands::run::{merge, run_shard, MergeOptions};
 use greatgame::commands::run::{run, RunOptions};
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Some(Command::Compare(args)) => args.job.quiet,
         Some(Command::Sweep(args)) => args.job.quiet,
         Some(Command::Sensitivity(args)) => args.job.quiet,
+        Some(Command::Levers(args)) => args.job.quiet,
         Some(Command::Backtest(args)) => args.job.quiet,
         Some(Command::Calibrate(args)) => args.job.quiet,
     };
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Some(Command::Compare(args)) => compare_command(args, job, said),
         Some(Command::Sweep(args)) => sweep_command(args, job, said),
         Some(Command::Sensitivity(args)) => sensitivity_command(args, job, said),
+        Some(Command::Levers(args)) => levers_command(args, job, said),
         Some(Command::Backtest(args)) => backtest_command(args, job, said),
         Some(Command::Calibrate(args)) => calibrate_command(args, job, said),
     };
@@ -464,12 +467,7 @@ fn sensitivity_command(args: SensitivityArgs, job: Job, said: Said) -> Result<()
     let options = SensitivityOptions {
         scenario: args.scenario.clone(),
         settings: args.job.settings(),
-        outputs: args.outputs.as_deref().map(|list| {
-            list.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        }),
+        outputs: parse_outcome_list(args.outputs.as_deref()),
         method: args.method.map(|m| match m {
             MethodArg::Morris => Method::Morris,
             MethodArg::Sobol => Method::Sobol,
@@ -488,6 +486,21 @@ fn sensitivity_command(args: SensitivityArgs, job: Job, said: Said) -> Result<()
         &[format!("{} design points evaluated", outcome.evaluations)],
         &outcome.written,
     );
+    Ok(())
+}
+
+fn levers_command(args: LeversArgs, job: Job, said: Said) -> Result<(), Failure> {
+    let options = LeversOptions {
+        scenario: args.scenario.clone(),
+        settings: args.job.settings(),
+        keys: args.keys.clone(),
+        step: args.step,
+        share_step: args.share_step,
+        outputs: parse_outcome_list(args.outputs.as_deref()),
+        horizons: dates(&args.at)?,
+    };
+    let outcome = levers(&options, job)?;
+    finish(said, &outcome.summary, &[], &outcome.written);
     Ok(())
 }
 

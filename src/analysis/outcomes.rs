@@ -196,6 +196,19 @@ pub fn resolve_metrics(names: &[String], layout: &MetricLayout, what: &str) -> R
         .collect()
 }
 
+/// Outcome specifications (`metric[:HOST[:PARTNER]]`, see [`parse_outcomes`]) from a
+/// comma-separated list such as `--outputs`, in the order given; `None` without a list.
+pub fn parse_outcome_list(list: Option<&str>) -> Option<Vec<String>> {
+    let specs = |list: &str| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    list.map(specs)
+}
+
 /// Quarters from a comma-separated list such as `2030Q4,2035Q4`, sorted, without repeats.
 pub fn parse_dates(list: &str) -> Result<Vec<Quarter>, JobError> {
     let mut dates = Vec::new();
@@ -430,6 +443,11 @@ mod tests {
         assert!(err.contains("did you mean \"route_share.MIDDLE\""), "{err}");
         let err = parse_metrics(Some("hedging")).unwrap_err().to_string();
         assert!(err.contains("\"hedging_index\""), "{err}");
+        assert_eq!(
+            parse_outcome_list(Some(" alignment:C5:USA, ,hedging_index")),
+            Some(vec!["alignment:C5:USA".to_string(), "hedging_index".to_string()])
+        );
+        assert_eq!(parse_outcome_list(None), None);
         let dates = parse_dates("2035Q4,2030Q4,2030Q4").unwrap();
         assert_eq!(dates.len(), 2);
         assert!(parse_dates("2030Q5").is_err());

@@ -7,7 +7,8 @@
 //! - [`run`]: one scenario's ensemble; [`shard`]: one shard of it, and `merge`.
 //! - [`check`]: validation only; [`new`]: a commented variant to start from.
 //! - [`explain`]: a run's written account, from its folder.
-//! - [`compare`], [`sweep`], [`sensitivity`]: analyses over ensembles (`docs/analysis.md`).
+//! - [`compare`], [`sweep`], [`sensitivity`], [`levers`]: analyses over ensembles
+//!   (`docs/analysis.md`).
 //! - [`backtest`], [`calibrate`]: against observations (`docs/backtest.md`).
 
 pub mod backtest;
@@ -15,6 +16,7 @@ pub mod calibrate;
 pub mod check;
 pub mod compare;
 pub mod explain;
+pub mod levers;
 pub mod new;
 pub mod run;
 pub mod sensitivity;
