@@ -10,341 +10,29 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use greatgame::analysis::outcomes::{parse_dates, parse_metrics};
+use greatgame::analysis::outcomes::{parse_dates, parse_metrics, parse_outcome_list};
 use greatgame::analysis::parameters::Combine;
-use greatgame::analysis::sets::ParameterSets;
 use greatgame::commands::backtest::{backtest, BacktestOptions};
 use greatgame::commands::calibrate::{calibrate, CalibrateOptions};
 use greatgame::commands::check::check;
-use greatgame::commands::compare::{compare, CompareOptions, MinEffect};
+use greatgame::commands::compare::{compare, CompareOptions};
+use greatgame::commands::explain::{explain_text, ExplainOptions};
+use greatgame::commands::levers::{levers, LeversOptions};
+use greatgame::commands::new::{new_scenario, NewOptions};
 use greatgame::commands::run::{merge, run_shard, MergeOptions};
 use greatgame::commands::run::{run, RunOptions};
 use greatgame::commands::sensitivity::{sensitivity, Method, SensitivityOptions};
 use greatgame::commands::sweep::{sweep, SweepOptions};
-use greatgame::ensemble::DEFAULT_MAX_MEMORY_BYTES;
 use greatgame::job::{exit, Cancel, Job, JobError, Progress, Replaced, Settings, Written};
+use greatgame::scenario::schema::schema_text;
 use greatgame::shard::{Shard, ShardSource};
 use greatgame::time::Quarter;
 
-#[derive(Parser)]
-#[command(
-    name = "greatgame",
-    version,
-    about = "Agent-based simulation of great-power competition in Central Asia",
-    long_about = "Agent-based simulation of great-power competition in Central Asia.\n\n\
-                  With no command, runs the built-in baseline scenario and writes output/baseline/."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run a scenario's ensemble and write tables, charts and a manifest.
-    Run(RunArgs),
-    /// Merge the folders of the shards of a run (`run --shard K/N`) into its output.
-    Merge(MergeArgs),
-    /// Validate scenario files and print every problem; runs nothing.
-    Check {
-        /// Scenario files to check.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
-    /// Compare scenarios (or output folders of earlier runs): differences with confidence
-    /// intervals, overlay charts and report.html.
-    Compare(CompareArgs),
-    /// Run a scenario at every point of a parameter sweep ([sweep] table or --set).
-    Sweep(SweepArgs),
-    /// Rank the parameters that drive outcomes: Morris screening and Sobol' indices.
-    Sensitivity(SensitivityArgs),
-    /// Set a scenario's run against observations: errors, coverage and skill against
-    /// naive forecasts (docs/backtest.md).
-    Backtest(BacktestArgs),
-    /// Search a [calibration] table's parameter ranges for the values that best reproduce
-    /// the observations up to a year (docs/backtest.md).
-    Calibrate(CalibrateArgs),
-}
-
-#[derive(Args)]
-struct RunArgs {
-    /// Scenario file (TOML). Without it, the built-in baseline runs.
-    scenario: Option<PathBuf>,
-    /// Number of replicates [default: the scenario's run.replicates].
-    #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..))]
-    replicates: Option<u64>,
-    /// Master seed [default: the scenario's run.seed].
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Worker threads [default: all cores]; the output is the same for any count.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
-    threads: Option<u16>,
-    /// Output root: the run writes DIR/<scenario name>/.
-    #[arg(long, value_name = "DIR", default_value = "output")]
-    out: PathBuf,
-    /// Also write every replicate's values (replicates.csv), streamed to disk.
-    #[arg(long)]
-    per_replicate: bool,
-    /// Skip the charts.
-    #[arg(long)]
-    no_charts: bool,
-    /// No progress bar or summary on stderr.
-    #[arg(long, short = 'q')]
-    quiet: bool,
-    /// Largest memory the ensemble's statistics may hold, MB.
-    #[arg(long, value_name = "MB", default_value_t = DEFAULT_MAX_MEMORY_BYTES / 1_000_000)]
-    max_memory_mb: u64,
-    /// Run only shard K of N (K from 0) and write a partial result for `merge`
-    /// [default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX and
-    /// GREATGAME_SHARD_COUNT, if set].
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
-    shard: Option<Shard>,
-    #[command(flatten)]
-    sets: SetsArgs,
-}
-
-/// `--parameter-sets FILE` and `--no-parameter-sets` (run, compare, sweep, backtest).
-#[derive(Args, Default)]
-struct SetsArgs {
-    /// Parameter sets to spread the replicates over, replicate i on set i mod K (a CSV as
-    /// calibrate writes) [default: the scenario's [calibration] parameter_sets, if any].
-    #[arg(long, value_name = "FILE")]
-    parameter_sets: Option<PathBuf>,
-    /// Run every replicate with the scenario's own values, ignoring its parameter sets.
-    #[arg(long, conflicts_with = "parameter_sets")]
-    no_parameter_sets: bool,
-}
-
-impl SetsArgs {
-    fn choice(&self) -> ParameterSets {
-        ParameterSets::from_options(self.parameter_sets.clone(), self.no_parameter_sets)
-    }
-}
-
-impl Default for RunArgs {
-    /// `greatgame` with no command: the built-in baseline into `output/`.
-    fn default() -> RunArgs {
-        RunArgs {
-            scenario: None,
-            replicates: None,
-            seed: None,
-            threads: None,
-            out: PathBuf::from("output"),
-            per_replicate: false,
-            no_charts: false,
-            quiet: false,
-            max_memory_mb: DEFAULT_MAX_MEMORY_BYTES / 1_000_000,
-            shard: None,
-            sets: SetsArgs::default(),
-        }
-    }
-}
-
-fn parse_shard(text: &str) -> Result<Shard, String> {
-    Shard::parse(text).map_err(|e| e.to_string())
-}
-
-#[derive(Args)]
-struct MergeArgs {
-    /// Shard folders (each `DIR/<scenario name>/` of one `run --shard K/N`), in any order.
-    #[arg(required = true)]
-    folders: Vec<PathBuf>,
-    /// Output root: the merged result goes to DIR/<scenario name>/.
-    #[arg(long, value_name = "DIR", default_value = "output")]
-    out: PathBuf,
-    /// Worker threads for the statistics [default: all cores].
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
-    threads: Option<u16>,
-    /// No summary on stderr.
-    #[arg(long, short = 'q')]
-    quiet: bool,
-}
-
-/// Options the analyses share with `run`.
-#[derive(Args)]
-struct JobArgs {
-    /// Replicates per ensemble [default: compare: the first input's; sweep and backtest:
-    /// the scenario's run.replicates; sensitivity and calibrate: its sensitivity.replicates
-    /// or calibration.replicates].
-    #[arg(long, short = 'n', value_parser = clap::value_parser!(u64).range(1..))]
-    replicates: Option<u64>,
-    /// Master seed, the same for every ensemble [default: the (first) scenario's run.seed].
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Worker threads [default: all cores].
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
-    threads: Option<u16>,
-    /// Output: compare, sweep and sensitivity write DIR/<command>-<names>/ [default DIR:
-    /// output]; backtest and calibrate write into DIR itself [default:
-    /// output/<command>-<scenario>].
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Skip the charts.
-    #[arg(long)]
-    no_charts: bool,
-    /// No progress bar or notes on stderr (the summary still goes to stdout).
-    #[arg(long, short = 'q')]
-    quiet: bool,
-    /// Largest memory one ensemble's statistics may hold, MB.
-    #[arg(long, value_name = "MB", default_value_t = DEFAULT_MAX_MEMORY_BYTES / 1_000_000)]
-    max_memory_mb: u64,
-}
-
-impl JobArgs {
-    fn settings(&self) -> Settings {
-        Settings {
-            replicates: self.replicates,
-            seed: self.seed,
-            threads: self.threads.map(usize::from),
-            max_memory_bytes: self.max_memory_mb.saturating_mul(1_000_000),
-            out: self.out.clone(),
-            charts: !self.no_charts,
-            command_line: std::env::args().collect(),
-        }
-    }
-}
-
-#[derive(Args)]
-struct CompareArgs {
-    /// Scenario files or output folders of earlier runs; the first is the reference.
-    #[arg(required = true, num_args = 2..)]
-    inputs: Vec<PathBuf>,
-    #[command(flatten)]
-    job: JobArgs,
-    /// Metrics to compare, comma-separated
-    /// [default: alignment,trade_share,hedging_index,fdi_stock_usd_bn,security_dependence].
-    #[arg(long, value_name = "LIST")]
-    metrics: Option<String>,
-    /// Quarters to compare, e.g. 2030Q4,2035Q4 [default: a mid-run quarter and the last].
-    #[arg(long, value_name = "QUARTERS")]
-    at: Option<String>,
-    /// Bootstrap resamples per confidence interval.
-    #[arg(long, value_name = "N", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..=1_000_000))]
-    bootstrap: u64,
-    /// Differences listed in the summary per scenario.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    top: usize,
-    /// The smallest difference that matters: a share of the reference's mean (1%) or an
-    /// amount in each metric's unit (0.005).
-    #[arg(long, value_name = "X", default_value = "1%", value_parser = clap::value_parser!(MinEffect))]
-    min_effect: MinEffect,
-    #[command(flatten)]
-    sets: SetsArgs,
-}
-
-/// `--combine`.
-#[derive(Clone, Copy, ValueEnum)]
-enum CombineArg {
-    Grid,
-    Zip,
-}
-
-#[derive(Args)]
-struct SweepArgs {
-    /// Scenario file (TOML).
-    scenario: PathBuf,
-    #[command(flatten)]
-    job: JobArgs,
-    /// A swept parameter: KEY=V1,V2,... or KEY=FROM..TO:N (repeatable); replaces the
-    /// scenario's [sweep] table.
-    #[arg(long = "set", value_name = "KEY=VALUES")]
-    set: Vec<String>,
-    /// grid (every combination) or zip (i-th values together) [default: the [sweep] table's, else grid].
-    #[arg(long, value_enum)]
-    combine: Option<CombineArg>,
-    /// CSV design: a header of key paths, one row per point; replaces the [sweep] table.
-    #[arg(long, value_name = "FILE")]
-    design: Option<PathBuf>,
-    /// Metrics to record, comma-separated [default: as compare].
-    #[arg(long, value_name = "LIST")]
-    metrics: Option<String>,
-    /// Quarters to record, e.g. 2030Q4,2035Q4 [default: a mid-run quarter and the last].
-    #[arg(long, value_name = "QUARTERS")]
-    at: Option<String>,
-    #[command(flatten)]
-    sets: SetsArgs,
-}
-
-/// `--method`.
-#[derive(Clone, Copy, ValueEnum)]
-enum MethodArg {
-    Morris,
-    Sobol,
-    Both,
-}
-
-#[derive(Args)]
-struct SensitivityArgs {
-    /// Scenario file (TOML) with a [sensitivity] table of parameter ranges.
-    scenario: PathBuf,
-    #[command(flatten)]
-    job: JobArgs,
-    /// Outcomes: metric, metric:HOST or metric:HOST:PARTNER, comma-separated
-    /// [default: the table's outputs, else alignment,hedging_index].
-    #[arg(long, value_name = "LIST")]
-    outputs: Option<String>,
-    /// morris, sobol or both [default: the table's method, else both].
-    #[arg(long, value_enum)]
-    method: Option<MethodArg>,
-    /// Sobol' base sample N (the design has N (k + 2) points) [default: the table's].
-    #[arg(long, value_name = "N")]
-    samples: Option<u64>,
-    /// Morris trajectories r (the design has r (k + 1) points) [default: the table's].
-    #[arg(long, value_name = "R")]
-    trajectories: Option<u64>,
-    /// Morris grid levels (even) [default: the table's].
-    #[arg(long, value_name = "P")]
-    levels: Option<u32>,
-    /// Bootstrap resamples per confidence interval.
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=1_000_000))]
-    bootstrap: u64,
-    /// Quarters of the outcomes, e.g. 2030Q4,2035Q4 [default: the last quarter].
-    #[arg(long, value_name = "QUARTERS")]
-    at: Option<String>,
-}
-
-#[derive(Args)]
-struct BacktestArgs {
-    /// Scenario file (TOML), e.g. scenarios/backcast_2015.toml.
-    scenario: PathBuf,
-    /// Observations: CSV with year,host,partner,metric,value,unit,basis,note,source.
-    #[arg(long, value_name = "FILE")]
-    observed: PathBuf,
-    #[command(flatten)]
-    job: JobArgs,
-    #[command(flatten)]
-    sets: SetsArgs,
-    /// Last calibration year: the report scores later years as held out
-    /// [default: the scenario's [calibration] through].
-    #[arg(long, value_name = "YEAR")]
-    through: Option<i32>,
-}
-
-#[derive(Args)]
-struct CalibrateArgs {
-    /// Scenario file (TOML) with a [calibration] table of parameter ranges.
-    scenario: PathBuf,
-    /// Observations: CSV with year,host,partner,metric,value,unit,basis,note,source.
-    #[arg(long, value_name = "FILE")]
-    observed: PathBuf,
-    #[command(flatten)]
-    job: JobArgs,
-    /// Last year the search may use; later observations are held out [default: the table's through].
-    #[arg(long, value_name = "YEAR")]
-    through: Option<i32>,
-    /// Points of the global (Sobol') stage [default: the table's samples].
-    #[arg(long, value_name = "N")]
-    samples: Option<u64>,
-    /// Evaluations of the local (compass) stage [default: the table's refine].
-    #[arg(long, value_name = "N")]
-    refine: Option<u64>,
-    /// Best evaluations kept as calibrated parameter sets [default: the table's keep].
-    #[arg(long, value_name = "N")]
-    keep: Option<u64>,
-}
+mod cli;
+use cli::*;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -355,10 +43,11 @@ fn main() -> ExitCode {
         None => false,
         Some(Command::Run(args)) => args.quiet,
         Some(Command::Merge(args)) => args.quiet,
-        Some(Command::Check { .. }) => true,
+        Some(Command::Check { .. } | Command::Explain { .. } | Command::New { .. } | Command::Schema { .. }) => true,
         Some(Command::Compare(args)) => args.job.quiet,
         Some(Command::Sweep(args)) => args.job.quiet,
         Some(Command::Sensitivity(args)) => args.job.quiet,
+        Some(Command::Levers(args)) => args.job.quiet,
         Some(Command::Backtest(args)) => args.job.quiet,
         Some(Command::Calibrate(args)) => args.job.quiet,
     };
@@ -370,9 +59,13 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run_command(args, job, said),
         Some(Command::Merge(args)) => merge_command(args, job, said),
         Some(Command::Check { files }) => return check_command(&files),
+        Some(Command::Explain { folder, host }) => return explain_command(folder, host),
+        Some(Command::New { name, extends }) => return new_command(name, extends),
+        Some(Command::Schema { out }) => return schema_command(out),
         Some(Command::Compare(args)) => compare_command(args, job, said),
         Some(Command::Sweep(args)) => sweep_command(args, job, said),
         Some(Command::Sensitivity(args)) => sensitivity_command(args, job, said),
+        Some(Command::Levers(args)) => levers_command(args, job, said),
         Some(Command::Backtest(args)) => backtest_command(args, job, said),
         Some(Command::Calibrate(args)) => calibrate_command(args, job, said),
     };
@@ -598,6 +291,46 @@ fn check_command(files: &[PathBuf]) -> ExitCode {
     }
 }
 
+fn explain_command(folder: PathBuf, host: Option<String>) -> ExitCode {
+    match explain_text(&ExplainOptions { folder, host }) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => Failure::from(error).report(),
+    }
+}
+
+fn new_command(name: String, extends: String) -> ExitCode {
+    match new_scenario(&NewOptions { name, extends }) {
+        Ok(outcome) => {
+            eprintln!(
+                "wrote {} (extends {}); fill in its question, uncomment the levers to change, then `greatgame check {}`",
+                outcome.path.display(),
+                outcome.parent.display(),
+                outcome.path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => Failure::from(error).report(),
+    }
+}
+
+fn schema_command(out: Option<PathBuf>) -> ExitCode {
+    let text = schema_text();
+    let written = match &out {
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+        Some(path) => std::fs::write(path, &text).map_err(JobError::io(format!("writing {}", path.display()))),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => Failure::from(error).report(),
+    }
+}
+
 fn run_command(args: RunArgs, job: Job, said: Said) -> Result<(), Failure> {
     let options = RunOptions {
         scenario: args.scenario.clone(),
@@ -736,12 +469,7 @@ fn sensitivity_command(args: SensitivityArgs, job: Job, said: Said) -> Result<()
     let options = SensitivityOptions {
         scenario: args.scenario.clone(),
         settings: args.job.settings(),
-        outputs: args.outputs.as_deref().map(|list| {
-            list.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        }),
+        outputs: parse_outcome_list(args.outputs.as_deref()),
         method: args.method.map(|m| match m {
             MethodArg::Morris => Method::Morris,
             MethodArg::Sobol => Method::Sobol,
@@ -760,6 +488,22 @@ fn sensitivity_command(args: SensitivityArgs, job: Job, said: Said) -> Result<()
         &[format!("{} design points evaluated", outcome.evaluations)],
         &outcome.written,
     );
+    Ok(())
+}
+
+fn levers_command(args: LeversArgs, job: Job, said: Said) -> Result<(), Failure> {
+    let options = LeversOptions {
+        scenario: args.scenario.clone(),
+        settings: args.job.settings(),
+        keys: args.keys.clone(),
+        step: args.step,
+        share_step: args.share_step,
+        outputs: parse_outcome_list(args.outputs.as_deref()),
+        horizons: dates(&args.at)?,
+        parameter_sets: args.sets.choice(),
+    };
+    let outcome = levers(&options, job)?;
+    finish(said, &outcome.summary, &[], &outcome.written);
     Ok(())
 }
 
@@ -792,6 +536,7 @@ fn calibrate_command(args: CalibrateArgs, job: Job, said: Said) -> Result<(), Fa
         through: args.through,
         samples: args.samples,
         refine: args.refine,
+        temperature: Some(args.temperature),
         keep: args.keep,
     };
     let outcome = calibrate(&options, job)?;

@@ -22,7 +22,8 @@ pub struct Header {
     pub format: String,
     pub greatgame_version: String,
     /// The command that made the folder: `run`, `compare`, `sweep`, `sensitivity`,
-    /// `backtest`, `calibrate` (a merge writes the manifest of the run it completes).
+    /// `levers`, `backtest`, `calibrate` (a merge writes the manifest of the run it
+    /// completes).
     pub command: String,
     /// The command line that wrote the folder.
     pub command_line: Vec<String>,

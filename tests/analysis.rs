@@ -100,8 +100,12 @@ fn compare_writes_table_charts_report_and_summary() {
     }
     let report = fs::read_to_string(folder.join("report.html")).expect("report.html");
     assert!(report.starts_with("<!DOCTYPE html>") && report.trim_end().ends_with("</html>"));
-    assert!(report.contains("data:image/png;base64,"), "charts are embedded");
-    assert!(!report.contains("src=\"http") && !report.contains("href=\"http") && !report.contains("<script"));
+    assert!(report.contains("class=\"gg-figure\""), "charts are drawn in the page");
+    assert!(
+        report.contains("href=\"charts/alignment.png\""),
+        "the PNG files are linked"
+    );
+    assert!(!report.contains("src=\"http") && !report.contains("href=\"http") && !report.contains("<script src"));
     assert!(report.contains("paired-bootstrap"));
     let manifest = assert_header(&folder, "compare");
     assert_eq!(manifest["compared"][1]["seed"], manifest["compared"][0]["seed"]);

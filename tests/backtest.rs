@@ -305,8 +305,9 @@ fn calibrate(observed: &Path, dir: &Path, threads: &str) -> std::process::Output
         .unwrap()
 }
 
-/// calibrate searches the [calibration] ranges, writes every evaluation and the kept
-/// sets, and gives the same bytes on one thread or two.
+/// calibrate searches the [calibration] ranges, writes every evaluation with its
+/// importance weight and a weighted sample of sets, and gives the same bytes on one
+/// thread or two.
 #[test]
 fn calibrate_writes_its_search_and_is_reproducible() {
     let tmp = tempfile::tempdir().unwrap();
@@ -327,38 +328,51 @@ fn calibrate_writes_its_search_and_is_reproducible() {
     );
     assert!(stdout.contains("best: evaluation"), "{stdout}");
 
-    assert_header(&one, "calibrate");
+    assert!(stdout.contains("effective sample size"), "{stdout}");
+
+    let manifest = assert_header(&one, "calibrate");
     let (header, evaluations) = rows(&one.join("calibration.csv"));
     assert_eq!(header[..2], ["evaluation", "stage"]);
-    assert_eq!(header[header.len() - 4..], ["fit", "prior", "loss", "held_out_male"]);
+    assert_eq!(header[header.len() - 5..], ["fit", "prior", "loss", "held_out_male", "weight"]);
     assert_eq!(evaluations[0][1], "start");
     // The search starts from the prior's centres the backcast's table gives.
-    let start: Vec<f64> = evaluations[0][2..header.len() - 4]
+    let start: Vec<f64> = evaluations[0][2..header.len() - 5]
         .iter()
         .map(|v| v.parse().unwrap())
         .collect();
     assert_eq!(start, [0.0, 1.0, 3.0, 1.0, 1.0, 0.08, 0.05, 2.0]);
     assert_eq!(evaluations.iter().filter(|r| r[1] == "global").count(), 6);
     assert!(evaluations.iter().filter(|r| r[1] == "local").count() <= 5);
-    let loss = header.iter().position(|h| h == "loss").unwrap();
-    let best = evaluations
-        .iter()
-        .skip(1)
-        .map(|r| r[loss].parse::<f64>().unwrap())
-        .fold(f64::INFINITY, f64::min);
-    // The kept sets: the best first, in the design format (keys, then values).
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (loss, weight) = (column("loss"), column("weight"));
+    let number = |r: &Vec<String>, c: usize| r[c].parse::<f64>().unwrap();
+    // Only the global stage's points are weighted; the weights sum to 1 and fall with
+    // the loss.
+    assert!(evaluations.iter().all(|r| (r[1] == "global") == (number(r, weight) > 0.0)));
+    let total: f64 = evaluations.iter().map(|r| number(r, weight)).sum();
+    assert!((total - 1.0).abs() < 1e-9, "{total}");
+    let mut global: Vec<&Vec<String>> = evaluations.iter().filter(|r| r[1] == "global").collect();
+    global.sort_by(|a, b| number(a, loss).total_cmp(&number(b, loss)));
+    assert!(global.windows(2).all(|p| number(p[0], weight) >= number(p[1], weight)));
+    let ess = manifest["sample"]["effective_sample_size"].as_f64().unwrap();
+    let expected = 1.0 / evaluations.iter().map(|r| number(r, weight).powi(2)).sum::<f64>();
+    assert!((ess - expected).abs() < 1e-6 * expected && (1.0..=6.0).contains(&ess), "{ess}");
+    // The sampled sets, in the design format (keys, then values): every one is a
+    // weighted global point, and the heaviest point is among them.
     let (keys, sets) = rows(&one.join("parameter_sets.csv"));
     assert_eq!(keys.len(), 8);
-    assert_eq!(keys[..], header[2..header.len() - 4]);
+    assert_eq!(keys[..], header[2..header.len() - 5]);
     assert_eq!(sets.len(), 3);
-    let best_row = evaluations
-        .iter()
-        .find(|r| r[loss].parse::<f64>().unwrap() == best)
-        .unwrap();
-    for (set_value, row_value) in sets[0].iter().zip(&best_row[2..]) {
-        let (a, b): (f64, f64) = (set_value.parse().unwrap(), row_value.parse().unwrap());
-        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} vs {b}");
+    let matches = |set: &Vec<String>, row: &Vec<String>| {
+        set.iter().zip(&row[2..]).all(|(a, b)| {
+            let (a, b): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+        })
+    };
+    for set in &sets {
+        assert!(global.iter().any(|row| matches(set, row)), "{set:?} is no global point");
     }
+    assert!(sets.iter().any(|set| matches(set, global[0])), "the heaviest point is drawn");
 
     let two = tmp.path().join("two");
     assert!(calibrate(&observed, &two, "2").status.success());

@@ -218,7 +218,7 @@ fn the_model_does_no_io_and_never_sees_the_file_format() {
 fn no_library_function_returns_a_bare_string_error() {
     let src = repo().join("src");
     for path in sources(&src) {
-        if path.ends_with("main.rs") || path.starts_with(src.join("model")) {
+        if path.ends_with("main.rs") || path.ends_with("cli.rs") || path.starts_with(src.join("model")) {
             continue;
         }
         for (n, line) in code(&path).lines().enumerate() {
@@ -247,6 +247,12 @@ fn both_crate_roots_forbid_unsafe_code() {
 #[test]
 fn long_source_files_have_their_reason_in_architecture_md() {
     let architecture = fs::read_to_string(repo().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    // The reasons are in their own section; a file named elsewhere has given none.
+    let section = architecture
+        .split("### Files over 800 lines")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("ARCHITECTURE.md has a section \"Files over 800 lines\"");
     let src = repo().join("src");
     for path in sources(&src) {
         let lines = fs::read_to_string(&path).expect("source").lines().count();
@@ -257,7 +263,7 @@ fn long_source_files_have_their_reason_in_architecture_md() {
             .to_string();
         if lines > 820 {
             assert!(
-                architecture.contains(&format!("`{relative}`")),
+                section.contains(&format!("`{relative}`")),
                 "{relative} has {lines} lines: split it or say why in ARCHITECTURE.md (naming it as `{relative}`)"
             );
         }

@@ -7,6 +7,7 @@
 //!   over a scenario for an ensemble over them.
 //! - [`observations`]: observation files and their matching to model cells, annual
 //!   values per replicate; [`skill`]: errors, coverage and naive forecasts.
+//! - [`explain`]: the written account of a run (report.html, `greatgame explain`).
 //! - [`design`] (Sobol' sequence, Saltelli, Morris), [`indices`] (Morris and Sobol'
 //!   estimators), [`bootstrap`] (intervals of differences, effect sizes).
 //!
@@ -14,6 +15,7 @@
 
 pub mod bootstrap;
 pub mod design;
+pub mod explain;
 pub mod indices;
 pub mod observations;
 pub mod outcomes;

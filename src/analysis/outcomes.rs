@@ -33,10 +33,12 @@ pub const DEFAULT_METRICS: [MetricId; 5] = [
 /// Metric names from a comma-separated list (`None`: [`DEFAULT_METRICS`]), in the order
 /// given, without repeats.
 ///
-/// A name is a base metric ([`METRICS`]) or a per-commodity or per-route one
-/// (`<prefix>.<id>`, prefixes in [`COMMODITY_METRICS`] and [`ROUTE_METRICS`]). Whether a
-/// scenario has that commodity or route is known only from its layout, so the commands
-/// resolve these names per scenario ([`MetricLayout::find`]).
+/// A name is a base metric ([`METRICS`]), a per-commodity or per-route one
+/// (`<prefix>.<id>`, prefixes in [`COMMODITY_METRICS`] and [`ROUTE_METRICS`]), or a bare
+/// prefix (`route_share`, `supply_share`), which stands for the metric of every route or
+/// commodity. Whether a scenario has that commodity or route is known only from its
+/// layout, so the commands resolve these names per scenario ([`expand_metrics`],
+/// [`resolve_metrics`]). An unknown name is refused with the nearest names.
 pub fn parse_metrics(list: Option<&str>) -> Result<Vec<String>, JobError> {
     let names: Vec<&str> = match list {
         None => DEFAULT_METRICS.iter().map(|m| m.name()).collect(),
@@ -49,8 +51,9 @@ pub fn parse_metrics(list: Option<&str>) -> Result<Vec<String>, JobError> {
     for name in names {
         if !is_metric_name(name) {
             return Err(JobError::Usage(format!(
-                "unknown metric {name:?}; the metrics are: {}",
-                metric_names_help()
+                "unknown metric {name:?}{}; {}",
+                did_you_mean(&nearest_metric_names(name)),
+                METRICS_HELP
             )));
         }
         if !metrics.iter().any(|m| m == name) {
@@ -60,36 +63,95 @@ pub fn parse_metrics(list: Option<&str>) -> Result<Vec<String>, JobError> {
     Ok(metrics)
 }
 
-/// Whether `name` can name a metric of some scenario: a base metric, or
+/// Where a person finds every metric name, for messages that do not list them all.
+const METRICS_HELP: &str = "a per-route or per-commodity prefix alone (route_share, supply_share, ...) selects it for \
+     every route or commodity; every metric is listed in docs/MODEL.md section 8 and in each run's manifest.json";
+
+/// Whether `name` is the prefix of a family of per-commodity or per-route metrics.
+pub fn is_family(name: &str) -> bool {
+    CommodityMetric::from_name(name).is_some() || RouteMetric::from_name(name).is_some()
+}
+
+/// Whether `name` can name a metric of some scenario: a base metric, a family prefix, or
 /// `<commodity or route prefix>.<id>`.
 pub fn is_metric_name(name: &str) -> bool {
-    if MetricId::from_name(name).is_some() {
+    if MetricId::from_name(name).is_some() || is_family(name) {
         return true;
     }
     match name.split_once('.') {
-        Some((prefix, id)) => {
-            !id.is_empty() && (CommodityMetric::from_name(prefix).is_some() || RouteMetric::from_name(prefix).is_some())
-        }
+        Some((prefix, id)) => !id.is_empty() && is_family(prefix),
         None => false,
     }
 }
 
-/// The metric names, for messages: the base metrics, then the per-commodity and per-route
-/// patterns.
-fn metric_names_help() -> String {
-    let pattern = |metrics: &[crate::metrics::Metric], id: &str| {
-        metrics
-            .iter()
-            .map(|m| format!("{}.<{id}>", m.name))
-            .collect::<Vec<_>>()
-            .join(", ")
+/// The names nearest to an unknown metric name: base metrics and family prefixes, with
+/// the `.id` part kept.
+fn nearest_metric_names(name: &str) -> Vec<String> {
+    let (prefix, id) = match name.split_once('.') {
+        Some((prefix, id)) => (prefix, Some(id)),
+        None => (name, None),
     };
-    format!(
-        "{}; per commodity {}; per route {}",
-        METRICS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
-        pattern(COMMODITY_METRICS, "commodity id"),
-        pattern(ROUTE_METRICS, "route id")
-    )
+    let mut candidates: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+    candidates.extend(COMMODITY_METRICS.iter().chain(ROUTE_METRICS).map(|m| m.name));
+    nearest(prefix, &candidates)
+        .into_iter()
+        .map(|n| match id {
+            Some(id) if is_family(&n) => format!("{n}.{id}"),
+            _ => n,
+        })
+        .collect()
+}
+
+/// Up to three of `candidates` nearest to `text` by edit distance, nearest first: those
+/// within a third of the longer name's length (at least 2 edits), or that contain it.
+pub fn nearest(text: &str, candidates: &[&str]) -> Vec<String> {
+    let lower = text.to_ascii_lowercase();
+    let mut scored: Vec<(usize, &str)> = candidates
+        .iter()
+        .map(|c| (strsim::levenshtein(&lower, &c.to_ascii_lowercase()), *c))
+        .filter(|(d, c)| {
+            let limit = (c.len().max(lower.len()) / 3).max(2);
+            *d <= limit || (lower.len() >= 3 && c.to_ascii_lowercase().contains(&lower))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, c)| c.to_string()).collect()
+}
+
+/// `; did you mean "a" or "b"?`, or nothing when there is no near name.
+pub fn did_you_mean(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => format!("; did you mean {one:?}?"),
+        [init @ .., last] => format!(
+            "; did you mean {} or {last:?}?",
+            init.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// `names` with every family prefix replaced by the metrics of that family among
+/// `available` (a scenario's metric names, in its order); other names are kept.
+pub fn expand_metrics(names: &[String], available: &[&str]) -> Vec<String> {
+    let mut expanded: Vec<String> = Vec::new();
+    for name in names {
+        let members: Vec<String> = if is_family(name) {
+            available
+                .iter()
+                .filter(|a| a.split_once('.').is_some_and(|(prefix, _)| prefix == name))
+                .map(|a| a.to_string())
+                .collect()
+        } else {
+            vec![name.clone()]
+        };
+        for member in members {
+            if !expanded.contains(&member) {
+                expanded.push(member);
+            }
+        }
+    }
+    expanded
 }
 
 /// A scenario's metric names, for messages.
@@ -102,20 +164,49 @@ pub fn layout_metric_names(layout: &MetricLayout) -> String {
         .join(", ")
 }
 
-/// Indices in `layout` of the metrics named, in order; an error names the first one the
-/// scenario `what` does not have.
+/// Indices in `layout` of the metrics named, in order (a family prefix: every metric of
+/// the family the scenario has); an error names the first one the scenario `what` does
+/// not have, and the nearest names it does.
 pub fn resolve_metrics(names: &[String], layout: &MetricLayout, what: &str) -> Result<Vec<usize>, JobError> {
-    names
+    let available: Vec<&str> = layout.metrics().iter().map(|m| m.name.as_str()).collect();
+    let expanded = expand_metrics(names, &available);
+    if let Some(family) = names
+        .iter()
+        .find(|n| is_family(n) && !expanded.iter().any(|e| e.starts_with(&format!("{n}."))))
+    {
+        return Err(JobError::Usage(format!(
+            "{what} has no metric of the {family} family: it has no {}",
+            if CommodityMetric::from_name(family).is_some() {
+                "commodities"
+            } else {
+                "routes"
+            }
+        )));
+    }
+    expanded
         .iter()
         .map(|name| {
             layout.find(name).ok_or_else(|| {
                 JobError::Usage(format!(
-                    "{what} has no metric {name:?}; its metrics are: {}",
-                    layout_metric_names(layout)
+                    "{what} has no metric {name:?}{}",
+                    did_you_mean(&nearest(name, &available))
                 ))
             })
         })
         .collect()
+}
+
+/// Outcome specifications (`metric[:HOST[:PARTNER]]`, see [`parse_outcomes`]) from a
+/// comma-separated list such as `--outputs`, in the order given; `None` without a list.
+pub fn parse_outcome_list(list: Option<&str>) -> Option<Vec<String>> {
+    let specs = |list: &str| {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    list.map(specs)
 }
 
 /// Quarters from a comma-separated list such as `2030Q4,2035Q4`, sorted, without repeats.
@@ -244,52 +335,64 @@ pub fn parse_outcomes(
                 "outcome {spec:?} should be metric, metric:HOST or metric:HOST:PARTNER"
             )));
         }
-        let metric = layout.find(parts[0]).ok_or_else(|| {
-            OutcomeError(format!(
-                "outcome {spec:?}: unknown metric {:?}; the metrics are: {}",
-                parts[0],
-                layout_metric_names(layout)
-            ))
-        })?;
-        let spec_of = layout.metric(metric);
-        let host_label = parts.get(1).copied().unwrap_or(ALL_HOSTS);
-        let host = layout.host_labels.iter().position(|h| h == host_label).ok_or_else(|| {
-            OutcomeError(format!(
-                "outcome {spec:?}: no host {host_label:?} (hosts: {})",
-                layout.host_labels.join(", ")
-            ))
-        })?;
-        if spec_of.regional && host != layout.all_hosts_row() {
+        // A family prefix (`route_share`) names that metric of every route (commodity).
+        let names: Vec<&str> = layout.metrics().iter().map(|m| m.name.as_str()).collect();
+        let members = expand_metrics(&[parts[0].to_string()], &names);
+        let metrics: Vec<usize> = members.iter().filter_map(|m| layout.find(m)).collect();
+        if is_family(parts[0]) && metrics.is_empty() {
             return Err(OutcomeError(format!(
-                "outcome {spec:?}: {} is regional: it has only the {ALL_HOSTS} row",
+                "outcome {spec:?}: the scenario has no metric of the {} family",
                 parts[0]
             )));
         }
-        let partners: Vec<Option<usize>> = match (spec_of.per_partner, parts.get(2)) {
-            (false, None) => vec![None],
-            (false, Some(_)) => {
-                return Err(OutcomeError(format!("outcome {spec:?}: {} has no partner", parts[0])));
+        if metrics.is_empty() {
+            return Err(OutcomeError(format!(
+                "outcome {spec:?}: unknown metric {:?}{}",
+                parts[0],
+                did_you_mean(&nearest(parts[0], &names))
+            )));
+        }
+        for &metric in &metrics {
+            let spec_of = layout.metric(metric);
+            let host_label = parts.get(1).copied().unwrap_or(ALL_HOSTS);
+            let host = layout.host_labels.iter().position(|h| h == host_label).ok_or_else(|| {
+                OutcomeError(format!(
+                    "outcome {spec:?}: no host {host_label:?} (hosts: {})",
+                    layout.host_labels.join(", ")
+                ))
+            })?;
+            if spec_of.regional && host != layout.all_hosts_row() {
+                return Err(OutcomeError(format!(
+                    "outcome {spec:?}: {} is regional: it has only the {ALL_HOSTS} row",
+                    parts[0]
+                )));
             }
-            (true, None) => (0..layout.partner_labels.len()).map(Some).collect(),
-            (true, Some(p)) => vec![Some(layout.partner_labels.iter().position(|l| l == p).ok_or_else(
-                || {
-                    OutcomeError(format!(
-                        "outcome {spec:?}: no partner {p:?} (partners: {})",
-                        layout.partner_labels.join(", ")
-                    ))
-                },
-            )?)],
-        };
-        for &date in dates {
-            for &partner in &partners {
-                let outcome = Outcome {
-                    metric,
-                    host,
-                    partner,
-                    date,
-                };
-                if !outcomes.contains(&outcome) {
-                    outcomes.push(outcome);
+            let partners: Vec<Option<usize>> = match (spec_of.per_partner, parts.get(2)) {
+                (false, None) => vec![None],
+                (false, Some(_)) => {
+                    return Err(OutcomeError(format!("outcome {spec:?}: {} has no partner", parts[0])));
+                }
+                (true, None) => (0..layout.partner_labels.len()).map(Some).collect(),
+                (true, Some(p)) => vec![Some(layout.partner_labels.iter().position(|l| l == p).ok_or_else(
+                    || {
+                        OutcomeError(format!(
+                            "outcome {spec:?}: no partner {p:?} (partners: {})",
+                            layout.partner_labels.join(", ")
+                        ))
+                    },
+                )?)],
+            };
+            for &date in dates {
+                for &partner in &partners {
+                    let outcome = Outcome {
+                        metric,
+                        host,
+                        partner,
+                        date,
+                    };
+                    if !outcomes.contains(&outcome) {
+                        outcomes.push(outcome);
+                    }
                 }
             }
         }
@@ -326,11 +429,25 @@ mod tests {
         for bad in ["route_cargo_mt.", "cargo.MIDDLE", "alignment.USA"] {
             assert!(parse_metrics(Some(bad)).is_err(), "{bad}");
         }
+        assert_eq!(
+            parse_metrics(Some("route_share,supply_share")).unwrap(),
+            ["route_share", "supply_share"]
+        );
         let err = parse_metrics(Some("alignmnt")).unwrap_err().to_string();
         assert!(
-            err.contains("unknown metric \"alignmnt\"") && err.contains("trade_share"),
+            err.contains("unknown metric \"alignmnt\"; did you mean \"alignment\"?"),
             "{err}"
         );
+        assert!(!err.contains("trade_share"), "no list of every metric: {err}");
+        let err = parse_metrics(Some("route_shares.MIDDLE")).unwrap_err().to_string();
+        assert!(err.contains("did you mean \"route_share.MIDDLE\""), "{err}");
+        let err = parse_metrics(Some("hedging")).unwrap_err().to_string();
+        assert!(err.contains("\"hedging_index\""), "{err}");
+        assert_eq!(
+            parse_outcome_list(Some(" alignment:C5:USA, ,hedging_index")),
+            Some(vec!["alignment:C5:USA".to_string(), "hedging_index".to_string()])
+        );
+        assert_eq!(parse_outcome_list(None), None);
         let dates = parse_dates("2035Q4,2030Q4,2030Q4").unwrap();
         assert_eq!(dates.len(), 2);
         assert!(parse_dates("2030Q5").is_err());
@@ -348,17 +465,29 @@ mod tests {
         assert_eq!(outcomes[0].host, layout.all_hosts_row());
         assert_eq!(outcomes[0].label(&layout), "route_cargo_mt.MIDDLE:C5@2024Q1");
         assert_eq!(outcomes[1].label(&layout), "alignment:KAZ:USA@2024Q1");
+        let every = parse_outcomes(&specs(&["route_share"]), &layout, &dates).unwrap();
+        assert_eq!(every.len(), loaded.scenario.routes.len(), "a family names every route");
         let err = parse_outcomes(&specs(&["route_cargo_mt.MIDDLE:KAZ"]), &layout, &dates).unwrap_err();
         assert!(err.to_string().contains("regional"), "{err}");
-        let err = parse_outcomes(&specs(&["route_cargo_mt.NOPE"]), &layout, &dates).unwrap_err();
+        let err = parse_outcomes(&specs(&["route_cargo_mt.MIDLE"]), &layout, &dates).unwrap_err();
         let err = err.to_string();
         assert!(
-            err.contains("unknown metric") && err.contains("route_share.MIDDLE"),
+            err.contains("unknown metric") && err.contains("did you mean \"route_cargo_mt.MIDDLE\""),
             "{err}"
         );
         let metrics = resolve_metrics(&specs(&["route_share.MIDDLE", "alignment"]), &layout, "baseline").unwrap();
         assert_eq!(metrics[1], 0);
         assert_eq!(layout.metric(metrics[0]).name, "route_share.MIDDLE");
         assert!(resolve_metrics(&specs(&["route_share.NOPE"]), &layout, "baseline").is_err());
+        let err = resolve_metrics(&specs(&["route_share.MIDLE"]), &layout, "baseline").unwrap_err();
+        assert!(err.to_string().contains("did you mean \"route_share.MIDDLE\""), "{err}");
+        // A family prefix selects the metric for every route (or commodity).
+        let all = resolve_metrics(&specs(&["route_share"]), &layout, "baseline").unwrap();
+        assert_eq!(all.len(), loaded.scenario.routes.len());
+        for (m, route) in all.iter().zip(&loaded.scenario.routes) {
+            assert_eq!(layout.metric(*m).name, format!("route_share.{}", route.id));
+        }
+        let all = resolve_metrics(&specs(&["supply_share", "alignment"]), &layout, "baseline").unwrap();
+        assert_eq!(all.len(), loaded.scenario.commodities.len() + 1);
     }
 }

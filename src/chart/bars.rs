@@ -1,5 +1,7 @@
 //! Horizontal bar charts with intervals (the sensitivity indices), in the style of the
-//! other figures: same header, legend, font and palette.
+//! other figures: same header, legend, font and palette; with `overlay`, tornado charts
+//! (a row's bars to either side of a line at zero: the levers screen's effects down and
+//! up).
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +30,9 @@ pub struct BarPanel {
     pub measures: Vec<(String, usize)>,
     /// `(parameter label, bars per measure)`, top first.
     pub rows: Vec<(String, Vec<Bar>)>,
+    /// Draw a row's bars over one another in one band, with a line at zero (a tornado
+    /// chart: one bar to each side), instead of one under the other.
+    pub overlay: bool,
 }
 
 pub struct BarFigure {
@@ -178,15 +183,33 @@ fn draw_bar_panel<DB: DrawingBackend>(
         .draw()
         .map_err(drawing)?;
 
+    if panel.overlay {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, y_range.0), (0.0, y_range.1)],
+                INK.stroke_width(1),
+            )))
+            .map_err(drawing)?;
+    }
     let m = panel.measures.len().max(1) as f64;
     let band = 0.7 / m;
     for (i, (_, bars)) in panel.rows.iter().enumerate() {
         let centre = n as f64 - 1.0 - i as f64;
+        // In a tornado, bars to opposite sides share the band; bars to one side (or a
+        // single bar) take a slice each, so none hides another.
+        let finite: Vec<f64> = bars.iter().map(|b| b.value).filter(|v| v.is_finite()).collect();
+        let opposite = finite.iter().any(|&v| v < 0.0) && finite.iter().any(|&v| v > 0.0);
         for (j, bar) in bars.iter().enumerate() {
             let color = palette(panel.measures.get(j).map_or(j, |(_, c)| *c));
-            let top = centre + 0.35 - j as f64 * band;
-            let bottom = top - band * 0.9;
-            let mid = (top + bottom) / 2.0;
+            let (top, bottom, mid) = if panel.overlay && opposite {
+                // Whiskers a little apart, so both stay readable.
+                let offset = (j as f64 - (m - 1.0) / 2.0) * 0.3 / m;
+                (centre + 0.35, centre - 0.35, centre - offset)
+            } else {
+                let top = centre + 0.35 - j as f64 * band;
+                let bottom = top - band * 0.9;
+                (top, bottom, (top + bottom) / 2.0)
+            };
             if bar.value.is_finite() {
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
@@ -253,11 +276,85 @@ mod tests {
                         ],
                     ),
                 ],
+                overlay: false,
             }],
         };
         let written = write_bars(dir.path(), "bars", &figure).expect("drawn");
         assert_eq!(written.len(), 2);
         let svg = std::fs::read_to_string(&written[1]).unwrap();
         assert!(svg.contains("model.alignment_inertia") && svg.contains("Sobol"));
+    }
+
+    /// `(y, height)` of each bar (the rectangles drawn at the bars' opacity), in drawing
+    /// order: row by row, measures in order.
+    fn bar_rectangles(svg: &str) -> Vec<(i64, i64)> {
+        let attribute = |rect: &str, name: &str| -> i64 {
+            let start = rect.find(&format!(" {name}=\"")).expect("attribute") + name.len() + 3;
+            let end = start + rect[start..].find('"').expect("closing quote");
+            rect[start..end].parse().expect("a whole number")
+        };
+        svg.split("<rect")
+            .skip(1)
+            .filter(|rect| rect.contains("opacity=\"0.75\""))
+            .map(|rect| (attribute(rect, "y"), attribute(rect, "height")))
+            .collect()
+    }
+
+    #[test]
+    fn tornado_panels_put_opposite_bars_in_one_band() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let figure = |overlay: bool| BarFigure {
+            title: "What moves something".into(),
+            subtitle: "a subtitle".into(),
+            panels: vec![BarPanel {
+                title: "One key at a time".into(),
+                x_desc: "change".into(),
+                measures: vec![("down".into(), 0), ("up".into(), 1)],
+                rows: vec![
+                    (
+                        "opposite".into(),
+                        vec![
+                            Bar {
+                                value: -0.5,
+                                interval: Some((-0.6, -0.4)),
+                            },
+                            Bar {
+                                value: 0.7,
+                                interval: Some((0.6, 0.8)),
+                            },
+                        ],
+                    ),
+                    (
+                        "same side".into(),
+                        vec![
+                            Bar {
+                                value: 0.2,
+                                interval: None,
+                            },
+                            Bar {
+                                value: 0.4,
+                                interval: None,
+                            },
+                        ],
+                    ),
+                ],
+                overlay,
+            }],
+        };
+        let bars = |overlay: bool| {
+            let written = write_bars(dir.path(), &format!("tornado_{overlay}"), &figure(overlay)).expect("drawn");
+            bar_rectangles(&std::fs::read_to_string(&written[1]).expect("the SVG"))
+        };
+        let tornado = bars(true);
+        assert_eq!(tornado.len(), 4, "{tornado:?}");
+        // Opposite bars share the row's band; bars to one side stay one under the other.
+        assert_eq!(tornado[0], tornado[1], "{tornado:?}");
+        assert!(tornado[2].0 < tornado[3].0, "{tornado:?}");
+        assert!(tornado[0].1 > tornado[2].1, "{tornado:?}");
+        let plain = bars(false);
+        assert!(
+            plain[0].0 < plain[1].0 && (plain[0].1 - plain[2].1).abs() <= 1,
+            "{plain:?}"
+        );
     }
 }

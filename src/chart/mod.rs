@@ -16,6 +16,7 @@ mod bars;
 mod draw;
 mod figure;
 mod font;
+pub mod interactive;
 mod render;
 
 pub use bars::{write_bars, Bar, BarFigure, BarPanel};

@@ -11,10 +11,19 @@
 //! (global), then a compass search from the best point found (local: one coordinate at a
 //! time, up and down by a step that halves when no move helps). The loss adds a pull
 //! toward the file's own values (`prior_weight`), so parameters the observations do not
-//! inform stay where the file put them. The best evaluation and the best points of the
-//! global stage (`keep` in all) are written as parameter sets that `greatgame backtest`
-//! spreads its replicates over, so its bands carry the parameters' uncertainty as well
-//! as the model's noise.
+//! inform stay where the file put them.
+//!
+//! The parameter sets it writes are a *sample* of plausible values, not the best points:
+//! the global stage's points are a uniform (Sobol') sample of the ranges, so weighting
+//! each by `exp(−(loss − min loss) / T)` makes them an importance sample of a tempered
+//! posterior (the prior's pull is in the loss; the fit acts as a Laplace log-likelihood).
+//! The temperature is relative to the best fit, `T = τ · fit_best` (`--temperature τ`,
+//! default [`DEFAULT_TEMPERATURE`]): a point whose error is τ (10%) larger than the best
+//! point's weighs `e^−1` as much. The weighted points are resampled to `keep` sets by
+//! systematic resampling (deterministic: no random draw), and the effective sample size
+//! `(Σw)² / Σw²` says how many distinct points the sample is worth. `greatgame run`,
+//! `backtest` and the other commands spread their replicates over these sets, so their
+//! bands carry the parameters' uncertainty as well as the model's noise.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -39,6 +48,8 @@ const MAX_EVALUATIONS: u64 = 100_000;
 /// The compass search starts with this step (in units of each range) and stops below the last.
 const FIRST_STEP: f64 = 0.125;
 const SMALLEST_STEP: f64 = 1.0 / 1024.0;
+/// τ of the importance weights' temperature `T = τ · fit_best` (see the module's notes).
+pub const DEFAULT_TEMPERATURE: f64 = 0.1;
 
 #[derive(Debug, Clone)]
 pub struct CalibrateOptions {
@@ -49,6 +60,8 @@ pub struct CalibrateOptions {
     pub samples: Option<u64>,
     pub refine: Option<u64>,
     pub keep: Option<u64>,
+    /// τ of the importance weights (`None`: [`DEFAULT_TEMPERATURE`]).
+    pub temperature: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -56,6 +69,8 @@ pub struct CalibrateOutcome {
     pub summary: String,
     pub written: Written,
     pub evaluations: usize,
+    /// Effective sample size of the importance weights.
+    pub effective_sample_size: f64,
 }
 
 /// Which part of the search an evaluation belongs to.
@@ -163,6 +178,12 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
             "keep",
             format!("must be 1 to samples ({samples}), got {keep}"),
         ));
+    }
+    let tau = options.temperature.unwrap_or(DEFAULT_TEMPERATURE);
+    if !(tau.is_finite() && tau > 0.0) {
+        return Err(JobError::Usage(format!(
+            "--temperature must be a number above 0 (a share of the best fit), got {tau}"
+        )));
     }
     if replicates == 0 {
         return Err(bad(
@@ -370,16 +391,12 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         }
     }
 
-    // The calibrated sets: the best evaluation, then the best points of the global stage.
-    // The global points are a sample of the ranges, so the best of them show how far the
-    // good values spread (a rejection sample, as in approximate Bayesian computation);
-    // the local stage's points are neighbours of the best and would hide that spread.
+    // The calibrated sets: an importance sample of the global stage's points. Those are
+    // a uniform sample of the ranges; the local stage's points are neighbours of the best
+    // and would hide the spread, so they get no weight.
     let best = best_point(&evaluations);
-    let mut global: Vec<usize> = (0..evaluations.len())
-        .filter(|&i| evaluations[i].stage == Stage::Global && i != best)
-        .collect();
-    global.sort_by(|&a, &b| evaluations[a].loss.total_cmp(&evaluations[b].loss).then(a.cmp(&b)));
-    let kept: Vec<usize> = std::iter::once(best).chain(global).take(keep as usize).collect();
+    let weights = Weights::of(&evaluations, tau);
+    let kept = weights.resample(keep as usize);
 
     let summary = report(&Report {
         name: &base.scenario.name,
@@ -387,6 +404,8 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         params: &params,
         evaluations: &evaluations,
         kept: &kept,
+        best,
+        weights: &weights,
         through,
         calibration_observations,
         held_out_observations,
@@ -396,7 +415,7 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         prior_weight,
     });
     let written = job.write_folder(&destination, |dir| {
-        write_evaluations(&dir.join("calibration.csv"), &params, &evaluations)
+        write_evaluations(&dir.join("calibration.csv"), &params, &evaluations, &weights.weights)
             .map_err(JobError::io("writing calibration.csv"))?;
         write_sets(&dir.join("parameter_sets.csv"), &params, &evaluations, &kept)
             .map_err(JobError::io("writing parameter_sets.csv"))?;
@@ -427,6 +446,13 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
             "samples": samples,
             "refine": refine,
             "keep": keep,
+            "sample": {
+                "method": "importance weighting of the global (Sobol') stage's points, weight = exp(-(loss - min loss) / T), T = temperature x best fit; systematic resampling to `keep` sets",
+                "temperature": tau,
+                "T": weights.t,
+                "effective_sample_size": weights.ess,
+                "distinct_sets": distinct(&kept),
+            },
             "parameters": params
                 .iter()
                 .zip(&prior)
@@ -455,7 +481,81 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         summary,
         written,
         evaluations: evaluations.len(),
+        effective_sample_size: weights.ess,
     })
+}
+
+/// The importance weights of the evaluations (0 outside the global stage), normalised to
+/// sum to 1, with their temperature and effective sample size.
+#[derive(Debug, Clone)]
+pub struct Weights {
+    pub weights: Vec<f64>,
+    /// `T = τ · fit_best`.
+    pub t: f64,
+    /// `(Σw)² / Σw²`.
+    pub ess: f64,
+}
+
+impl Weights {
+    pub fn of(evaluations: &[Evaluation], tau: f64) -> Weights {
+        let global = |e: &Evaluation| e.stage == Stage::Global && e.loss.is_finite();
+        let min_loss = evaluations
+            .iter()
+            .filter(|e| global(e))
+            .map(|e| e.loss)
+            .fold(f64::INFINITY, f64::min);
+        let best_fit = evaluations
+            .iter()
+            .filter(|e| global(e) && e.loss == min_loss)
+            .map(|e| e.fit)
+            .next()
+            .unwrap_or(1.0);
+        // A perfect fit would make every other point weightless: keep T above zero.
+        let t = (tau * best_fit).max(1e-12);
+        let raw: Vec<f64> = evaluations
+            .iter()
+            .map(|e| {
+                if global(e) {
+                    (-(e.loss - min_loss) / t).exp()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let sum: f64 = raw.iter().sum();
+        let weights: Vec<f64> = raw.iter().map(|w| if sum > 0.0 { w / sum } else { 0.0 }).collect();
+        let squares: f64 = weights.iter().map(|w| w * w).sum();
+        Weights {
+            weights,
+            t,
+            ess: if squares > 0.0 { 1.0 / squares } else { 0.0 },
+        }
+    }
+
+    /// `n` evaluation indices by systematic resampling (pointers at `(j + ½) / n` on the
+    /// weights' cumulative sum), in evaluation order; a point of weight `w` appears about
+    /// `n·w` times.
+    pub fn resample(&self, n: usize) -> Vec<usize> {
+        let mut out = Vec::with_capacity(n);
+        let mut cumulative = 0.0;
+        let mut j = 0;
+        let last = self.weights.iter().rposition(|&w| w > 0.0);
+        for (i, &w) in self.weights.iter().enumerate() {
+            cumulative += w;
+            while j < n && ((j as f64 + 0.5) / n as f64 <= cumulative || Some(i) == last) {
+                out.push(i);
+                j += 1;
+            }
+        }
+        out
+    }
+}
+
+fn distinct(kept: &[usize]) -> usize {
+    let mut d = kept.to_vec();
+    d.sort_unstable();
+    d.dedup();
+    d.len()
 }
 
 /// The best evaluation with coordinates (the first of equals).
@@ -472,6 +572,8 @@ struct Report<'a> {
     params: &'a [Parameter],
     evaluations: &'a [Evaluation],
     kept: &'a [usize],
+    best: usize,
+    weights: &'a Weights,
     through: i32,
     calibration_observations: usize,
     held_out_observations: usize,
@@ -483,7 +585,7 @@ struct Report<'a> {
 
 fn report(r: &Report) -> String {
     let mut out = String::new();
-    let best = &r.evaluations[r.kept[0]];
+    let best = &r.evaluations[r.best];
     let start = &r.evaluations[0];
     let best_values = best.candidate_values(r.params);
     let kept_values: Vec<Vec<f64>> = r
@@ -519,8 +621,8 @@ fn report(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "best: evaluation {} ({} stage), loss {} = fit {} + prior {} (held-out MALE {})\n",
-        r.kept[0] + 1,
+        "best: evaluation {} ({} stage), loss {} = fit {} + prior {} (held-out MALE {})",
+        r.best + 1,
         best.stage.name(),
         short(best.loss),
         short(best.fit),
@@ -529,7 +631,18 @@ fn report(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<44} {:>10} {:>10} {:>10} {:>10}   kept sets ({})",
+        "sample: {} parameter sets ({} distinct points) resampled from the global stage's points weighted by\n\
+         exp(-(loss - min loss) / T), T = {} x best fit = {}; effective sample size {:.1} of {} points\n",
+        r.kept.len(),
+        distinct(r.kept),
+        short(r.weights.t / r.evaluations[r.best].fit.max(1e-300)),
+        short(r.weights.t),
+        r.weights.ess,
+        r.weights.weights.iter().filter(|&&w| w > 0.0).count()
+    );
+    let _ = writeln!(
+        out,
+        "{:<44} {:>10} {:>10} {:>10} {:>10}   sampled sets ({})",
         "parameter",
         "min",
         "max",
@@ -573,16 +686,21 @@ fn report(r: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\nTo adopt: write the best values into the scenario, and name parameter_sets.csv (copied beside it) in [calibration] parameter_sets."
+        "\nTo adopt: copy parameter_sets.csv beside the scenario and name it in [calibration] parameter_sets; run, compare, sweep,\nlevers and backtest then spread their replicates over the sets (and the best values may go into the file itself)."
     );
     out
 }
 
-fn write_evaluations(path: &std::path::Path, params: &[Parameter], evaluations: &[Evaluation]) -> std::io::Result<()> {
+fn write_evaluations(
+    path: &std::path::Path,
+    params: &[Parameter],
+    evaluations: &[Evaluation],
+    weights: &[f64],
+) -> std::io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     let mut header = vec!["evaluation".to_string(), "stage".to_string()];
     header.extend(params.iter().map(|p| p.key.clone()));
-    header.extend(["fit", "prior", "loss", "held_out_male"].map(String::from));
+    header.extend(["fit", "prior", "loss", "held_out_male", "weight"].map(String::from));
     w.write_record(&header)?;
     for (i, e) in evaluations.iter().enumerate() {
         let mut row = vec![(i + 1).to_string(), e.stage.name().to_string()];
@@ -594,13 +712,14 @@ fn write_evaluations(path: &std::path::Path, params: &[Parameter], evaluations: 
         row.push(crate::format::number(e.penalty));
         row.push(crate::format::number(e.loss));
         row.push(crate::format::optional(e.held_out));
+        row.push(crate::format::number(weights[i]));
         w.write_record(&row)?;
     }
     w.flush()
 }
 
-/// The kept sets in the design format `backtest` and `sweep --design` read: a header of
-/// keys, a row of values per set, best first.
+/// The sampled sets in the design format `backtest` and `sweep --design` read: a header
+/// of keys, a row of values per set (a point drawn twice is written twice).
 fn write_sets(
     path: &std::path::Path,
     params: &[Parameter],
@@ -614,4 +733,53 @@ fn write_sets(
         w.write_record(values.into_iter().map(|v| tidy_number(v).to_string()))?;
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evaluation(stage: Stage, loss: f64) -> Evaluation {
+        Evaluation {
+            stage,
+            unit: Some(vec![0.5]),
+            fit: loss,
+            penalty: 0.0,
+            loss,
+            held_out: None,
+            by_series: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn weights_favour_low_loss_and_resample_in_proportion() {
+        // The start and a local point get no weight; global points by exp(-(loss - 1) / 0.1).
+        let evaluations = vec![
+            evaluation(Stage::Start, 0.5),
+            evaluation(Stage::Global, 1.0),
+            evaluation(Stage::Global, 1.1),
+            evaluation(Stage::Global, 3.0),
+            evaluation(Stage::Local, 0.2),
+        ];
+        let w = Weights::of(&evaluations, 0.1);
+        assert!((w.t - 0.1).abs() < 1e-12);
+        assert_eq!((w.weights[0], w.weights[4]), (0.0, 0.0));
+        let e = (-1.0f64).exp();
+        assert!((w.weights[1] - 1.0 / (1.0 + e + (-20.0f64).exp())).abs() < 1e-9);
+        assert!((w.weights[2] / w.weights[1] - e).abs() < 1e-9);
+        assert!(w.weights[3] < 1e-8);
+        let ess = 1.0 / w.weights.iter().map(|x| x * x).sum::<f64>();
+        assert!((w.ess - ess).abs() < 1e-12 && w.ess > 1.0 && w.ess < 2.0);
+        // 100 draws: about 73 of point 1, 27 of point 2, none of point 3.
+        let drawn = w.resample(100);
+        assert_eq!(drawn.len(), 100);
+        let count = |i: usize| drawn.iter().filter(|&&d| d == i).count();
+        assert_eq!((count(1), count(2), count(3)), (73, 27, 0));
+        assert!(drawn.windows(2).all(|p| p[0] <= p[1]), "in evaluation order");
+        // Equal losses: every point equally often, and the ESS is their number.
+        let flat: Vec<Evaluation> = (0..4).map(|_| evaluation(Stage::Global, 0.7)).collect();
+        let w = Weights::of(&flat, 0.1);
+        assert!((w.ess - 4.0).abs() < 1e-9);
+        assert_eq!(w.resample(8), vec![0, 0, 1, 1, 2, 2, 3, 3]);
+    }
 }

@@ -576,6 +576,7 @@ fn bar_figure(params: &[Parameter], result: &OutcomeResult, replicates: u64) -> 
                     )
                 })
                 .collect(),
+            overlay: false,
         });
     }
     if let Some(s) = &result.sobol {
@@ -604,6 +605,7 @@ fn bar_figure(params: &[Parameter], result: &OutcomeResult, replicates: u64) -> 
                     )
                 })
                 .collect(),
+            overlay: false,
         });
     }
     BarFigure {

@@ -40,9 +40,9 @@ pub struct Settings {
     pub threads: Option<usize>,
     /// Largest memory a command may hold, bytes.
     pub max_memory_bytes: u64,
-    /// `--out`, if given: for run, merge, compare, sweep and sensitivity the folder their
-    /// output folder goes into ([`Settings::out_root`]); for backtest and calibrate the
-    /// output folder itself ([`Settings::own_folder`]).
+    /// `--out`, if given: for run, merge, compare, sweep, sensitivity and levers the
+    /// folder their output folder goes into ([`Settings::out_root`]); for backtest and
+    /// calibrate the output folder itself ([`Settings::own_folder`]).
     pub out: Option<PathBuf>,
     /// Draw charts.
     pub charts: bool,

@@ -6,11 +6,14 @@
 //!   `replicates.csv` (streamed by [`ReplicateWriter`]);
 //! - `manifest.json` ([`RunManifest`]: the common header, then the resolved scenario, the
 //!   metric catalogue and the files);
-//! - `charts/` ([`figures`]).
+//! - `charts/` ([`figures`]);
+//! - `report.html` ([`report`]), from the tables read back whole ([`tables`]).
 
 pub mod figures;
 mod manifest;
 pub mod read;
+
+pub mod tables;
 
 pub use manifest::{MetricInfo, RunManifest, RANDOM_GENERATOR};
 

@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::time::Quarter;
 
 /// A whole scenario file, after `extends` has been resolved.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ScenarioFile {
     /// Names the output folder; defaults to the file name without `.toml`. Not inherited
@@ -51,7 +52,7 @@ pub struct ScenarioFile {
     pub calibration: CalibrationFile,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct TimeFile {
     /// First simulated quarter.
@@ -69,7 +70,7 @@ impl Default for TimeFile {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct RunFile {
     /// Replicates of the ensemble when the command line does not say.
@@ -91,7 +92,7 @@ impl Default for RunFile {
 ///
 /// A host values an offer in money: every term of its valuation is USD of value, so the
 /// decision weights are "USD of value per USD offered" (docs/MODEL.md §7.2).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ModelFile {
     /// Share of the gap between alignment and its target closed each quarter (0..=1).
@@ -201,7 +202,7 @@ impl Default for ModelFile {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ChannelWeights {
     pub trade: f64,
@@ -225,7 +226,7 @@ impl Default for ChannelWeights {
 }
 
 /// Political weight per USD of each tie (docs/MODEL.md §7.8).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct AttractionWeights {
     /// Per USD bn a year of trade turnover.
@@ -253,7 +254,7 @@ impl Default for AttractionWeights {
 }
 
 /// A great power that makes offers: the US, China, Russia, or any other.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct PatronFile {
     /// Short unique id, used in outputs and to match actors across `extends`.
@@ -303,6 +304,10 @@ pub struct PatronFile {
     pub processing_investment_usd_bn: f64,
     /// Processing (refining) capacity per commodity id at the start, tonnes a year.
     pub processing: BTreeMap<String, f64>,
+    /// Priority of each commodity to the patron, by commodity id (default 1: commercial
+    /// value only): multiplies the value its firms see in a deposit, and steers its funded
+    /// mapping and processing investment toward the commodity.
+    pub minerals_priorities: BTreeMap<String, f64>,
     /// The patron's mining firms.
     pub firms: FirmsFile,
     pub strategy: StrategyFile,
@@ -340,6 +345,7 @@ impl Default for PatronFile {
             private_mobilisation: 0.0,
             processing_investment_usd_bn: 0.0,
             processing: BTreeMap::new(),
+            minerals_priorities: BTreeMap::new(),
             firms: FirmsFile::default(),
             strategy: StrategyFile::default(),
             allocation: BTreeMap::new(),
@@ -349,7 +355,7 @@ impl Default for PatronFile {
 }
 
 /// How a patron changes its allocation over hosts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct StrategyFile {
     /// `fixed`, `best_response`, `learning` or `rival_response`.
@@ -370,7 +376,7 @@ impl Default for StrategyFile {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ObjectiveWeights {
     /// Gain in the host's alignment with the patron.
@@ -395,7 +401,7 @@ impl Default for ObjectiveWeights {
 }
 
 /// A patron's mining firms.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct FirmsFile {
     /// Relative weight of this patron in `minerals.n_firms` (0 = no firms).
@@ -418,7 +424,7 @@ impl Default for FirmsFile {
 }
 
 /// A mineral commodity.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CommodityFile {
     pub id: String,
@@ -431,10 +437,14 @@ pub struct CommodityFile {
     pub capex_usd_per_annual_t: f64,
     /// Capital cost of processing capacity, USD per tonne a year of capacity.
     pub processing_capex_usd_per_annual_t: f64,
-    /// Patron id whose chain refines output that no owner or offtake sends elsewhere.
+    /// Patron id whose chain refines most output sold on the market at the start; it needs
+    /// processing capacity for the commodity.
     pub default_processor: Option<String>,
-    /// Share of such output refined by the default processor; the rest goes to the world market.
+    /// The default processor's share, at the start, of output sold on the market (not taken
+    /// by its owner's chain); sets the weight of the world market outside the patrons.
     pub default_processing_share: f64,
+    /// Share of revenue a producing mine earns above its running costs (0..=1).
+    pub operating_margin: f64,
 }
 
 impl Default for CommodityFile {
@@ -448,12 +458,13 @@ impl Default for CommodityFile {
             processing_capex_usd_per_annual_t: 0.0,
             default_processor: None,
             default_processing_share: 0.5,
+            operating_margin: 0.4,
         }
     }
 }
 
 /// Scale and costs of the deposit-and-firm layer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct MineralsFile {
     /// Deposits generated from the endowments: half shared equally among endowments, half
@@ -462,18 +473,32 @@ pub struct MineralsFile {
     pub n_deposits: u32,
     /// Firms generated, split over patrons by `firms.weight`.
     pub n_firms: u32,
-    /// Cost of mapping one deposit, USD bn.
-    pub mapping_cost_usd_bn: f64,
+    /// Cost of mapping a deposit with a patron's mapping budget, as a share of its
+    /// development capex (capacity x `capex_usd_per_annual_t`).
+    pub mapping_cost_share: f64,
+    /// Quarters during which a deposit mapped with a patron's money is open to that
+    /// patron's firms only (the funder's first look at the survey results).
+    pub mapping_first_look_quarters: u32,
     /// Share of unmapped deposits that hosts' own surveys map each year (0..=1).
     pub natural_mapping_rate: f64,
-    /// Cost of exploring one deposit, USD bn.
-    pub exploration_cost_usd_bn: f64,
+    /// Cost of exploring a deposit, as a share of its development capex.
+    pub exploration_cost_share: f64,
     /// Quarters exploration takes.
     pub exploration_quarters: u32,
     /// Chance an explored deposit proves economic (0..=1).
     pub exploration_success: f64,
     /// Quarters from the decision to develop to first production.
     pub development_quarters: u32,
+    /// Firms' discount rate, per year, for the value of a deposit.
+    pub discount_rate: f64,
+    /// Years a mine produces, for the value of a deposit.
+    pub mine_life_years: f64,
+    /// How much a rise of the host's alignment with a processor's patron raises the
+    /// processor's weight in the market for output (log points per unit of alignment).
+    pub offtake_alignment_weight: f64,
+    /// How much a rise of the sanctions on a processor's patron lowers its weight in the
+    /// market for output (log points per unit of sanctions).
+    pub offtake_sanctions_weight: f64,
 }
 
 impl Default for MineralsFile {
@@ -481,18 +506,23 @@ impl Default for MineralsFile {
         MineralsFile {
             n_deposits: 0,
             n_firms: 0,
-            mapping_cost_usd_bn: 0.002,
+            mapping_cost_share: 0.05,
+            mapping_first_look_quarters: 4,
             natural_mapping_rate: 0.02,
-            exploration_cost_usd_bn: 0.02,
+            exploration_cost_share: 0.1,
             exploration_quarters: 4,
             exploration_success: 0.5,
             development_quarters: 12,
+            discount_rate: 0.08,
+            mine_life_years: 20.0,
+            offtake_alignment_weight: 5.0,
+            offtake_sanctions_weight: 2.0,
         }
     }
 }
 
 /// Mineral endowment of one host in one commodity.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct DepositFile {
     pub host: String,
@@ -509,7 +539,7 @@ pub struct DepositFile {
 }
 
 /// A freight route between Asia and Europe.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct RouteFile {
     pub id: String,
@@ -560,7 +590,7 @@ impl Default for RouteFile {
 }
 
 /// Freight demand between Asia and Europe and how it chooses routes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct FreightFile {
     /// Overland transit freight between Asia and Europe at the start, Mt a year.
@@ -600,7 +630,7 @@ impl Default for FreightFile {
 }
 
 /// A Central Asian state (or any other host) that weighs offers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct HostFile {
     pub id: String,
@@ -680,7 +710,7 @@ impl Default for HostFile {
 }
 
 /// A host's starting ties with one patron.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct TieFile {
     /// Exports plus imports, USD bn a year.
@@ -701,7 +731,7 @@ pub struct TieFile {
 }
 
 /// Something that happens: on a date or with a hazard, changing quantities for a while.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct EventFile {
     /// Required, unique within a file: `extends` matches events by name.
@@ -719,7 +749,7 @@ pub struct EventFile {
 }
 
 /// One change an event makes.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct EffectFile {
     /// Host, patron or route id, or `all_hosts` / `all_patrons` / `all_routes`.
@@ -733,7 +763,7 @@ pub struct EffectFile {
 
 /// `[sweep]`: the points `greatgame sweep` runs. Either `parameters` (combined by
 /// `combine`) or a `design` file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct SweepFile {
     /// `grid`: every combination of the parameters' values; `zip`: the first values of every
@@ -763,11 +793,12 @@ impl SweepFile {
 
 /// One swept parameter: a list of `values`, or a range `from`..`to` in `steps` evenly
 /// spaced points (ends included) or by `step`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct SweepParameterFile {
     /// Key path into the scenario, e.g. `patrons.USA.investment_budget_usd_bn`.
     pub key: String,
+    #[schemars(with = "Option<Vec<serde_json::Value>>")]
     pub values: Option<Vec<toml::Value>>,
     pub from: Option<f64>,
     pub to: Option<f64>,
@@ -776,7 +807,7 @@ pub struct SweepParameterFile {
 }
 
 /// `[sensitivity]`: what `greatgame sensitivity` varies and measures.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct SensitivityFile {
     /// `morris`, `sobol` or `both`.
@@ -815,7 +846,7 @@ impl SensitivityFile {
 }
 
 /// `[calibration]`: the free parameters, their ranges and the search's budget.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CalibrationFile {
     /// Last year whose observations the search may use; later years are held out.
@@ -841,7 +872,7 @@ pub struct CalibrationFile {
 }
 
 /// A free parameter: a key path, its range, and the centre of the prior.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct CalibrationParameterFile {
     pub key: String,
@@ -889,7 +920,7 @@ impl CalibrationFile {
 }
 
 /// One uncertain parameter: a key path and the range it is sampled over (uniformly).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct SensitivityParameterFile {
     pub key: String,

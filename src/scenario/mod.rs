@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod overrides;
+pub mod schema;
 pub mod source;
 pub mod validate;
 

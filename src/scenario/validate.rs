@@ -24,7 +24,7 @@ pub const MAX_EVENTS: usize = 10_000;
 const MAX_USD_BN: f64 = 1.0e6;
 
 /// Ids that mean something else in outputs and events.
-const RESERVED_IDS: [&str; 4] = ["C5", "all_hosts", "all_patrons", "all_routes"];
+pub const RESERVED_IDS: [&str; 4] = ["C5", "all_hosts", "all_patrons", "all_routes"];
 /// Largest number of deposits or firms: the engine is linear in both, but memory is not free.
 pub const MAX_AGENTS: u32 = 10_000_000;
 
@@ -183,7 +183,11 @@ pub fn validate(file: &ScenarioFile, default_name: &str) -> Result<Scenario, Pro
             hosts: &host_order,
             commodities: &commodity_order,
         },
-        &patron_order,
+        &Actors {
+            patron_order: &patron_order,
+            patrons: &file.patrons,
+            commodities: &commodities,
+        },
         &mut problems,
     );
     let routes: Vec<Route> = file
@@ -250,6 +254,13 @@ struct Ids<'a> {
     commodities: &'a [&'a str],
 }
 
+/// The patrons and commodities the minerals layer refers to.
+struct Actors<'a> {
+    patron_order: &'a [&'a str],
+    patrons: &'a [PatronFile],
+    commodities: &'a [Commodity],
+}
+
 /// Ids an event may target.
 struct ActorIds<'a> {
     hosts: &'a [&'a str],
@@ -309,6 +320,7 @@ fn commodity(c: &CommodityFile, path: &KeyPath, patron_order: &[&str], problems:
         ),
         default_processor,
         default_processing_share: problems.share(&path.key("default_processing_share"), c.default_processing_share),
+        operating_margin: problems.share(&path.key("operating_margin"), c.operating_margin),
     }
 }
 
@@ -317,14 +329,24 @@ fn minerals(
     deposits: &[DepositFile],
     root: &KeyPath,
     ids: &Ids<'_>,
-    patron_order: &[&str],
+    actors: &Actors<'_>,
     problems: &mut Problems,
 ) -> MineralsSpec {
+    let patron_order = actors.patron_order;
     let path = root.key("minerals");
     for (key, value) in [("n_deposits", m.n_deposits), ("n_firms", m.n_firms)] {
         if value > MAX_AGENTS {
             problems.fail(&path.key(key), format!("must be at most {MAX_AGENTS}, got {value}"));
         }
+    }
+    if m.mapping_first_look_quarters > MAX_HORIZON_QUARTERS {
+        problems.fail(
+            &path.key("mapping_first_look_quarters"),
+            format!(
+                "must be at most {MAX_HORIZON_QUARTERS}, got {}",
+                m.mapping_first_look_quarters
+            ),
+        );
     }
     for (key, value) in [
         ("exploration_quarters", m.exploration_quarters),
@@ -407,19 +429,76 @@ fn minerals(
             Some(endowment)
         })
         .collect();
+    // A default processor buys most of the output sold because of its capacity, so it
+    // needs some (MODEL.md §7.11).
+    for (i, c) in actors.commodities.iter().enumerate() {
+        let Some(d) = c.default_processor else { continue };
+        let Some(patron) = actors.patrons.get(d) else { continue };
+        if patron.processing.get(&c.id).copied().unwrap_or(0.0) <= 0.0 {
+            problems.fail(
+                &root.key("commodities").index(i).key("default_processor"),
+                format!(
+                    "patron {:?} has no processing capacity for {:?}: give it some in its `processing` table, or name another default processor",
+                    patron.id, c.id
+                ),
+            );
+        }
+    }
+    let priorities = actors
+        .patrons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let ppath = root.key("patrons").index(i).key("minerals_priorities");
+            for key in p.minerals_priorities.keys() {
+                if !ids.commodities.contains(&key.as_str()) {
+                    problems.fail(
+                        &ppath.key(key),
+                        format!(
+                            "refers to commodity {key:?}, which the scenario does not define (commodities: {})",
+                            join(ids.commodities)
+                        ),
+                    );
+                }
+            }
+            ids.commodities
+                .iter()
+                .map(|c| match p.minerals_priorities.get(*c) {
+                    Some(v) => problems.non_negative(&ppath.key(c), *v, 100.0),
+                    None => 1.0,
+                })
+                .collect()
+        })
+        .collect();
     MineralsSpec {
         n_deposits: m.n_deposits.min(MAX_AGENTS),
         n_firms: m.n_firms.min(MAX_AGENTS),
-        mapping_cost_usd_bn: problems.non_negative(&path.key("mapping_cost_usd_bn"), m.mapping_cost_usd_bn, 1e3),
+        mapping_cost_share: problems.non_negative(&path.key("mapping_cost_share"), m.mapping_cost_share, 100.0),
+        mapping_first_look_quarters: m.mapping_first_look_quarters.min(MAX_HORIZON_QUARTERS),
         natural_mapping_per_quarter: 1.0 - (1.0 - annual_mapping).powf(0.25),
-        exploration_cost_usd_bn: problems.non_negative(
-            &path.key("exploration_cost_usd_bn"),
-            m.exploration_cost_usd_bn,
-            1e3,
+        exploration_cost_share: problems.non_negative(
+            &path.key("exploration_cost_share"),
+            m.exploration_cost_share,
+            100.0,
         ),
         exploration_quarters: m.exploration_quarters.clamp(1, MAX_HORIZON_QUARTERS),
         exploration_success: problems.share(&path.key("exploration_success"), m.exploration_success),
         development_quarters: m.development_quarters.clamp(1, MAX_HORIZON_QUARTERS),
+        discount_rate: problems.number(&path.key("discount_rate"), m.discount_rate, 0.0, 1.0),
+        mine_life_years: problems.number(&path.key("mine_life_years"), m.mine_life_years, 1.0, 200.0),
+        offtake_alignment_weight: problems.number(
+            &path.key("offtake_alignment_weight"),
+            m.offtake_alignment_weight,
+            0.0,
+            100.0,
+        ),
+        offtake_sanctions_weight: problems.number(
+            &path.key("offtake_sanctions_weight"),
+            m.offtake_sanctions_weight,
+            0.0,
+            100.0,
+        ),
+        priorities,
         endowments,
     }
 }

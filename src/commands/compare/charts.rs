@@ -4,21 +4,29 @@
 use std::path::{Path, PathBuf};
 
 use super::inputs::{CellKey, Input};
-use crate::chart::{panel_figure, write_figure, Line, PanelSpec};
+use crate::chart::{panel_figure, write_figure, Figure, Line, PanelSpec};
 use crate::format::slug;
 use crate::job::JobError;
 use crate::metrics::ALL_HOSTS;
 use crate::output::MetricInfo;
 
+/// Writes each figure of [`figures`] as PNG and SVG into `dir`.
+pub(super) fn draw_charts(dir: &Path, figures: &[(String, Figure)]) -> Result<Vec<PathBuf>, JobError> {
+    let mut written = Vec::new();
+    for (stem, figure) in figures {
+        written.extend(write_figure(dir, stem, figure)?);
+    }
+    Ok(written)
+}
+
 /// Per metric, the hosts together over time with one colour per input; per host, small
-/// multiples of every compared metric and partner.
-pub(super) fn draw_charts(
-    dir: &Path,
+/// multiples of every compared metric and partner. By file stem, in the order written.
+pub(super) fn figures(
     inputs: &[Input],
     hosts: &[(String, String)],
     partners: &[(String, String)],
     metrics: &[MetricInfo],
-) -> Result<Vec<PathBuf>, JobError> {
+) -> Vec<(String, Figure)> {
     let mut written = Vec::new();
     let x_range = {
         let lo = inputs.iter().map(|i| i.start).min().expect("inputs");
@@ -79,7 +87,7 @@ pub(super) fn draw_charts(
             None,
             x_range,
         );
-        written.extend(write_figure(dir, &m.name, &figure)?);
+        written.push((m.name.clone(), figure));
     }
     // Small multiples per host: every compared metric (regional ones have no host
     // rows) and partner.
@@ -112,7 +120,7 @@ pub(super) fn draw_charts(
             None,
             x_range,
         );
-        written.extend(write_figure(dir, &format!("host_{}", slug(host)), &figure)?);
+        written.push((format!("host_{}", slug(host)), figure));
     }
-    Ok(written)
+    written
 }

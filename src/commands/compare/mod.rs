@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::analysis::bootstrap;
-use crate::analysis::outcomes::{check_horizons, default_horizons};
+use crate::analysis::outcomes::{check_horizons, default_horizons, did_you_mean, expand_metrics, nearest};
 use crate::analysis::sets::ParameterSets;
 use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
@@ -156,7 +156,15 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
     // Metrics every input has, in the order asked for; the reference's description.
     let mut metrics: Vec<MetricInfo> = Vec::new();
     let mut left_out = Vec::new();
-    for name in &options.metrics {
+    // A family prefix (`route_share`) stands for that metric of every route (commodity).
+    let mut available: Vec<&str> = Vec::new();
+    for m in inputs.iter().flat_map(|i| &i.metrics) {
+        if !available.contains(&m.name.as_str()) {
+            available.push(&m.name);
+        }
+    }
+    let requested = expand_metrics(&options.metrics, &available);
+    for name in &requested {
         let holders: Vec<&str> = inputs
             .iter()
             .filter(|i| i.metric(name).is_some())
@@ -164,14 +172,8 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
             .collect();
         if holders.is_empty() {
             return Err(JobError::Usage(format!(
-                "no input has metric {name:?}; {}'s metrics are: {}",
-                inputs[0].label,
-                inputs[0]
-                    .metrics
-                    .iter()
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "no input has metric {name:?}{}",
+                did_you_mean(&nearest(name, &available))
             )));
         }
         match inputs[0].metric(name) {
@@ -326,10 +328,11 @@ impl Context<'_> {
         write_comparison(&dir.join("comparison.csv"), self.inputs, self.rows)
             .map_err(JobError::io("writing comparison.csv"))?;
         let mut charts = Vec::new();
+        let figures = charts::figures(self.inputs, self.hosts, self.partners, self.metrics);
         if self.options.settings.charts {
             let chart_dir = dir.join("charts");
             fs::create_dir_all(&chart_dir).map_err(JobError::io("creating charts/"))?;
-            for path in charts::draw_charts(&chart_dir, self.inputs, self.hosts, self.partners, self.metrics)? {
+            for path in charts::draw_charts(&chart_dir, &figures)? {
                 let relative = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
                 charts.push(relative.clone());
                 files.push(relative);
@@ -364,12 +367,11 @@ impl Context<'_> {
             labels: self.inputs.iter().map(|i| i.label.clone()).collect(),
             notes: self.notes,
             charts: &charts,
-            dir,
+            figures: &figures,
             top: self.options.top,
             min_effect: self.options.min_effect,
             pairings: self.inputs[1..].iter().map(|i| pairing(&self.inputs[0], i)).collect(),
-        })
-        .map_err(JobError::io("reading the charts for report.html"))?;
+        });
         fs::write(dir.join("report.html"), html).map_err(JobError::io("writing report.html"))?;
         files.push("report.html".to_string());
         files.push("manifest.json".to_string());

@@ -1,15 +1,13 @@
-//! `report.html` of a comparison: one self-contained page (charts embedded as PNG data,
-//! no scripts, no network) that a person opens in a browser.
+//! `report.html` of a comparison: one self-contained page that a person opens in a
+//! browser, offline: the tables, and every chart as an interactive chart (uPlot, inline;
+//! [`crate::chart::interactive`]) drawn from the same figures as the PNG and SVG files.
 
 use std::fmt::Write as _;
-use std::io;
-use std::path::Path;
-
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 
 use super::differences::{leading, MinEffect, Row, LIKELY};
 use crate::analysis::bootstrap::CiMethod;
+use crate::chart::interactive::{self, escape};
+use crate::chart::Figure;
 use crate::format::{short, signed};
 
 /// One input as the report describes it.
@@ -30,9 +28,10 @@ pub struct CompareReport<'a> {
     pub rows: &'a [Row],
     pub labels: Vec<String>,
     pub notes: &'a [String],
-    /// Chart files relative to `dir` (PNG ones are embedded).
+    /// Chart files written (relative to the report), linked beside their figures.
     pub charts: &'a [String],
-    pub dir: &'a Path,
+    /// Every figure, by file stem: drawn in the page.
+    pub figures: &'a [(String, Figure)],
     pub top: usize,
     pub min_effect: MinEffect,
     /// For each compared input (from the second), how its pairs were formed.
@@ -56,21 +55,6 @@ figcaption { color: #555; font-size: 0.9em; }
 ul.notes li { color: #8a4b00; }
 details summary { cursor: pointer; font-weight: bold; margin: 0.8em 0; }
 ";
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn difference_table(html: &mut String, rows: &[&Row], labels: &[String]) {
     let reference = escape(&labels[0]);
@@ -117,12 +101,13 @@ fn difference_table(html: &mut String, rows: &[&Row], labels: &[String]) {
 }
 
 /// The page.
-pub fn compare_report(report: &CompareReport) -> io::Result<String> {
+pub fn compare_report(report: &CompareReport) -> String {
     let mut html = String::new();
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
-        escape(&report.title)
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n{}</head>\n<body>\n",
+        escape(&report.title),
+        interactive::head()
     );
     let _ = writeln!(html, "<h1>{}</h1>", escape(&report.title));
     let _ = writeln!(
@@ -212,22 +197,22 @@ pub fn compare_report(report: &CompareReport) -> io::Result<String> {
         }
     }
 
-    let pngs: Vec<&String> = report.charts.iter().filter(|c| c.ends_with(".png")).collect();
-    if !pngs.is_empty() {
-        html.push_str("<h2>Charts</h2>\n");
-        let (hosts, metrics): (Vec<&String>, Vec<&String>) = pngs.iter().partition(|c| {
-            Path::new(c.as_str())
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("host_"))
-        });
-        for chart in metrics.iter().chain(&hosts) {
-            let bytes = std::fs::read(report.dir.join(chart.as_str()))?;
-            let _ = writeln!(
-                html,
-                "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{1}\"><figcaption><code>{0}</code> (also as SVG beside it)</figcaption></figure>",
-                escape(chart),
-                BASE64.encode(&bytes)
-            );
+    if !report.figures.is_empty() {
+        html.push_str(
+            "<h2>Charts</h2>\n<p>Hover over a chart for the values at a quarter; click a name in a legend to hide or \
+             show that series; drag across a chart to zoom the time axis, double-click to zoom out.</p>\n",
+        );
+        for (stem, figure) in report.figures {
+            let files: Vec<String> = ["png", "svg"]
+                .iter()
+                .map(|ext| format!("charts/{stem}.{ext}"))
+                .filter(|f| report.charts.contains(f))
+                .collect();
+            html.push_str(&interactive::figure_html(
+                figure,
+                &format!("chart-{}", crate::format::slug(stem)),
+                &files,
+            ));
         }
     }
 
@@ -245,7 +230,7 @@ pub fn compare_report(report: &CompareReport) -> io::Result<String> {
         html.push_str("</details>\n");
     }
     html.push_str("</body>\n</html>\n");
-    Ok(html)
+    html
 }
 
 #[cfg(test)]

@@ -303,6 +303,7 @@ impl<'s> Simulation<'s> {
         let mapping_budget = scaled(|l| l.mapping_budget_usd_bn);
         let processing = scaled(|l| l.processing_investment_usd_bn);
         let mobilisation: Vec<f64> = self.patron_levers.iter().map(|l| l.private_mobilisation).collect();
+        let sanctions: Vec<f64> = self.patron_levers.iter().map(|l| l.sanctions).collect();
         let threat: Vec<f64> = self.host_levers.iter().map(|l| l.threat_level).collect();
         let inputs = MineralsInputs {
             n_patrons: np,
@@ -310,6 +311,7 @@ impl<'s> Simulation<'s> {
             mapping_budget_usd_bn: &mapping_budget,
             private_mobilisation: &mobilisation,
             processing_investment_usd_bn: &processing,
+            sanctions: &sanctions,
             allocation: &self.allocation,
             alignment: &self.alignment,
             acceptance: &self.acceptance,

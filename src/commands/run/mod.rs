@@ -15,6 +15,7 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::ops::Range;
 use std::path::Path;
 
+mod report;
 use crate::analysis::parameters::Base;
 use crate::analysis::sets::{ensemble_scenarios, named_file, read_sets, ParameterSets};
 use crate::ensemble::{self, EnsembleConfig, EnsemblePart, EnsembleSummary, BLOCK_REPLICATES};
@@ -157,15 +158,14 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
         } else {
             job.ensemble_sets(sets, config, None, String::new)?
         };
-        let files = output::write_results(
+        let files = write_run_folder(
             scenario,
             &result,
             dir,
             options.per_replicate,
             options.settings.charts,
-            &|| job.stopped(),
-        )
-        .map_err(|e| job.output_error(e))?;
+            &job,
+        )?;
         let mut manifest = RunManifest::new(
             scenario,
             loaded.resolved_json(),
@@ -189,6 +189,23 @@ pub fn run(loaded: &LoadedScenario, options: &RunOptions, job: Job) -> Result<Ru
         summary: summary.expect("a written folder holds a summary"),
         notes: prepared.notes,
     })
+}
+
+/// Writes a run's tables, charts and `report.html` into `dir` and returns the files the
+/// manifest lists (`manifest.json` last, written by the caller).
+fn write_run_folder(
+    scenario: &Scenario,
+    summary: &EnsembleSummary,
+    dir: &Path,
+    per_replicate: bool,
+    charts: bool,
+    job: &Job,
+) -> Result<Vec<String>, JobError> {
+    let mut files = output::write_results(scenario, summary, dir, per_replicate, charts, &|| job.stopped())
+        .map_err(|e| job.output_error(e))?;
+    report::write_run_report(dir, scenario, summary.replicates, summary.parameter_sets, &files)?;
+    files.insert(files.len().saturating_sub(1), "report.html".to_string());
+    Ok(files)
 }
 
 /// What a finished shard run produced.
@@ -414,10 +431,7 @@ pub fn merge(options: &MergeOptions, job: Job) -> Result<RunOutcome, JobError> {
         if first.per_replicate {
             concatenate_replicates(&shards, &dir.join("replicates.csv"), job)?;
         }
-        let files = output::write_results(scenario, &summary, dir, first.per_replicate, first.charts, &|| {
-            job.stopped()
-        })
-        .map_err(|e| job.output_error(e))?;
+        let files = write_run_folder(scenario, &summary, dir, first.per_replicate, first.charts, &job)?;
         let mut manifest = first.run_manifest.clone();
         manifest.header.command_line = options.settings.command_line.clone();
         manifest.header.seed = seed;
