@@ -23,6 +23,10 @@ use crate::stats::exact::ExactSum;
 use crate::stats::streaming::{StreamingParts, StreamingStats, SLOTS};
 use crate::stats::{self, CellStats};
 
+/// Columns of the exact statistics gathered in one pass over the records: 8 values
+/// fill a 64-byte cache line.
+const COLUMNS_AT_ONCE: usize = 8;
+
 /// The statistics of the replicates in a range of blocks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnsemblePart {
@@ -201,13 +205,27 @@ impl EnsemblePart {
             .map_err(|e| PartError::Mismatch(format!("could not start worker threads: {e}")))?;
         let n_series = self.n_series;
         let cells: Vec<CellStats> = pool.install(|| match &self.cells {
-            PartCells::Exact(values) => (0..n_series)
+            // Columns are gathered a few at a time: one pass over the records reads a
+            // cache line of each for all of them, where a column at a time reads a line
+            // of every record per column.
+            PartCells::Exact(values) => (0..n_series.div_ceil(COLUMNS_AT_ONCE))
                 .into_par_iter()
-                .map_init(Vec::new, |column, series| {
-                    column.clear();
-                    column.extend(values.iter().map(|v| v[series]));
-                    stats::describe(column)
+                .map_init(Vec::new, |columns, chunk| {
+                    let series = chunk * COLUMNS_AT_ONCE..((chunk + 1) * COLUMNS_AT_ONCE).min(n_series);
+                    let (width, n) = (series.len(), values.len());
+                    if n == 0 {
+                        return vec![CellStats::default(); width];
+                    }
+                    columns.clear();
+                    columns.resize(width * n, 0.0);
+                    for (r, record) in values.iter().enumerate() {
+                        for (k, &value) in record[series.clone()].iter().enumerate() {
+                            columns[k * n + r] = value;
+                        }
+                    }
+                    columns.chunks_exact_mut(n).map(stats::describe).collect::<Vec<_>>()
                 })
+                .flatten_iter()
                 .collect(),
             PartCells::Streaming(accumulators) => accumulators.par_iter().map(StreamingStats::describe).collect(),
         });
