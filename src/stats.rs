@@ -51,36 +51,64 @@ pub fn describe(values: &mut [f64]) -> CellStats {
 /// statistics' time.
 fn place_quantile_ranks(values: &mut [f64]) {
     let n = values.len();
-    if n == 0 || values.windows(2).all(|w| w[0].total_cmp(&w[1]).is_le()) {
-        return;
-    }
-    let mut ranks = [0; 2 * QUANTILES.len()];
-    for (pair, &q) in ranks.chunks_exact_mut(2).zip(&QUANTILES) {
-        let lower = (q * (n - 1) as f64).floor() as usize;
-        pair[0] = lower;
-        pair[1] = (lower + 1).min(n - 1);
-    }
-    ranks.sort_unstable();
-    let mut distinct = 1;
-    for read in 1..ranks.len() {
-        if ranks[read] != ranks[distinct - 1] {
-            ranks[distinct] = ranks[read];
-            distinct += 1;
+    // The selection compares integer keys that order as `total_cmp` orders the values
+    // (half the instructions of `total_cmp` per comparison). The keys are kept in the
+    // values' own slots, as bit patterns: moves never change an f64's bits.
+    values
+        .iter_mut()
+        .for_each(|v| *v = f64::from_bits(order_key(v.to_bits())));
+    if !values.windows(2).all(|w| w[0].to_bits() <= w[1].to_bits()) {
+        let mut ranks = [0; 2 * QUANTILES.len()];
+        for (pair, &q) in ranks.chunks_exact_mut(2).zip(&QUANTILES) {
+            let lower = (q * (n - 1) as f64).floor() as usize;
+            pair[0] = lower;
+            pair[1] = (lower + 1).min(n - 1);
         }
+        ranks.sort_unstable();
+        let mut distinct = 1;
+        for read in 1..ranks.len() {
+            if ranks[read] != ranks[distinct - 1] {
+                ranks[distinct] = ranks[read];
+                distinct += 1;
+            }
+        }
+        select_ranks(values, 0, &ranks[..distinct]);
     }
-    select_ranks(values, 0, &ranks[..distinct]);
+    values
+        .iter_mut()
+        .for_each(|v| *v = f64::from_bits(from_order_key(v.to_bits())));
+}
+
+/// The bits of an f64 as an unsigned integer that orders as `f64::total_cmp`: negative
+/// values have every bit flipped (larger magnitudes come first), others the sign bit set.
+fn order_key(bits: u64) -> u64 {
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// The inverse of [`order_key`].
+fn from_order_key(key: u64) -> u64 {
+    if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    }
 }
 
 /// Selects the order statistics `ranks` (ascending, distinct, of the whole data) in
-/// `values`, the part of the data that holds ranks `offset..offset + values.len()`: the
-/// middle rank first, then the ranks on either side within their side.
-fn select_ranks(values: &mut [f64], offset: usize, ranks: &[usize]) {
+/// `keys` (values through [`order_key`]), the part of the data that holds ranks
+/// `offset..offset + keys.len()`: the middle rank first, then the ranks on either side
+/// within their side.
+fn select_ranks(keys: &mut [f64], offset: usize, ranks: &[usize]) {
     if ranks.is_empty() {
         return;
     }
     let middle = ranks.len() / 2;
     let k = ranks[middle] - offset;
-    let (left, _, right) = values.select_nth_unstable_by(k, f64::total_cmp);
+    let (left, _, right) = keys.select_nth_unstable_by_key(k, |key| key.to_bits());
     select_ranks(left, offset, &ranks[..middle]);
     select_ranks(right, offset + k + 1, &ranks[middle + 1..]);
 }
@@ -142,6 +170,33 @@ mod tests {
                 assert_eq!(
                     back.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                     sorted.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn order_keys_order_as_total_cmp_and_invert() {
+        let values = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            2.5,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for a in values {
+            assert_eq!(from_order_key(order_key(a.to_bits())), a.to_bits());
+            for b in values {
+                assert_eq!(
+                    order_key(a.to_bits()).cmp(&order_key(b.to_bits())),
+                    a.total_cmp(&b),
+                    "{a} {b}"
                 );
             }
         }
