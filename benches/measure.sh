@@ -47,17 +47,40 @@ done
 
 # 4. The Python reference against greatgame, on the core model (the baseline without
 #    the minerals and routes extensions, which the reference does not implement).
+#    hyperfine runs all of one command's runs before the next command's, so the
+#    comparison is taken in rounds of one run of each command (a first round discarded)
+#    and compared by medians: a change of load on the shared machine hits every side.
 python3 benches/reference/make_core_scenario.py scenarios/baseline.toml "$work/core.toml"
 (cd "$work" && "$gg" run core.toml -n 20 --no-charts --quiet --out core)
-(cd "$work" && hyperfine --warmup 1 --runs 5 --export-json "$results/reference.json" \
-    -n "greatgame, 1 thread" "$gg run core.toml -n 200 --threads 1 --no-charts --quiet --out g1" \
-    -n "greatgame, 2 threads" "$gg run core.toml -n 200 --threads 2 --no-charts --quiet --out g2" \
-    -n "Python reference" "python3 $repo/benches/reference/greatgame_ref.py core/core/manifest.json --replicates 200 --out py")
+for round in 0 1 2 3 4 5 6 7 8 9; do
+    (cd "$work" && hyperfine -N --runs 1 --export-json "$results/reference-$round.json" \
+        -n "greatgame, 1 thread" "$gg run core.toml -n 200 --threads 1 --no-charts --quiet --out g1" \
+        -n "greatgame, 2 threads" "$gg run core.toml -n 200 --threads 2 --no-charts --quiet --out g2" \
+        -n "Python reference" "python3 $repo/benches/reference/greatgame_ref.py core/core/manifest.json --replicates 200 --out py" \
+        > /dev/null)
+done
+python3 - "$results" <<'EOF'
+import json, os, statistics, sys
+root = sys.argv[1]
+runs = {}
+for round in range(1, 10):
+    for r in json.load(open(os.path.join(root, f"reference-{round}.json")))["results"]:
+        runs.setdefault(r["command"], []).append((r["times"][0], r["user"] + r["system"]))
+print("== reference (9 rounds of one run each, medians)")
+wall = {name: statistics.median(t for t, _ in v) for name, v in runs.items()}
+cpu = {name: statistics.median(c for _, c in v) for name, v in runs.items()}
+for name in runs:
+    print(f"  {name:<28} wall {wall[name]:.3f} s  CPU {cpu[name]:.3f} s")
+for name in runs:
+    if name != "Python reference":
+        print(f"  Python reference / {name}: wall {wall['Python reference'] / wall[name]:.1f}, "
+              f"CPU {cpu['Python reference'] / cpu[name]:.1f}")
+EOF
 
 python3 - "$results" <<'EOF'
 import json, sys, os
 root = sys.argv[1]
-for name in ["default", "threads", "reference"]:
+for name in ["default", "threads"]:
     data = json.load(open(os.path.join(root, f"{name}.json")))["results"]
     print(f"== {name}")
     for r in data:

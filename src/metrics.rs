@@ -341,106 +341,88 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
     let minerals = &sim.minerals;
 
     // Per-partner metrics read directly from host x patron state.
-    let per_partner: [(MetricId, &PairReader<'_>); 20] = [
-        (MetricId::Alignment, &|h, p| sim.alignment[h * np + p]),
-        (MetricId::TradeTurnoverUsdBn, &|h, p| sim.trade_usd_bn[h * np + p]),
-        (MetricId::TradeShare, &|h, p| {
-            ratio(sim.trade_usd_bn[h * np + p], sim.total_trade(h))
-        }),
-        (MetricId::FdiStockUsdBn, &|h, p| sim.fdi_stock_usd_bn[h * np + p]),
-        (MetricId::FdiInflowUsdBn, &|h, p| {
-            4.0 * sim.fdi_inflow_usd_bn[h * np + p]
-        }),
-        (MetricId::ExportsUsdBn, &|h, p| sim.exports_usd_bn[h * np + p]),
-        (MetricId::ImportsUsdBn, &|h, p| {
-            sim.trade_usd_bn[h * np + p] - sim.exports_usd_bn[h * np + p]
-        }),
-        (MetricId::PledgedUsdBn, &|h, p| sim.pledged_usd_bn[h * np + p]),
-        (MetricId::DisbursedUsdBn, &|h, p| sim.disbursed_usd_bn[h * np + p]),
-        (MetricId::PledgedCumulativeUsdBn, &|h, p| {
-            sim.pledged_cumulative_usd_bn[h * np + p]
-        }),
-        (MetricId::DisbursedCumulativeUsdBn, &|h, p| {
-            sim.disbursed_cumulative_usd_bn[h * np + p]
-        }),
-        (MetricId::SecurityDependence, &|h, p| {
-            ratio(sim.security_stock[h * np + p], sim.total_security(h))
-        }),
-        (MetricId::Leverage, &|h, p| sim.leverage[h * np + p]),
-        (MetricId::Acceptance, &|h, p| sim.decisions[h * np + p].acceptance),
-        (MetricId::DebtToPatronPctGdp, &|h, p| {
-            100.0 * sim.debt_to_patron_usd_bn[h * np + p] / sim.gdp_usd_bn[h]
-        }),
-        (MetricId::ConversionRatio, &|h, p| {
-            ratio(
-                sim.disbursed_cumulative_usd_bn[h * np + p],
-                sim.pledged_due_cumulative_usd_bn[h * np + p],
-            )
-        }),
-        (MetricId::ReexportUsdBn, &|h, p| sim.reexport_usd_bn[h * np + p]),
-        (MetricId::SecondarySanctionRisk, &|h, p| sim.sanction_risk[h * np + p]),
-        (MetricId::MiningInvestmentCumulativeUsdBn, &|h, p| {
-            sim.mining_investment_cumulative_usd_bn[h * np + p]
-        }),
-        (MetricId::MineralsToPatronShare, &|h, p| {
-            let row = &minerals.host_supply_value[h * (np + 1)..(h + 1) * (np + 1)];
-            ratio(row[p], row.iter().sum())
-        }),
-    ];
-    for (metric, read) in per_partner {
-        let m = idx(metric);
-        for h in 0..nh {
-            for p in 0..np {
-                out[layout.index(m, h, Some(p))] = read(h, p);
-            }
-        }
-    }
+    let mut rows = Rows { out, layout, nh, np };
+    rows.pairs(MetricId::Alignment, |h, p| sim.alignment[h * np + p]);
+    rows.pairs(MetricId::TradeTurnoverUsdBn, |h, p| sim.trade_usd_bn[h * np + p]);
+    rows.pairs(MetricId::TradeShare, |h, p| {
+        ratio(sim.trade_usd_bn[h * np + p], sim.total_trade(h))
+    });
+    rows.pairs(MetricId::FdiStockUsdBn, |h, p| sim.fdi_stock_usd_bn[h * np + p]);
+    rows.pairs(MetricId::FdiInflowUsdBn, |h, p| 4.0 * sim.fdi_inflow_usd_bn[h * np + p]);
+    rows.pairs(MetricId::ExportsUsdBn, |h, p| sim.exports_usd_bn[h * np + p]);
+    rows.pairs(MetricId::ImportsUsdBn, |h, p| {
+        sim.trade_usd_bn[h * np + p] - sim.exports_usd_bn[h * np + p]
+    });
+    rows.pairs(MetricId::PledgedUsdBn, |h, p| sim.pledged_usd_bn[h * np + p]);
+    rows.pairs(MetricId::DisbursedUsdBn, |h, p| sim.disbursed_usd_bn[h * np + p]);
+    rows.pairs(MetricId::PledgedCumulativeUsdBn, |h, p| {
+        sim.pledged_cumulative_usd_bn[h * np + p]
+    });
+    rows.pairs(MetricId::DisbursedCumulativeUsdBn, |h, p| {
+        sim.disbursed_cumulative_usd_bn[h * np + p]
+    });
+    rows.pairs(MetricId::SecurityDependence, |h, p| {
+        ratio(sim.security_stock[h * np + p], sim.total_security(h))
+    });
+    rows.pairs(MetricId::Leverage, |h, p| sim.leverage[h * np + p]);
+    rows.pairs(MetricId::Acceptance, |h, p| sim.decisions[h * np + p].acceptance);
+    rows.pairs(MetricId::DebtToPatronPctGdp, |h, p| {
+        100.0 * sim.debt_to_patron_usd_bn[h * np + p] / sim.gdp_usd_bn[h]
+    });
+    rows.pairs(MetricId::ConversionRatio, |h, p| {
+        ratio(
+            sim.disbursed_cumulative_usd_bn[h * np + p],
+            sim.pledged_due_cumulative_usd_bn[h * np + p],
+        )
+    });
+    rows.pairs(MetricId::ReexportUsdBn, |h, p| sim.reexport_usd_bn[h * np + p]);
+    rows.pairs(MetricId::SecondarySanctionRisk, |h, p| sim.sanction_risk[h * np + p]);
+    rows.pairs(MetricId::MiningInvestmentCumulativeUsdBn, |h, p| {
+        sim.mining_investment_cumulative_usd_bn[h * np + p]
+    });
+    rows.pairs(MetricId::MineralsToPatronShare, |h, p| {
+        let row = &minerals.host_supply_value[h * (np + 1)..(h + 1) * (np + 1)];
+        ratio(row[p], row.iter().sum())
+    });
     let credibility = idx(MetricId::Credibility);
     for h in 0..=nh {
         for p in 0..np {
-            out[layout.index(credibility, h, Some(p))] = sim.credibility[p];
+            rows.out[layout.index(credibility, h, Some(p))] = sim.credibility[p];
         }
     }
 
-    let per_host: [(MetricId, &HostReader<'_>); 13] = [
-        (MetricId::HedgingIndex, &|h| {
-            1.0 - sim.alignment[h * np..(h + 1) * np].iter().map(|a| a * a).sum::<f64>()
-        }),
-        (MetricId::TradeTotalUsdBn, &|h| sim.total_trade(h)),
-        (MetricId::ExportsTotalUsdBn, &|h| sim.total_exports(h)),
-        (MetricId::ImportsTotalUsdBn, &|h| {
-            sim.total_trade(h) - sim.total_exports(h)
-        }),
-        (MetricId::FdiInflowTotalUsdBn, &|h| {
-            4.0 * (sim.fdi_inflow_usd_bn[h * np..(h + 1) * np].iter().sum::<f64>() + sim.other_fdi_inflow_usd_bn(h))
-        }),
-        (MetricId::AbsorptiveCapacity, &|h| sim.absorptive_capacity[h]),
-        (MetricId::TradeConcentrationHhi, &|h| {
-            let total = sim.total_trade(h);
-            let patrons: f64 = (0..np)
-                .map(|p| ratio(sim.trade_usd_bn[h * np + p], total).powi(2))
-                .sum();
-            patrons + ratio(sim.other_trade_usd_bn[h], total).powi(2)
-        }),
-        (MetricId::GdpUsdBn, &|h| sim.gdp_usd_bn[h]),
-        (MetricId::GovtDebtPctGdp, &|h| sim.debt_pct_gdp(h)),
-        (MetricId::RemittancesUsdBn, &|h| sim.remittances_usd_bn[h]),
-        (MetricId::RemittancesPctGdp, &|h| {
-            100.0 * sim.remittances_usd_bn[h] / sim.gdp_usd_bn[h]
-        }),
-        (MetricId::DepositsMapped, &|h| {
-            f64::from(minerals.count_at_least(h, Stage::Mapped))
-        }),
-        (MetricId::DepositsProducing, &|h| {
-            f64::from(minerals.count_at_least(h, Stage::Producing))
-        }),
-    ];
-    for (metric, read) in per_host {
-        let m = idx(metric);
-        for h in 0..nh {
-            out[layout.index(m, h, None)] = read(h);
-        }
-    }
+    rows.hosts(MetricId::HedgingIndex, |h| {
+        1.0 - sim.alignment[h * np..(h + 1) * np].iter().map(|a| a * a).sum::<f64>()
+    });
+    rows.hosts(MetricId::TradeTotalUsdBn, |h| sim.total_trade(h));
+    rows.hosts(MetricId::ExportsTotalUsdBn, |h| sim.total_exports(h));
+    rows.hosts(MetricId::ImportsTotalUsdBn, |h| {
+        sim.total_trade(h) - sim.total_exports(h)
+    });
+    rows.hosts(MetricId::FdiInflowTotalUsdBn, |h| {
+        4.0 * (sim.fdi_inflow_usd_bn[h * np..(h + 1) * np].iter().sum::<f64>() + sim.other_fdi_inflow_usd_bn(h))
+    });
+    rows.hosts(MetricId::AbsorptiveCapacity, |h| sim.absorptive_capacity[h]);
+    rows.hosts(MetricId::TradeConcentrationHhi, |h| {
+        let total = sim.total_trade(h);
+        let patrons: f64 = (0..np)
+            .map(|p| ratio(sim.trade_usd_bn[h * np + p], total).powi(2))
+            .sum();
+        patrons + ratio(sim.other_trade_usd_bn[h], total).powi(2)
+    });
+    rows.hosts(MetricId::GdpUsdBn, |h| sim.gdp_usd_bn[h]);
+    rows.hosts(MetricId::GovtDebtPctGdp, |h| sim.debt_pct_gdp(h));
+    rows.hosts(MetricId::RemittancesUsdBn, |h| sim.remittances_usd_bn[h]);
+    rows.hosts(MetricId::RemittancesPctGdp, |h| {
+        100.0 * sim.remittances_usd_bn[h] / sim.gdp_usd_bn[h]
+    });
+    rows.hosts(MetricId::DepositsMapped, |h| {
+        f64::from(minerals.count_at_least(h, Stage::Mapped))
+    });
+    rows.hosts(MetricId::DepositsProducing, |h| {
+        f64::from(minerals.count_at_least(h, Stage::Producing))
+    });
+    let out = rows.out;
 
     // Per commodity.
     let nc = layout.n_commodities;
@@ -470,21 +452,17 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
 
     // The all-hosts row of the per-host metrics.
     for (m, metric) in layout.specs.iter().enumerate() {
-        if metric.regional {
+        if metric.regional || metric.combine == Combine::Special {
             continue;
         }
-        let partners: Vec<Option<usize>> = if metric.per_partner {
-            (0..np).map(Some).collect()
-        } else {
-            vec![None]
-        };
-        for p in partners {
-            let value = match metric.combine {
-                Combine::Sum => (0..nh).map(|h| out[layout.index(m, h, p)]).sum(),
-                Combine::Mean => (0..nh).map(|h| out[layout.index(m, h, p)]).sum::<f64>() / nh as f64,
-                Combine::Special => continue,
+        let n_partners = if metric.per_partner { np } else { 1 };
+        for k in 0..n_partners {
+            let p = metric.per_partner.then_some(k);
+            let sum: f64 = (0..nh).map(|h| out[layout.index(m, h, p)]).sum();
+            out[layout.index(m, all, p)] = match metric.combine {
+                Combine::Mean => sum / nh as f64,
+                _ => sum,
             };
-            out[layout.index(m, all, p)] = value;
         }
     }
     let region_trade: f64 = (0..nh).map(|h| sim.total_trade(h)).sum();
@@ -515,10 +493,34 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
     out[layout.index(idx(MetricId::RemittancesPctGdp), all, None)] = 100.0 * ratio(region_remittances, region_gdp);
 }
 
-/// Reads one host-and-patron value off the state.
-type PairReader<'a> = dyn Fn(usize, usize) -> f64 + 'a;
-/// Reads one host value off the state.
-type HostReader<'a> = dyn Fn(usize) -> f64 + 'a;
+/// Writes the hosts' rows of one metric at a time. The readers are generic, so each
+/// metric's loop is compiled with its reader inlined (no call through a pointer per cell).
+struct Rows<'a> {
+    out: &'a mut [f64],
+    layout: &'a MetricLayout,
+    nh: usize,
+    np: usize,
+}
+
+impl Rows<'_> {
+    /// A per-partner metric, from a reader of host `h` and patron `p`.
+    fn pairs(&mut self, metric: MetricId, read: impl Fn(usize, usize) -> f64) {
+        let m = self.layout.base(metric);
+        for h in 0..self.nh {
+            for p in 0..self.np {
+                self.out[self.layout.index(m, h, Some(p))] = read(h, p);
+            }
+        }
+    }
+
+    /// A per-host metric, from a reader of host `h`.
+    fn hosts(&mut self, metric: MetricId, read: impl Fn(usize) -> f64) {
+        let m = self.layout.base(metric);
+        for h in 0..self.nh {
+            self.out[self.layout.index(m, h, None)] = read(h);
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

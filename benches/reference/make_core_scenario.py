@@ -10,6 +10,8 @@ import sys
 
 DROPPED = ("[[commodities]]", "[[deposits]]", "[[routes]]", "[freight", "[minerals",
            "[sweep", "[[sweep", "[sensitivity", "[[sensitivity")
+# The patrons' keys that name commodities or firms: without commodities they are refused.
+PATRON_MINERAL_KEYS = ("processing =", "minerals_priorities =", "firms =")
 
 
 def main():
@@ -19,7 +21,7 @@ def main():
         stripped = line.strip()
         if stripped.startswith("["):
             skipping = stripped.startswith(DROPPED)
-        if skipping or stripped.startswith("processing ="):
+        if skipping or stripped.startswith(PATRON_MINERAL_KEYS):
             continue
         if stripped.startswith("name = ") and not out_has_table(out):
             line = 'name = "core"'

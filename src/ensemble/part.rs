@@ -25,6 +25,10 @@ use crate::stats::sets::{split_exact, SetSums, VarianceSplit};
 use crate::stats::streaming::{StreamingParts, StreamingStats, SLOTS};
 use crate::stats::{self, CellStats};
 
+/// Columns of the exact statistics gathered in one pass over the records: 8 values
+/// fill a 64-byte cache line.
+const COLUMNS_AT_ONCE: usize = 8;
+
 /// The statistics of the replicates in a range of blocks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnsemblePart {
@@ -234,24 +238,43 @@ impl EnsemblePart {
         let n_series = self.n_series;
         let sets = self.sets;
         let replicates = self.replicates;
-        // Each cell's statistics and its variance split between and within the sets
-        // (taken before the exact statistics sort the values).
+        // Each cell's statistics and its variance split between and within the sets (taken
+        // before the exact statistics reorder the values). Exact columns are gathered a few
+        // at a time: one pass over the records reads a cache line of each for all of them,
+        // where a column at a time reads a line of every record per column.
         let described: Vec<(CellStats, Option<VarianceSplit>)> = pool.install(|| match &self.cells {
-            PartCells::Exact(values) => (0..n_series)
+            PartCells::Exact(values) => (0..n_series.div_ceil(COLUMNS_AT_ONCE))
                 .into_par_iter()
-                .map_init(Vec::new, |column, series| {
-                    column.clear();
-                    column.extend(values.iter().map(|v| v[series]));
-                    let split = split_exact(column, sets, 0.0);
-                    let stats = stats::describe(column);
-                    (
-                        stats,
-                        Some(VarianceSplit {
-                            total: stats.sd * stats.sd,
-                            ..split
-                        }),
-                    )
+                .map_init(Vec::new, |columns, chunk| {
+                    let series = chunk * COLUMNS_AT_ONCE..((chunk + 1) * COLUMNS_AT_ONCE).min(n_series);
+                    let (width, n) = (series.len(), values.len());
+                    if n == 0 {
+                        let empty = split_exact(&[], sets, 0.0);
+                        return vec![(CellStats::default(), Some(empty)); width];
+                    }
+                    columns.clear();
+                    columns.resize(width * n, 0.0);
+                    for (r, record) in values.iter().enumerate() {
+                        for (k, &value) in record[series.clone()].iter().enumerate() {
+                            columns[k * n + r] = value;
+                        }
+                    }
+                    columns
+                        .chunks_exact_mut(n)
+                        .map(|column| {
+                            let split = split_exact(column, sets, 0.0);
+                            let stats = stats::describe(column);
+                            (
+                                stats,
+                                Some(VarianceSplit {
+                                    total: stats.sd * stats.sd,
+                                    ..split
+                                }),
+                            )
+                        })
+                        .collect::<Vec<_>>()
                 })
+                .flatten_iter()
                 .collect(),
             PartCells::Streaming {
                 stats: accumulators,

@@ -69,11 +69,13 @@ impl Simulation<'_> {
         // times its annual value to the host's ties with p; the Herfindahl index of the
         // ties' shares rises by 2 (s_p - H) times that over the ties' total, and the host
         // pays `concentration_aversion` of its GDP per unit of the index.
-        let values: Vec<f64> = (0..np).map(|q| self.ties_value(h, q)).collect();
-        let total: f64 = values.iter().sum();
+        // (The ties' values are recomputed rather than collected: cheaper than a vector
+        // allocated for every offer every quarter, and the same numbers.)
+        let values = (0..np).map(|q| self.ties_value(h, q));
+        let total: f64 = values.clone().sum();
         let concentration_per_usd = if total > 0.0 {
-            let s = values[p] / total;
-            let hhi: f64 = values.iter().map(|v| (v / total).powi(2)).sum();
+            let s = self.ties_value(h, p) / total;
+            let hhi: f64 = values.map(|v| (v / total).powi(2)).sum();
             -host.concentration_aversion * 2.0 * (s - hhi) * params.attraction_weights.offers * self.gdp_usd_bn[h]
                 / total
         } else {

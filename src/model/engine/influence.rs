@@ -27,18 +27,24 @@ impl Simulation<'_> {
     /// prizes balance, stays closer to equal alignment with every patron.
     pub(super) fn alignment_target(&self, h: usize) -> Vec<f64> {
         let np = self.scenario.n_patrons();
-        let values: Vec<f64> = (0..np).map(|p| self.ties_value(h, p)).collect();
-        let total: f64 = values.iter().sum();
-        let balance = 1.0 / np as f64;
+        let total = self.ties_total(h);
+        (0..np).map(|p| self.alignment_target_of(h, p, total)).collect()
+    }
+
+    /// The value of host `h`'s ties with all patrons ([`Self::ties_value`] summed).
+    fn ties_total(&self, h: usize) -> f64 {
+        (0..self.scenario.n_patrons()).map(|p| self.ties_value(h, p)).sum()
+    }
+
+    /// Patron `p`'s entry of [`Self::alignment_target`], given [`Self::ties_total`].
+    fn alignment_target_of(&self, h: usize, p: usize, total: f64) -> f64 {
+        let balance = 1.0 / self.scenario.n_patrons() as f64;
         if total <= 0.0 {
-            return vec![balance; np];
+            return balance;
         }
         let ties_per_gdp = total / self.gdp_usd_bn[h];
         let aversion = self.host_levers[h].concentration_aversion;
-        values
-            .iter()
-            .map(|v| (ties_per_gdp * v / total + aversion * balance) / (ties_per_gdp + aversion))
-            .collect()
+        (ties_per_gdp * self.ties_value(h, p) / total + aversion * balance) / (ties_per_gdp + aversion)
     }
 
     /// Leverage of each patron over each host, in 0..=1: a weighted mean of its share of
@@ -82,11 +88,15 @@ impl Simulation<'_> {
         let inertia = scenario.params.alignment_inertia;
         self.previous_alignment.clone_from(&self.alignment);
         for h in 0..scenario.n_hosts() {
-            let target = self.alignment_target(h);
-            let row = &mut self.alignment[h * np..(h + 1) * np];
-            for (a, t) in row.iter_mut().zip(&target) {
-                *a = (1.0 - inertia) * *a + inertia * t;
+            // The target reads the ties, not the alignment, so the row is updated in place
+            // (no vector of targets allocated per host and quarter).
+            let total = self.ties_total(h);
+            for p in 0..np {
+                let target = self.alignment_target_of(h, p, total);
+                let a = &mut self.alignment[h * np + p];
+                *a = (1.0 - inertia) * *a + inertia * target;
             }
+            let row = &mut self.alignment[h * np..(h + 1) * np];
             // Renormalise away rounding drift so shares sum to one exactly enough.
             let sum: f64 = row.iter().sum();
             row.iter_mut().for_each(|a| *a /= sum);
