@@ -30,7 +30,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run a scenario's ensemble and write tables, charts and a manifest.
     Run(RunArgs),
-    /// Merge the folders of the shards of a run (`run --shard K/N`) into its output.
+    /// Merge the folders of the shards of a run, sweep, sensitivity, levers or calibrate
+    /// (`--shard K/N`) into its output.
     Merge(MergeArgs),
     /// Validate scenario files and print every problem; runs nothing.
     Check {
@@ -163,9 +164,11 @@ pub(crate) struct MergeArgs {
     /// Shard folders (each `DIR/<scenario name>/` of one `run --shard K/N`), in any order.
     #[arg(required = true)]
     pub(crate) folders: Vec<PathBuf>,
-    /// Output root: the merged result goes to DIR/<scenario name>/.
-    #[arg(long, value_name = "DIR", default_value = "output")]
-    pub(crate) out: PathBuf,
+    /// Output root: the merged result goes to DIR/<scenario name>/ (sweep, sensitivity,
+    /// levers: DIR/<command>-<scenario>/; calibrate: DIR itself) [default: output, or
+    /// calibrate's own default].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
     /// Worker threads for the statistics [default: all cores].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub(crate) threads: Option<u16>,
@@ -214,6 +217,7 @@ impl JobArgs {
             out: self.out.clone(),
             charts: !self.no_charts,
             command_line: std::env::args().collect(),
+            ..Settings::default()
         }
     }
 }
@@ -259,6 +263,10 @@ pub(crate) struct SweepArgs {
     pub(crate) scenario: PathBuf,
     #[command(flatten)]
     pub(crate) job: JobArgs,
+    /// Compute only shard K of N of the design points (K from 0) and write a partial
+    /// result for `merge` [default: from the Slurm or Kubernetes array's variables, if set].
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub(crate) shard: Option<Shard>,
     /// A swept parameter: KEY=V1,V2,... or KEY=FROM..TO:N (repeatable); replaces the
     /// scenario's [sweep] table.
     #[arg(long = "set", value_name = "KEY=VALUES")]
@@ -293,6 +301,10 @@ pub(crate) struct SensitivityArgs {
     pub(crate) scenario: PathBuf,
     #[command(flatten)]
     pub(crate) job: JobArgs,
+    /// Compute only shard K of N of the design points (K from 0) and write a partial
+    /// result for `merge` [default: from the Slurm or Kubernetes array's variables, if set].
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub(crate) shard: Option<Shard>,
     /// Outcomes: metric, metric:HOST or metric:HOST:PARTNER, comma-separated
     /// [default: the table's outputs, else alignment,hedging_index].
     #[arg(long, value_name = "LIST")]
@@ -323,6 +335,10 @@ pub(crate) struct LeversArgs {
     pub(crate) scenario: PathBuf,
     #[command(flatten)]
     pub(crate) job: JobArgs,
+    /// Compute only shard K of N of the design points (K from 0) and write a partial
+    /// result for `merge` [default: from the Slurm or Kubernetes array's variables, if set].
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub(crate) shard: Option<Shard>,
     /// Screen only keys matching this glob (`*` any text), e.g. 'patrons.USA.*' (repeatable) [default: all].
     #[arg(long = "keys", value_name = "GLOB")]
     pub(crate) keys: Vec<String>,
@@ -368,6 +384,10 @@ pub(crate) struct CalibrateArgs {
     pub(crate) observed: PathBuf,
     #[command(flatten)]
     pub(crate) job: JobArgs,
+    /// Compute only shard K of N of the design points (K from 0) and write a partial
+    /// result for `merge` [default: from the Slurm or Kubernetes array's variables, if set].
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub(crate) shard: Option<Shard>,
     /// Last year the search may use; later observations are held out [default: the table's through].
     #[arg(long, value_name = "YEAR")]
     pub(crate) through: Option<i32>,

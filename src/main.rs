@@ -26,9 +26,10 @@ use greatgame::commands::run::{merge, run_shard, MergeOptions};
 use greatgame::commands::run::{run, RunOptions};
 use greatgame::commands::sensitivity::{sensitivity, Method, SensitivityOptions};
 use greatgame::commands::sweep::{sweep, SweepOptions};
+use greatgame::job::design::{DesignSet, ShardMode};
 use greatgame::job::{exit, Cancel, Job, JobError, Progress, Replaced, Settings, Written};
 use greatgame::scenario::schema::schema_text;
-use greatgame::shard::{Shard, ShardSource};
+use greatgame::shard::{MergeError, Shard, ShardSource};
 use greatgame::time::Quarter;
 
 mod cli;
@@ -63,11 +64,11 @@ fn main() -> ExitCode {
         Some(Command::New { name, extends }) => return new_command(name, extends),
         Some(Command::Schema { out }) => return schema_command(out),
         Some(Command::Compare(args)) => compare_command(args, job, said),
-        Some(Command::Sweep(args)) => sweep_command(args, job, said),
-        Some(Command::Sensitivity(args)) => sensitivity_command(args, job, said),
-        Some(Command::Levers(args)) => levers_command(args, job, said),
+        Some(Command::Sweep(args)) => sweep_command(args, job, said, None),
+        Some(Command::Sensitivity(args)) => sensitivity_command(args, job, said, None),
+        Some(Command::Levers(args)) => levers_command(args, job, said, None),
         Some(Command::Backtest(args)) => backtest_command(args, job, said),
-        Some(Command::Calibrate(args)) => calibrate_command(args, job, said),
+        Some(Command::Calibrate(args)) => calibrate_command(args, job, said, None),
     };
     bar.0.finish_and_clear();
     match result {
@@ -342,6 +343,7 @@ fn run_command(args: RunArgs, job: Job, said: Said) -> Result<(), Failure> {
             out: Some(args.out.clone()),
             charts: !args.no_charts,
             command_line: std::env::args().collect(),
+            ..Settings::default()
         },
         per_replicate: args.per_replicate,
         parameter_sets: args.sets.choice(),
@@ -393,11 +395,14 @@ fn run_command(args: RunArgs, job: Job, said: Said) -> Result<(), Failure> {
 }
 
 fn merge_command(args: MergeArgs, job: Job, said: Said) -> Result<(), Failure> {
+    if let Some(set) = DesignSet::find(&args.folders).map_err(JobError::Merge)? {
+        return merge_design(set, &args, job, said);
+    }
     let options = MergeOptions {
         folders: args.folders.clone(),
         settings: Settings {
             threads: args.threads.map(usize::from),
-            out: Some(args.out.clone()),
+            out: Some(args.out.clone().unwrap_or_else(|| PathBuf::from("output"))),
             command_line: std::env::args().collect(),
             ..Settings::default()
         },
@@ -412,6 +417,61 @@ fn merge_command(args: MergeArgs, job: Job, said: Said) -> Result<(), Failure> {
     ));
     said.written(&outcome.written);
     Ok(())
+}
+
+/// Merges the shards of a design-based command: runs the command line the shards
+/// recorded again, with this merge's output, threads and quietness, taking every point's
+/// result from the shards.
+fn merge_design(set: DesignSet, args: &MergeArgs, job: Job, said: Said) -> Result<(), Failure> {
+    let unreadable = |message: String| {
+        JobError::Merge(MergeError::Unreadable {
+            folder: args.folders[0].clone(),
+            message,
+        })
+    };
+    let cli = Cli::try_parse_from(set.command_line())
+        .map_err(|e| unreadable(format!("the command line the shards recorded cannot be read: {e}")))?;
+    said.note(format!("merging {} shards of `greatgame {}`", set.len(), set.command()));
+    let merging = Some(Arc::new(set));
+    let redirect = |job_args: &mut JobArgs| {
+        job_args.out = args.out.clone();
+        job_args.threads = args.threads;
+        job_args.quiet = args.quiet;
+    };
+    match cli.command {
+        Some(Command::Sweep(mut a)) => {
+            redirect(&mut a.job);
+            sweep_command(a, job, said, merging)
+        }
+        Some(Command::Sensitivity(mut a)) => {
+            redirect(&mut a.job);
+            sensitivity_command(a, job, said, merging)
+        }
+        Some(Command::Levers(mut a)) => {
+            redirect(&mut a.job);
+            levers_command(a, job, said, merging)
+        }
+        Some(Command::Calibrate(mut a)) => {
+            redirect(&mut a.job);
+            calibrate_command(a, job, said, merging)
+        }
+        _ => Err(unreadable("the shards recorded a command that does not shard".to_string()).into()),
+    }
+}
+
+/// The settings of a design-based command: a merge's set, else `--shard` or a
+/// scheduler's array.
+fn design_settings(
+    job_args: &JobArgs,
+    shard: Option<Shard>,
+    merging: Option<Arc<DesignSet>>,
+) -> Result<Settings, JobError> {
+    let mut settings = job_args.settings();
+    settings.shard = match merging {
+        Some(set) => ShardMode::Merge(set),
+        None => ShardMode::from_args(shard)?,
+    };
+    Ok(settings)
 }
 
 fn dates(at: &Option<String>) -> Result<Option<Vec<Quarter>>, JobError> {
@@ -444,10 +504,10 @@ fn compare_command(args: CompareArgs, job: Job, said: Said) -> Result<(), Failur
     Ok(())
 }
 
-fn sweep_command(args: SweepArgs, job: Job, said: Said) -> Result<(), Failure> {
+fn sweep_command(args: SweepArgs, job: Job, said: Said, merging: Option<Arc<DesignSet>>) -> Result<(), Failure> {
     let options = SweepOptions {
         scenario: args.scenario.clone(),
-        settings: args.job.settings(),
+        settings: design_settings(&args.job, args.shard, merging)?,
         set: args.set.clone(),
         combine: args.combine.map(|c| match c {
             CombineArg::Grid => Combine::Grid,
@@ -465,10 +525,15 @@ fn sweep_command(args: SweepArgs, job: Job, said: Said) -> Result<(), Failure> {
     Ok(())
 }
 
-fn sensitivity_command(args: SensitivityArgs, job: Job, said: Said) -> Result<(), Failure> {
+fn sensitivity_command(
+    args: SensitivityArgs,
+    job: Job,
+    said: Said,
+    merging: Option<Arc<DesignSet>>,
+) -> Result<(), Failure> {
     let options = SensitivityOptions {
         scenario: args.scenario.clone(),
-        settings: args.job.settings(),
+        settings: design_settings(&args.job, args.shard, merging)?,
         outputs: parse_outcome_list(args.outputs.as_deref()),
         method: args.method.map(|m| match m {
             MethodArg::Morris => Method::Morris,
@@ -491,10 +556,10 @@ fn sensitivity_command(args: SensitivityArgs, job: Job, said: Said) -> Result<()
     Ok(())
 }
 
-fn levers_command(args: LeversArgs, job: Job, said: Said) -> Result<(), Failure> {
+fn levers_command(args: LeversArgs, job: Job, said: Said, merging: Option<Arc<DesignSet>>) -> Result<(), Failure> {
     let options = LeversOptions {
         scenario: args.scenario.clone(),
-        settings: args.job.settings(),
+        settings: design_settings(&args.job, args.shard, merging)?,
         keys: args.keys.clone(),
         step: args.step,
         share_step: args.share_step,
@@ -528,11 +593,16 @@ fn backtest_command(args: BacktestArgs, job: Job, said: Said) -> Result<(), Fail
     Ok(())
 }
 
-fn calibrate_command(args: CalibrateArgs, job: Job, said: Said) -> Result<(), Failure> {
+fn calibrate_command(
+    args: CalibrateArgs,
+    job: Job,
+    said: Said,
+    merging: Option<Arc<DesignSet>>,
+) -> Result<(), Failure> {
     let options = CalibrateOptions {
         scenario: args.scenario.clone(),
         observed: args.observed.clone(),
-        settings: args.job.settings(),
+        settings: design_settings(&args.job, args.shard, merging)?,
         through: args.through,
         samples: args.samples,
         refine: args.refine,

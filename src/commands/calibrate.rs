@@ -38,6 +38,7 @@ use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_num
 use crate::analysis::skill::{log_error, series_loss};
 use crate::ensemble::EnsembleConfig;
 use crate::format::short;
+use crate::job::design::{DesignIdentity, Finished, Point};
 use crate::job::staging::check_destination;
 use crate::job::{Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
@@ -297,10 +298,11 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         )
         .check()?;
     job.progress.start(evaluations.saturating_mul(replicates), "replicates");
-    // Scores one set of values as evaluation `number` (1-based), its ensemble on
-    // `config` (any thread count gives the same numbers).
-    let score = |number: usize, stage: Stage, unit: Option<Vec<f64>>, config: &EnsembleConfig| {
-        let loaded = match &unit {
+    // The ensemble means of the compared quantities at one set of values, evaluation
+    // `number` (1-based), its ensemble on `config` (any thread count gives the same
+    // numbers); then the evaluation they make (cheap: a merge recomputes it).
+    let means_at = |number: usize, unit: &Option<Vec<f64>>, config: &EnsembleConfig| {
+        let loaded = match unit {
             Some(u) => tree
                 .resolve(&overrides(&params, u))
                 .map_err(|error| JobError::Scenario {
@@ -313,11 +315,13 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         plan.collect(&loaded.scenario, config, &mut values, job, || {
             format!("calibration point {number}")
         })?;
-        let means: Vec<f64> = values.iter().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect();
-        let (fit, by_series) = series_loss(&plan, &means, |y| y <= through).expect("checked: calibration rows exist");
-        let held_out = series_loss(&plan, &means, |y| y > through).map(|(l, _)| l);
+        Ok::<Vec<f64>, JobError>(values.iter().map(|v| v.iter().sum::<f64>() / v.len() as f64).collect())
+    };
+    let evaluate = |stage: Stage, unit: Option<Vec<f64>>, means: &[f64]| {
+        let (fit, by_series) = series_loss(&plan, means, |y| y <= through).expect("checked: calibration rows exist");
+        let held_out = series_loss(&plan, means, |y| y > through).map(|(l, _)| l);
         let pull = unit.as_deref().map_or(0.0, penalty);
-        Ok::<_, JobError>(Evaluation {
+        Evaluation {
             stage,
             unit,
             fit,
@@ -325,15 +329,41 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
             loss: fit + pull,
             held_out,
             by_series,
-        })
+        }
+    };
+    let score = |number: usize, stage: Stage, unit: Option<Vec<f64>>, config: &EnsembleConfig| {
+        let means = means_at(number, &unit, config)?;
+        Ok::<_, JobError>(evaluate(stage, unit, &means))
     };
 
-    // The prior's centres (the file's own values where no prior is given); then the
-    // global stage. The sequence's first point is the corner of every minimum: it is
-    // skipped. The global points are independent, so they run side by side, each
-    // ensemble on one thread; they are kept in sequence order.
-    let mut evaluations: Vec<Evaluation> = vec![score(1, Stage::Start, start_unit, &config)?];
-    let points = Sobol::new(k).expect("k checked").points(samples as usize + 1);
+    // The prior's centres (the file's own values where no prior is given), then the
+    // global stage: design point 0 and Sobol' points 1 to `samples` (the sequence's
+    // first point, the corner of every minimum, is skipped). The points are independent,
+    // so they run side by side, each ensemble on one thread, and are kept in order; with
+    // `--shard` a process runs only its slice of them (the local stage runs after the
+    // merge, from the whole global stage).
+    let units: Vec<Option<Vec<f64>>> = std::iter::once(start_unit)
+        .chain(
+            Sobol::new(k)
+                .expect("k checked")
+                .points(samples as usize + 1)
+                .into_iter()
+                .skip(1)
+                .map(Some),
+        )
+        .collect();
+    let design = options.settings.design(
+        identity(
+            options,
+            &base,
+            &params,
+            &units,
+            (through, refine, keep),
+            seed,
+            replicates,
+        )?,
+        &destination,
+    )?;
     let one_thread = EnsembleConfig {
         threads: Some(1),
         ..config.clone()
@@ -342,17 +372,35 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
         .num_threads(workers)
         .build()
         .map_err(|e| JobError::Usage(format!("cannot start {workers} worker threads: {e}")))?;
-    let global: Vec<Result<Evaluation, JobError>> = pool.install(|| {
-        points
+    let global: Vec<Result<Point, JobError>> = pool.install(|| {
+        design
+            .points()
             .into_par_iter()
-            .enumerate()
-            .skip(1)
-            .map(|(j, point)| score(1 + j, Stage::Global, Some(point), &one_thread))
+            .map(|d| means_at(1 + d, &units[d], &one_thread).map(Point::from))
             .collect()
     });
-    for evaluation in global {
-        evaluations.push(evaluation?);
-    }
+    let global = global.into_iter().collect::<Result<Vec<Point>, JobError>>()?;
+    let means = match design.finish(global, job, |_, point| point.values.len() == plan.targets.len())? {
+        Finished::Shard(shard) => {
+            return Ok(CalibrateOutcome {
+                summary: shard.summary("calibrate"),
+                written: shard.written,
+                evaluations: shard.points.len(),
+                // The weights are computed when the shards are merged.
+                effective_sample_size: f64::NAN,
+            });
+        }
+        Finished::All(means) => means,
+    };
+    let mut evaluations: Vec<Evaluation> = units
+        .into_iter()
+        .zip(&means)
+        .enumerate()
+        .map(|(d, (unit, point))| {
+            let stage = if d == 0 { Stage::Start } else { Stage::Global };
+            evaluate(stage, unit, &point.values)
+        })
+        .collect();
     // The local stage: compass search from the best point so far.
     let best_so_far = best_point(&evaluations);
     let mut centre = evaluations[best_so_far]
@@ -556,6 +604,40 @@ fn distinct(kept: &[usize]) -> usize {
     d.sort_unstable();
     d.dedup();
     d.len()
+}
+
+/// What identifies a calibration's global stage for its shards: inputs, ranges, points
+/// and the options that shape the output.
+fn identity(
+    options: &CalibrateOptions,
+    base: &crate::scenario::LoadedScenario,
+    params: &[Parameter],
+    units: &[Option<Vec<f64>>],
+    (through, refine, keep): (i32, u64, u64),
+    seed: u64,
+    replicates: u64,
+) -> Result<DesignIdentity, JobError> {
+    let mut inputs = base.file_list();
+    inputs.push(options.observed.display().to_string());
+    let design = serde_json::json!({
+        "scenario": options.scenario.display().to_string(),
+        "observed": options.observed.display().to_string(),
+        "parameters": params.iter().map(|p| (p.key.clone(), p.min.to_bits(), p.max.to_bits(), p.integer)).collect::<Vec<_>>(),
+        "points": units.iter().map(|u| u.as_ref().map(|u| u.iter().map(|x| x.to_bits()).collect::<Vec<_>>())).collect::<Vec<_>>(),
+        "through": through,
+        "refine": refine,
+        "keep": keep,
+        "temperature": options.temperature.map(f64::to_bits),
+    });
+    DesignIdentity::new(
+        "calibrate",
+        &inputs,
+        &options.settings,
+        seed,
+        replicates,
+        units.len(),
+        &design,
+    )
 }
 
 /// The best evaluation with coordinates (the first of equals).

@@ -25,12 +25,14 @@ use crate::analysis::outcomes::{check_horizons, last_quarter, parse_outcomes, Ou
 use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_number, Base, Parameter};
 use crate::chart::{write_bars, Bar, BarFigure, BarPanel};
 use crate::format::{number, optional, short, slug};
+use crate::job::design::{DesignIdentity, Finished, Point};
 use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::metrics::{MetricId, MetricLayout};
 use crate::scenario::overrides::ScenarioTree;
 use crate::scenario::source::KeyPath;
+use crate::scenario::LoadedScenario;
 use crate::time::Quarter;
 
 /// Outcomes analysed when neither the command line nor the file names any.
@@ -271,11 +273,23 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
             )));
         }
     }
+    let design = options.settings.design(
+        identity(
+            options,
+            base,
+            &runs,
+            &outcomes,
+            (method, samples, trajectories, levels),
+            seed,
+            replicates,
+        )?,
+        &destination,
+    )?;
     job.progress
-        .start(replicates.saturating_mul(runs.len() as u64), "replicates");
-    let mut y: Vec<Vec<f64>> = Vec::with_capacity(runs.len()); // y[run][outcome]
+        .start(replicates.saturating_mul(design.points().len() as u64), "replicates");
+    let mut y: Vec<Point> = Vec::with_capacity(design.points().len()); // y[run][outcome]
     let config = options.settings.ensemble(replicates, seed);
-    for r in 0..runs.len() {
+    for r in design.points() {
         let loaded = resolve(r)?;
         let summary = job.ensemble(&loaded.scenario, &config, None, || {
             format!("design point {} of {}", r + 1, runs.len())
@@ -288,9 +302,21 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
                         .expect("every design point's layout was checked before running")
                         .mean
                 })
-                .collect(),
+                .collect::<Vec<f64>>()
+                .into(),
         );
     }
+
+    let y = match design.finish(y, job, |_, point| point.values.len() == outcomes.len())? {
+        Finished::Shard(shard) => {
+            return Ok(SensitivityOutcome {
+                summary: shard.summary("sensitivity"),
+                written: shard.written,
+                evaluations: shard.points.len(),
+            })
+        }
+        Finished::All(y) => y.into_iter().map(|point| point.values).collect::<Vec<Vec<f64>>>(),
+    };
 
     // Indices per outcome.
     let mut results = Vec::with_capacity(outcomes.len());
@@ -376,6 +402,46 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
         evaluations: runs.len(),
         summary,
     })
+}
+
+/// What identifies a sensitivity design for its shards: inputs, points, outcomes and
+/// options.
+fn identity(
+    options: &SensitivityOptions,
+    base: &LoadedScenario,
+    runs: &[(String, Vec<f64>)],
+    outcomes: &[Outcome],
+    (method, samples, trajectories, levels): (Method, u64, u64, u32),
+    seed: u64,
+    replicates: u64,
+) -> Result<DesignIdentity, JobError> {
+    let described: Vec<(usize, usize, Option<usize>, String)> = outcomes
+        .iter()
+        .map(|o| (o.metric, o.host, o.partner, o.date.to_string()))
+        .collect();
+    let points: Vec<Vec<u64>> = runs
+        .iter()
+        .map(|(_, p)| p.iter().map(|x| x.to_bits()).collect())
+        .collect();
+    let design = serde_json::json!({
+        "scenario": options.scenario.display().to_string(),
+        "method": method.name(),
+        "samples": samples,
+        "trajectories": trajectories,
+        "levels": levels,
+        "resamples": options.resamples,
+        "points": points,
+        "outcomes": described,
+    });
+    DesignIdentity::new(
+        "sensitivity",
+        &base.file_list(),
+        &options.settings,
+        seed,
+        replicates,
+        runs.len(),
+        &design,
+    )
 }
 
 struct OutcomeResult {

@@ -20,9 +20,10 @@ use crate::analysis::parameters::{
     combine, parse_set, range_by, range_steps, read_design, same_key, table_problem, Base, Combine, ValuesError,
     MAX_POINTS,
 };
-use crate::analysis::sets::{ensemble_scenarios, read_sets, ParameterSets};
+use crate::analysis::sets::{ensemble_scenarios, read_sets, ParameterSets, Sets};
 use crate::chart::{panel_figure, write_figure, Line, PanelSpec};
 use crate::format::{number, short, slug};
+use crate::job::design::{DesignIdentity, Finished, Point};
 use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
@@ -304,11 +305,15 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         .check()?;
 
     let seed = options.settings.seed.unwrap_or(base.scenario.seed);
+    let design = options.settings.design(
+        identity(options, base, sets.as_ref(), &points, &outcomes, seed, replicates)?,
+        &destination,
+    )?;
     job.progress
-        .start(replicates.saturating_mul(n_points as u64), "replicates");
-    let mut results: Vec<Vec<CellStats>> = Vec::with_capacity(n_points);
+        .start(replicates.saturating_mul(design.points().len() as u64), "replicates");
+    let mut results: Vec<Point> = Vec::with_capacity(design.points().len());
     let config = options.settings.ensemble(replicates, seed);
-    for p in 0..n_points {
+    for p in design.points() {
         let loaded = resolve(p)?;
         let scenarios = point_sets(p)?;
         let summary = job.ensemble_sets(&scenarios, &config, None, || {
@@ -317,13 +322,28 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         results.push(
             outcomes
                 .iter()
-                .map(|o| {
-                    *o.stats(&layout, &loaded.scenario, &summary)
-                        .expect("every point's layout was checked before running")
+                .flat_map(|o| {
+                    let s = o
+                        .stats(&layout, &loaded.scenario, &summary)
+                        .expect("every point's layout was checked before running");
+                    [s.mean, s.sd, s.p05, s.p50, s.p95]
                 })
-                .collect(),
+                .collect::<Vec<f64>>()
+                .into(),
         );
     }
+    let results: Vec<Vec<CellStats>> =
+        match design.finish(results, job, |_, point| point.values.len() == outcomes.len() * 5)? {
+            Finished::Shard(shard) => {
+                return Ok(SweepOutcome {
+                    summary: shard.summary("sweep"),
+                    written: shard.written,
+                    points: n_points,
+                    notes,
+                })
+            }
+            Finished::All(all) => all.iter().map(|point| cell_stats(&point.values)).collect(),
+        };
 
     let summary = text_summary(&points, &outcomes, &results, &layout, &metrics);
     let written = job.write_folder(&destination, |dir| {
@@ -374,6 +394,56 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         summary,
         notes,
     })
+}
+
+/// What identifies the sweep for its shards: its inputs, points, outcomes and options.
+fn identity(
+    options: &SweepOptions,
+    base: &LoadedScenario,
+    sets: Option<&Sets>,
+    points: &Points,
+    outcomes: &[Outcome],
+    seed: u64,
+    replicates: u64,
+) -> Result<DesignIdentity, JobError> {
+    let mut inputs = base.file_list();
+    inputs.extend(options.design.as_ref().map(|d| d.display().to_string()));
+    // The parameter sets' file is an input too: shards over other sets must not merge.
+    inputs.extend(sets.map(|s| s.file.display().to_string()));
+    let described: Vec<(usize, usize, Option<usize>, String)> = outcomes
+        .iter()
+        .map(|o| (o.metric, o.host, o.partner, o.date.to_string()))
+        .collect();
+    let design = json!({
+        "inputs": [options.scenario.display().to_string(), options.design.as_ref().map(|d| d.display().to_string())],
+        "keys": points.keys,
+        "values": points.values,
+        "scattered": points.scattered,
+        "outcomes": described,
+    });
+    DesignIdentity::new(
+        "sweep",
+        &inputs,
+        &options.settings,
+        seed,
+        replicates,
+        points.values.len(),
+        &design,
+    )
+}
+
+/// A point's outcome statistics from the numbers a design keeps (five per outcome).
+fn cell_stats(values: &[f64]) -> Vec<CellStats> {
+    values
+        .chunks_exact(5)
+        .map(|c| CellStats {
+            mean: c[0],
+            sd: c[1],
+            p05: c[2],
+            p50: c[3],
+            p95: c[4],
+        })
+        .collect()
 }
 
 /// Every host row and partner of the chosen metrics at every horizon, metric-major

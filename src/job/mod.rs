@@ -11,6 +11,7 @@
 //! - [`JobError`]: every failure, carrying its exit code ([`exit`]), so the binary has one
 //!   table.
 
+pub mod design;
 pub mod error;
 pub mod staging;
 
@@ -48,6 +49,8 @@ pub struct Settings {
     pub charts: bool,
     /// Recorded in the manifest, so the output can be reproduced.
     pub command_line: Vec<String>,
+    /// Design-based commands: every point, one shard's, or a merge's ([`design`]).
+    pub shard: design::ShardMode,
 }
 
 impl Settings {

@@ -400,3 +400,50 @@ pub fn assert_header(dir: &Path, command: &str) -> serde_json::Value {
     }
     manifest
 }
+
+// ------------------------------------------------------------------ shards
+
+/// Runs `args` with `--shard K/N --out shards/K -q` (and `env`) for every K of `n` at
+/// once, as separate processes in `cwd`, and checks each succeeds.
+pub fn run_shard_processes(cwd: &Path, args: &[&str], n: u64, env: &[(&str, &str)]) {
+    let children: Vec<_> = (0..n)
+        .map(|k| {
+            let (shard, out) = (format!("{k}/{n}"), format!("shards/{k}"));
+            let mut all = args.to_vec();
+            all.extend(["--shard", &shard, "--out", &out, "-q"]);
+            let mut command = command(cwd, &all);
+            for (key, value) in env {
+                command.env(key, value);
+            }
+            command
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the greatgame binary starts")
+        })
+        .collect();
+    for (k, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output().expect("shard process finishes");
+        assert_ok(&output, &format!("shard {k}/{n}"));
+    }
+}
+
+/// The shard folders under `cwd/shards/K/` for K of `n` (the folder holding
+/// `shard.json`: `shards/K` itself or the one folder inside it), in shard order.
+pub fn shard_folders(cwd: &Path, n: u64) -> Vec<PathBuf> {
+    (0..n)
+        .map(|k| {
+            let root = cwd.join(format!("shards/{k}"));
+            if root.join("shard.json").is_file() {
+                return root;
+            }
+            let inner: Vec<PathBuf> = fs::read_dir(&root)
+                .unwrap_or_else(|e| panic!("listing {}: {e}", root.display()))
+                .map(|e| e.expect("entry").path())
+                .filter(|p| p.join("shard.json").is_file())
+                .collect();
+            assert_eq!(inner.len(), 1, "one shard folder in {}", root.display());
+            inner[0].clone()
+        })
+        .collect()
+}

@@ -33,18 +33,22 @@ use rayon::prelude::*;
 
 use crate::analysis::outcomes::{check_horizons, default_horizons, last_quarter, parse_outcomes, Outcome};
 use crate::analysis::parameters::Base;
-use crate::analysis::sets::{ensemble_scenarios, read_sets, ParameterSets};
+use crate::analysis::sets::{ensemble_scenarios, read_sets, ParameterSets, Sets};
 use crate::chart::{write_bars, BarFigure};
 use crate::ensemble::EnsembleError;
 use crate::format::slug;
+use crate::job::design::{DesignIdentity, Finished, Point};
 use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
 use crate::manifest::{self, Header};
 use crate::metrics::{CommodityMetric, MetricId, MetricLayout, RouteMetric};
+use crate::scenario::LoadedScenario;
 use crate::time::Quarter;
 
-use keys::{perturbations, screened_keys, selected, sibling_magnitudes, step_rule, ScreenKey, StepRule, Steps};
-use paired::{Memory, PerturbationResult, Runner, Screen, Thresholds, Wanted};
+use keys::{
+    perturbations, screened_keys, selected, sibling_magnitudes, step_rule, Perturbation, ScreenKey, StepRule, Steps,
+};
+use paired::{DiffStats, Memory, PerturbationResult, Runner, Screen, Thresholds, Wanted};
 use write::{cell_label, ManifestFacts};
 
 pub use keys::{glob_match, KeyClass, RESOLUTION_KEYS};
@@ -210,7 +214,11 @@ pub fn levers(options: &LeversOptions, job: Job) -> Result<LeversOutcome, JobErr
     let rules: Vec<StepRule> = pool.install(|| keys.par_iter().map(|k| step_rule(tree, k, &siblings, steps)).collect());
     let plan = perturbations(&keys, &rules);
 
-    let total = (1 + plan.len() as u64) * replicates;
+    let design = options.settings.design(
+        identity(options, base, sets.as_ref(), &keys, &plan, &outcomes, seed, replicates)?,
+        &destination,
+    )?;
+    let total = (1 + design.points().len() as u64) * replicates;
     job.progress.start(total, "replicates");
     let completed = AtomicU64::new(0);
     let tick = || {
@@ -247,11 +255,24 @@ pub fn levers(options: &LeversOptions, job: Job) -> Result<LeversOutcome, JobErr
     // The perturbations side by side, each ensemble's replicates in order on one worker.
     let results: Vec<PerturbationResult> = pool
         .install(|| {
-            plan.par_iter()
+            plan[design.points()]
+                .par_iter()
                 .map(|p| runner.perturbed(p, &keys[p.key], &base_values))
                 .collect::<Result<Vec<_>, EnsembleError>>()
         })
         .map_err(|e| failed(e, "the lever screen".to_string()))?;
+    let slots = wanted.slots;
+    let fits = |_: usize, point: &Point| point.values.len() == if point.note.is_some() { 0 } else { slots * 4 };
+    let results = match design.finish(results.into_iter().map(to_point).collect(), job, fits)? {
+        Finished::Shard(shard) => {
+            return Ok(LeversOutcome {
+                summary: shard.summary("levers"),
+                written: shard.written,
+                keys: Vec::new(),
+            })
+        }
+        Finished::All(points) => from_points(&plan, points),
+    };
 
     let screen = Screen {
         keys: &keys,
@@ -344,4 +365,85 @@ pub fn levers(options: &LeversOptions, job: Job) -> Result<LeversOutcome, JobErr
 
 fn relative(path: &Path, dir: &Path) -> String {
     path.strip_prefix(dir).unwrap_or(path).display().to_string()
+}
+
+/// What identifies a screen for its shards: inputs, keys, perturbations, outcomes, steps.
+#[allow(clippy::too_many_arguments)]
+fn identity(
+    options: &LeversOptions,
+    base: &LoadedScenario,
+    sets: Option<&Sets>,
+    keys: &[ScreenKey],
+    plan: &[Perturbation],
+    outcomes: &[Outcome],
+    seed: u64,
+    replicates: u64,
+) -> Result<DesignIdentity, JobError> {
+    let described: Vec<(usize, usize, Option<usize>, String)> = outcomes
+        .iter()
+        .map(|o| (o.metric, o.host, o.partner, o.date.to_string()))
+        .collect();
+    let design = serde_json::json!({
+        "scenario": options.scenario.display().to_string(),
+        "globs": options.keys,
+        "steps": [options.step.to_bits(), options.share_step.to_bits()],
+        "keys": keys.iter().map(|k| k.key.clone()).collect::<Vec<_>>(),
+        "plan": plan.iter().map(|p| (p.key, p.value.map(f64::to_bits), p.skipped.clone())).collect::<Vec<_>>(),
+        "outcomes": described,
+    });
+    // The parameter sets' file is an input too: shards over other sets must not merge.
+    let mut inputs = base.file_list();
+    inputs.extend(sets.map(|s| s.file.display().to_string()));
+    DesignIdentity::new(
+        "levers",
+        &inputs,
+        &options.settings,
+        seed,
+        replicates,
+        plan.len(),
+        &design,
+    )
+}
+
+/// A perturbation's result as a design point: four numbers per outcome slot, and why it
+/// was skipped.
+fn to_point(result: PerturbationResult) -> Point {
+    Point {
+        values: result
+            .stats
+            .iter()
+            .flat_map(|d| {
+                [
+                    d.perturbed_mean,
+                    d.difference,
+                    d.sd,
+                    if d.unchanged { 1.0 } else { 0.0 },
+                ]
+            })
+            .collect(),
+        note: result.perturbation.skipped,
+    }
+}
+
+/// The perturbations' results from their design points.
+fn from_points(plan: &[Perturbation], points: Vec<Point>) -> Vec<PerturbationResult> {
+    plan.iter()
+        .zip(points)
+        .map(|(p, point)| PerturbationResult {
+            perturbation: Perturbation {
+                skipped: point.note,
+                ..p.clone()
+            },
+            stats: point
+                .values
+                .chunks_exact(4)
+                .map(|c| DiffStats {
+                    perturbed_mean: c[0],
+                    difference: c[1],
+                    sd: c[2],
+                    unchanged: c[3] != 0.0,
+                })
+                .collect(),
+        })
+        .collect()
 }

@@ -1,0 +1,728 @@
+//! Design-based commands (`sweep`, `sensitivity`, `levers`, `calibrate`) split over the
+//! shards of a cluster job, and put back together: the one place that knows how.
+//!
+//! A design is a list of `n` *points* (sweep points, design points, perturbations, the
+//! global stage's evaluations), each computed independently into a list of numbers. A
+//! command describes its design once ([`DesignIdentity`]: the command, its inputs with
+//! their checksums, seed, replicates, the number of points and a hash of everything else
+//! that shapes the output) and asks [`Settings::design`] which points to compute:
+//!
+//! - **whole** (no shard): every point; [`Design::finish`] hands the results back and the
+//!   command writes its output as always;
+//! - **shard `K/N`** (`--shard`, or a Slurm or Kubernetes array's variables): the
+//!   contiguous points `[K·n/N, (K+1)·n/N)`; [`Design::finish`] writes the shard's
+//!   partial result into the folder the command writes — `shard.json` (a
+//!   [`DesignShardManifest`]) and `points.bin` (the points' numbers, every `f64` as its
+//!   bits) — and the command stops there;
+//! - **merge**: `greatgame merge` reads a complete set ([`DesignSet::read`]), runs the
+//!   command again from the command line the shards recorded (with the merge's `--out`
+//!   and threads), computes no point, and [`Design::finish`] hands back every point's
+//!   numbers read from the shards; the command then writes exactly what a single run
+//!   writes. The inputs are read again and must have the checksums the shards recorded.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Job, JobError, Settings, Written};
+use crate::hash::Fnv1a;
+use crate::input;
+use crate::manifest::write_json;
+use crate::shard::{self, MergeError, Shard, ShardSource, WorkItems, SHARD_MANIFEST};
+
+/// The points' numbers in a design shard's folder.
+pub const POINTS_FILE: &str = "points.bin";
+/// The first bytes of `points.bin`.
+const MAGIC: &[u8; 16] = b"greatgame points";
+/// Largest count of numbers one point may carry (a sweep point's outcomes, say).
+const MAX_VALUES_PER_POINT: u64 = 1 << 26;
+
+/// How a design-based command runs: every point, one shard's, or none (a merge).
+#[derive(Debug, Clone, Default)]
+pub enum ShardMode {
+    #[default]
+    Whole,
+    /// Compute one shard's points and write its partial result.
+    Shard(Shard, ShardSource),
+    /// Compute nothing: take every point's numbers from a complete set of shards.
+    Merge(Arc<DesignSet>),
+}
+
+impl ShardMode {
+    /// The mode of a command given `--shard` (or not): `--shard`, else a scheduler's
+    /// array variables, else the whole design.
+    pub fn from_args(shard: Option<Shard>) -> Result<ShardMode, JobError> {
+        let found = match shard {
+            Some(shard) => Some((shard, ShardSource::CommandLine)),
+            None => Shard::from_env()?,
+        };
+        Ok(found.map_or(ShardMode::Whole, |(shard, source)| ShardMode::Shard(shard, source)))
+    }
+}
+
+/// An input file and its checksum (FNV-1a of its bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    pub path: String,
+    pub checksum: String,
+}
+
+/// What makes two shards slices of the same design, and a merge the same command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesignIdentity {
+    /// `sweep`, `sensitivity`, `levers` or `calibrate`.
+    pub command: String,
+    /// Every file the command read (scenario files with their parents, design and
+    /// observation files), as given, with checksums.
+    pub inputs: Vec<InputFile>,
+    pub seed: u64,
+    pub replicates: u64,
+    /// Points in the whole design.
+    pub points: u64,
+    /// Charts drawn by the merge.
+    pub charts: bool,
+    /// FNV-1a of the JSON of everything else that shapes the output (the points, the
+    /// outcomes, the command's options), as the command describes it.
+    pub design_hash: String,
+}
+
+impl DesignIdentity {
+    /// The identity of `command`'s design of `points` points over `inputs`; `design` is
+    /// hashed.
+    pub fn new(
+        command: &str,
+        inputs: &[String],
+        settings: &Settings,
+        seed: u64,
+        replicates: u64,
+        points: usize,
+        design: &impl Serialize,
+    ) -> Result<DesignIdentity, JobError> {
+        let mut files = Vec::with_capacity(inputs.len());
+        for path in inputs {
+            let checksum = shard::file_checksum(Path::new(path)).map_err(|e| {
+                JobError::input(path, format!("cannot read the file again to record its checksum: {e}"))
+            })?;
+            files.push(InputFile {
+                path: path.clone(),
+                checksum,
+            });
+        }
+        let mut hashing = HashingWriter(Fnv1a::new());
+        serde_json::to_writer(&mut hashing, design)
+            .map_err(io::Error::other)
+            .map_err(JobError::io("describing the design"))?;
+        Ok(DesignIdentity {
+            command: command.to_string(),
+            inputs: files,
+            seed,
+            replicates,
+            points: points as u64,
+            charts: settings.charts,
+            design_hash: format!("{:016x}", hashing.0.finish()),
+        })
+    }
+
+    /// How `self` differs from `other`, field by field.
+    fn differences(&self, other: &DesignIdentity) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut field = |what: &str, a: String, b: String| {
+            if a != b {
+                out.push(format!("{what} {a} vs {b}"));
+            }
+        };
+        field("command", self.command.clone(), other.command.clone());
+        field("seed", self.seed.to_string(), other.seed.to_string());
+        field("replicates", self.replicates.to_string(), other.replicates.to_string());
+        field("design points", self.points.to_string(), other.points.to_string());
+        field("charts", self.charts.to_string(), other.charts.to_string());
+        field("design (hash)", self.design_hash.clone(), other.design_hash.clone());
+        let show = |files: &[InputFile]| {
+            files
+                .iter()
+                .map(|f| format!("{} ({})", f.path, f.checksum))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if self.inputs != other.inputs {
+            out.push(format!("inputs {} vs {}", show(&self.inputs), show(&other.inputs)));
+        }
+        out
+    }
+}
+
+/// A writer that only hashes.
+struct HashingWriter(Fnv1a);
+
+impl Write for HashingWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `shard.json` of a design shard.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DesignShardManifest {
+    /// [`shard::FORMAT`].
+    pub format: String,
+    pub format_version: u32,
+    pub greatgame_version: String,
+    /// The command: `sweep`, `sensitivity`, `levers` or `calibrate` (never `ensemble`).
+    pub kind: String,
+    pub identity: DesignIdentity,
+    pub shard: Shard,
+    /// Where the shard came from (informational; not compared on merge).
+    pub shard_source: ShardSource,
+    /// The shard's points: unit `point`, `first..end` of `total`.
+    pub work: WorkItems,
+    /// The command line of this shard: the merge runs it again (with its own `--out`,
+    /// threads and no shard), from the same working folder.
+    pub command_line: Vec<String>,
+    pub files: Vec<String>,
+    /// FNV-1a of every file but this one.
+    pub checksums: BTreeMap<String, String>,
+}
+
+/// What one process does of a design: which points it computes and what becomes of them.
+#[derive(Debug)]
+pub struct Design {
+    identity: DesignIdentity,
+    mode: ShardMode,
+    range: Range<usize>,
+    destination: PathBuf,
+    command_line: Vec<String>,
+}
+
+/// What a point of a design gave: its numbers and, if the command has one to keep, a
+/// note (why a lever's perturbation was skipped, say).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Point {
+    pub values: Vec<f64>,
+    pub note: Option<String>,
+}
+
+impl From<Vec<f64>> for Point {
+    fn from(values: Vec<f64>) -> Point {
+        Point { values, note: None }
+    }
+}
+
+/// A design's points once computed (or read back).
+#[derive(Debug)]
+pub enum Finished {
+    /// Every point's result, in point order: write the output.
+    All(Vec<Point>),
+    /// A shard's partial result was written: stop.
+    Shard(Box<ShardWritten>),
+}
+
+/// A written design shard.
+#[derive(Debug)]
+pub struct ShardWritten {
+    pub written: Written,
+    pub shard: Shard,
+    pub source: ShardSource,
+    pub points: Range<usize>,
+    pub total: usize,
+}
+
+impl ShardWritten {
+    /// What the command prints for a shard.
+    pub fn summary(&self, command: &str) -> String {
+        format!(
+            "{command}: shard {} (from {}): design points {} to {} of {}; merge all {} shards with `greatgame merge`\n",
+            self.shard,
+            self.source,
+            self.points.start + 1,
+            self.points.end,
+            self.total,
+            self.shard.count
+        )
+    }
+}
+
+impl Settings {
+    /// This process's part of the design `identity` describes, whose output (or shard)
+    /// goes to `destination`. A shard that cannot exist is a usage error; a merge whose
+    /// shards were of another design (or whose inputs changed since) is refused.
+    pub fn design(&self, identity: DesignIdentity, destination: &Path) -> Result<Design, JobError> {
+        let n = identity.points as usize;
+        let range = match &self.shard {
+            ShardMode::Whole => 0..n,
+            ShardMode::Shard(shard, source) => {
+                if shard.count > identity.points {
+                    return Err(JobError::Usage(format!(
+                        "{} design points split into at most {} shards, not {} (the shard came from {source})",
+                        n, n, shard.count
+                    )));
+                }
+                let items = shard.items(identity.points);
+                items.start as usize..items.end as usize
+            }
+            ShardMode::Merge(set) => {
+                let recorded = &set.first().identity;
+                let differences = identity.differences(recorded);
+                if !differences.is_empty() {
+                    return Err(MergeError::Mismatch(format!(
+                        "the shards' {} does not match the command they recorded, run again here \
+                         (from the folder the shards ran in, where their inputs must be unchanged): {}",
+                        identity.command,
+                        differences.join("; ")
+                    ))
+                    .into());
+                }
+                0..0
+            }
+        };
+        Ok(Design {
+            identity,
+            mode: self.shard.clone(),
+            range,
+            destination: destination.to_path_buf(),
+            command_line: self.command_line.clone(),
+        })
+    }
+}
+
+impl Design {
+    /// The points this process computes, in order.
+    pub fn points(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    /// Hands the computed points' numbers (those of [`Design::points`], in order) over:
+    /// the whole design's come back; a shard's are written as its partial result; a
+    /// merge's come back read from the shards.
+    ///
+    /// `fits(p, point)` says whether a point read back has the shape point `p` must have
+    /// (its count of numbers): a merge refuses shards whose points do not (which only a
+    /// shard of another design, checksummed anew, could give).
+    pub fn finish(
+        self,
+        results: Vec<Point>,
+        job: Job,
+        fits: impl Fn(usize, &Point) -> bool,
+    ) -> Result<Finished, JobError> {
+        assert_eq!(results.len(), self.range.len(), "one result per computed point");
+        match &self.mode {
+            ShardMode::Whole => Ok(Finished::All(results)),
+            ShardMode::Merge(set) => {
+                let all = set.results(job)?;
+                if let Some(p) = (0..all.len()).find(|&p| !fits(p, &all[p])) {
+                    return Err(MergeError::Mismatch(format!(
+                        "design point {} of the shards holds {} numbers, which this design's points cannot",
+                        p + 1,
+                        all[p].values.len(),
+                    ))
+                    .into());
+                }
+                Ok(Finished::All(all))
+            }
+            ShardMode::Shard(shard, source) => {
+                let (shard, source) = (*shard, *source);
+                let written = job.write_folder(&self.destination, |dir| {
+                    let points = dir.join(POINTS_FILE);
+                    write_points(&points, self.range.clone(), &results)
+                        .map_err(JobError::io(format!("writing {POINTS_FILE}")))?;
+                    let checksum =
+                        shard::file_checksum(&points).map_err(JobError::io(format!("reading back {POINTS_FILE}")))?;
+                    let files = vec![SHARD_MANIFEST.to_string(), POINTS_FILE.to_string()];
+                    let manifest = DesignShardManifest {
+                        format: shard::FORMAT.to_string(),
+                        format_version: shard::FORMAT_VERSION,
+                        greatgame_version: env!("CARGO_PKG_VERSION").to_string(),
+                        kind: self.identity.command.clone(),
+                        identity: self.identity.clone(),
+                        shard,
+                        shard_source: source,
+                        work: WorkItems {
+                            unit: "point".to_string(),
+                            replicates_per_item: self.identity.replicates,
+                            total: self.identity.points,
+                            first: self.range.start as u64,
+                            end: self.range.end as u64,
+                        },
+                        command_line: self.command_line.clone(),
+                        files: files.clone(),
+                        checksums: BTreeMap::from([(POINTS_FILE.to_string(), checksum)]),
+                    };
+                    write_json(&dir.join(SHARD_MANIFEST), &manifest)
+                        .map_err(JobError::io(format!("writing {SHARD_MANIFEST}")))?;
+                    Ok(files)
+                })?;
+                Ok(Finished::Shard(Box::new(ShardWritten {
+                    written,
+                    shard,
+                    source,
+                    points: self.range.clone(),
+                    total: self.identity.points as usize,
+                })))
+            }
+        }
+    }
+}
+
+/// `points.bin`: the magic, the first and end point, then for each point its count of
+/// numbers, the numbers (every `f64` as its little-endian bits), its note's length plus
+/// one (0: no note) and the note's UTF-8 bytes; then the FNV-1a of every byte before it.
+/// Every integer is a little-endian `u64`.
+fn write_points(path: &Path, range: Range<usize>, results: &[Point]) -> io::Result<()> {
+    let mut out = BufWriter::new(fs::File::create(path)?);
+    let mut hash = Fnv1a::new();
+    let mut put = |bytes: &[u8]| -> io::Result<()> {
+        hash.update(bytes);
+        out.write_all(bytes)
+    };
+    put(MAGIC)?;
+    put(&(range.start as u64).to_le_bytes())?;
+    put(&(range.end as u64).to_le_bytes())?;
+    for point in results {
+        put(&(point.values.len() as u64).to_le_bytes())?;
+        for v in &point.values {
+            put(&v.to_bits().to_le_bytes())?;
+        }
+        match &point.note {
+            None => put(&0u64.to_le_bytes())?,
+            Some(note) => {
+                put(&(note.len() as u64 + 1).to_le_bytes())?;
+                put(note.as_bytes())?;
+            }
+        }
+    }
+    let sum = hash.finish();
+    out.write_all(&sum.to_le_bytes())?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+}
+
+/// Reads `points.bin` of `folder`, which must hold the points `range` and match the
+/// checksum `shard.json` records.
+fn read_points(folder: &Path, range: Range<u64>, recorded: Option<&String>) -> Result<Vec<Point>, MergeError> {
+    let unreadable = |message: String| MergeError::Unreadable {
+        folder: folder.to_path_buf(),
+        message,
+    };
+    let path = folder.join(POINTS_FILE);
+    let whole = shard::file_checksum(&path).map_err(|e| unreadable(format!("cannot read {POINTS_FILE}: {e}")))?;
+    match recorded {
+        Some(sum) if *sum == whole => {}
+        Some(_) => {
+            return Err(unreadable(format!(
+                "{POINTS_FILE} does not match the checksum {SHARD_MANIFEST} records: the file was changed, cut short or damaged"
+            )))
+        }
+        None => return Err(unreadable(format!("{SHARD_MANIFEST} records no checksum of {POINTS_FILE}"))),
+    }
+    let size = fs::metadata(&path)
+        .map_err(|e| unreadable(format!("cannot read {POINTS_FILE}: {e}")))?
+        .len();
+    let file = input::open(&path, size, "points")
+        .map_err(|e| unreadable(format!("cannot read {POINTS_FILE}: {}", e.message)))?;
+    let mut reader = Counted {
+        inner: BufReader::with_capacity(1 << 20, file),
+        hash: Fnv1a::new(),
+        left: size,
+    };
+    let short = |e: io::Error| unreadable(format!("{POINTS_FILE} is cut short or unreadable: {e}"));
+    let mut magic = [0u8; 16];
+    reader.bytes(&mut magic).map_err(short)?;
+    if &magic != MAGIC {
+        return Err(unreadable(format!("{POINTS_FILE} is not a greatgame points file")));
+    }
+    let (first, end) = (reader.word().map_err(short)?, reader.word().map_err(short)?);
+    if (first..end) != range {
+        return Err(unreadable(format!(
+            "{POINTS_FILE} holds points {first}..{end}, but {SHARD_MANIFEST} names {}..{}",
+            range.start, range.end
+        )));
+    }
+    let mut results = Vec::with_capacity((end - first) as usize);
+    for _ in first..end {
+        let count = reader.word().map_err(short)?;
+        if count > MAX_VALUES_PER_POINT || count.saturating_mul(8) > reader.left {
+            return Err(unreadable(format!(
+                "{POINTS_FILE} is damaged (a point of {count} numbers)"
+            )));
+        }
+        let mut values = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            values.push(f64::from_bits(reader.word().map_err(short)?));
+        }
+        let note = match reader.word().map_err(short)? {
+            0 => None,
+            n if n - 1 > reader.left.min(MAX_VALUES_PER_POINT) => {
+                return Err(unreadable(format!(
+                    "{POINTS_FILE} is damaged (a note of {} bytes)",
+                    n - 1
+                )))
+            }
+            n => {
+                let mut bytes = vec![0u8; (n - 1) as usize];
+                reader.bytes(&mut bytes).map_err(short)?;
+                Some(
+                    String::from_utf8(bytes)
+                        .map_err(|_| unreadable(format!("{POINTS_FILE} is damaged (a note is not UTF-8)")))?,
+                )
+            }
+        };
+        results.push(Point { values, note });
+    }
+    let expected = reader.hash.finish();
+    let stored = reader.word().map_err(short)?;
+    if stored != expected || reader.left != 0 {
+        return Err(unreadable(format!(
+            "{POINTS_FILE} is damaged (its checksum does not match its contents)"
+        )));
+    }
+    Ok(results)
+}
+
+/// A reader of `points.bin` that hashes what it reads and counts what is left.
+struct Counted<R> {
+    inner: R,
+    hash: Fnv1a,
+    left: u64,
+}
+
+impl<R: Read> Counted<R> {
+    fn bytes(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        if buf.len() as u64 > self.left {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "end of file"));
+        }
+        self.inner.read_exact(buf)?;
+        self.hash.update(buf);
+        self.left -= buf.len() as u64;
+        Ok(())
+    }
+
+    fn word(&mut self) -> io::Result<u64> {
+        let mut buf = [0u8; 8];
+        self.bytes(&mut buf)?;
+        Ok(u64::from_le_bytes(buf))
+    }
+}
+
+/// A complete set of design shards, checked.
+#[derive(Debug)]
+pub struct DesignSet {
+    /// Ordered by shard index.
+    shards: Vec<(PathBuf, DesignShardManifest)>,
+}
+
+/// The `kind` of the shard in `folder`, if its `shard.json` can be read as JSON.
+fn kind_of(folder: &Path) -> Option<String> {
+    let text = input::read_text(
+        &folder.join(SHARD_MANIFEST),
+        shard::MAX_SHARD_MANIFEST_BYTES,
+        "shard manifest",
+    )
+    .ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("kind")?.as_str().map(str::to_string)
+}
+
+impl DesignSet {
+    /// The design set `folders` hold, or `None` when the first is a run's shard (or
+    /// cannot be read: the run's merge says why).
+    pub fn find(folders: &[PathBuf]) -> Result<Option<DesignSet>, MergeError> {
+        match folders.first().and_then(|f| kind_of(f)) {
+            None => Ok(None),
+            Some(kind) if kind == "ensemble" => Ok(None),
+            Some(_) => DesignSet::read(folders).map(Some),
+        }
+    }
+
+    /// Reads and checks the shards of one design: same version, kind, identity and
+    /// count; no shard twice; none missing; each covering the points its index gives.
+    pub fn read(folders: &[PathBuf]) -> Result<DesignSet, MergeError> {
+        let mut shards = Vec::with_capacity(folders.len());
+        for folder in folders {
+            shards.push((folder.clone(), read_manifest(folder)?));
+        }
+        let Some((first_folder, first)) = shards.first().cloned() else {
+            return Err(MergeError::Empty);
+        };
+        let this_version = env!("CARGO_PKG_VERSION");
+        for (folder, m) in &shards {
+            if m.greatgame_version != this_version {
+                return Err(MergeError::Mismatch(format!(
+                    "{} was made by greatgame {}, this is {this_version}; merge with the version that ran the shards",
+                    folder.display(),
+                    m.greatgame_version
+                )));
+            }
+            let mut differences = m.identity.differences(&first.identity);
+            if m.kind != first.kind {
+                differences.insert(0, format!("kind {} vs {}", m.kind, first.kind));
+            }
+            if m.shard.count != first.shard.count {
+                differences.push(format!("shard count {} vs {}", m.shard.count, first.shard.count));
+            }
+            if !differences.is_empty() {
+                return Err(MergeError::Mismatch(format!(
+                    "{} and {} differ in {}",
+                    folder.display(),
+                    first_folder.display(),
+                    differences.join(", ")
+                )));
+            }
+            let unreadable = |message: String| MergeError::Unreadable {
+                folder: folder.clone(),
+                message,
+            };
+            if m.shard.count > m.identity.points || m.shard.index >= m.shard.count {
+                return Err(unreadable(format!(
+                    "shard {} of a design of {} points cannot exist",
+                    m.shard, m.identity.points
+                )));
+            }
+            let expected = m.shard.items(m.identity.points);
+            if (m.work.first..m.work.end) != expected || m.work.total != m.identity.points {
+                return Err(unreadable(format!(
+                    "shard {} should cover points {}..{} but its manifest says {}..{}",
+                    m.shard, expected.start, expected.end, m.work.first, m.work.end
+                )));
+            }
+        }
+        shards.sort_by_key(|(_, m)| m.shard.index);
+        for pair in shards.windows(2) {
+            if pair[0].1.shard.index == pair[1].1.shard.index {
+                return Err(MergeError::Duplicate {
+                    shard: pair[0].1.shard,
+                    first: pair[0].0.clone(),
+                    second: pair[1].0.clone(),
+                });
+            }
+        }
+        let count = first.shard.count;
+        let present: Vec<u64> = shards.iter().map(|(_, m)| m.shard.index).collect();
+        let missing: Vec<u64> = (0..count).filter(|i| present.binary_search(i).is_err()).collect();
+        if !missing.is_empty() {
+            return Err(MergeError::Missing { missing, count });
+        }
+        Ok(DesignSet { shards })
+    }
+
+    fn first(&self) -> &DesignShardManifest {
+        &self.shards[0].1
+    }
+
+    /// The command the shards ran (`sweep`, ...).
+    pub fn command(&self) -> &str {
+        &self.first().kind
+    }
+
+    /// The first shard's command line, to run again for the merge.
+    pub fn command_line(&self) -> &[String] {
+        &self.first().command_line
+    }
+
+    /// How many shards.
+    pub fn len(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Never: a set has at least one shard.
+    pub fn is_empty(&self) -> bool {
+        self.shards.is_empty()
+    }
+
+    /// Every point's numbers, in point order, each shard's file checked.
+    fn results(&self, job: Job) -> Result<Vec<Point>, JobError> {
+        let mut all = Vec::with_capacity(self.first().identity.points as usize);
+        for (folder, m) in &self.shards {
+            job.check()?;
+            all.extend(read_points(
+                folder,
+                m.work.first..m.work.end,
+                m.checksums.get(POINTS_FILE),
+            )?);
+        }
+        Ok(all)
+    }
+}
+
+/// Reads `folder/shard.json` as a design shard's manifest.
+fn read_manifest(folder: &Path) -> Result<DesignShardManifest, MergeError> {
+    let unreadable = |message: String| MergeError::Unreadable {
+        folder: folder.to_path_buf(),
+        message,
+    };
+    let path = folder.join(SHARD_MANIFEST);
+    if !path.exists() {
+        return Err(if folder.join("manifest.json").is_file() {
+            unreadable("holds a finished output, not a shard (no shard.json)".to_string())
+        } else {
+            unreadable(format!("not a shard folder: it has no {SHARD_MANIFEST}"))
+        });
+    }
+    let text = input::read_text(&path, shard::MAX_SHARD_MANIFEST_BYTES, "shard manifest")
+        .map_err(|e| unreadable(format!("not a shard folder: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| unreadable(format!("{SHARD_MANIFEST} is not JSON: {e}")))?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(shard::FORMAT) {
+        return Err(unreadable(format!(
+            "{SHARD_MANIFEST} is not a greatgame shard manifest"
+        )));
+    }
+    let version = value.get("format_version").and_then(|v| v.as_u64());
+    if version != Some(u64::from(shard::FORMAT_VERSION)) {
+        return Err(unreadable(format!(
+            "shard format version {} (this greatgame reads version {})",
+            version.map_or_else(|| "unknown".to_string(), |v| v.to_string()),
+            shard::FORMAT_VERSION
+        )));
+    }
+    if value.get("kind").and_then(|k| k.as_str()) == Some("ensemble") {
+        return Err(MergeError::Mismatch(format!(
+            "{} is a shard of a run, the others of a design-based command",
+            folder.display()
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| unreadable(format!("{SHARD_MANIFEST}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_files_read_back_exactly_and_refuse_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(POINTS_FILE);
+        let results = vec![
+            Point::from(vec![1.5, -0.0, f64::MIN_POSITIVE]),
+            Point {
+                values: vec![],
+                note: Some("skipped: not valid".to_string()),
+            },
+            Point::from(vec![f64::NAN, 1e300]),
+        ];
+        write_points(&path, 3..6, &results).unwrap();
+        let sum = shard::file_checksum(&path).unwrap();
+        let back = read_points(dir.path(), 3..6, Some(&sum)).unwrap();
+        let bits = |r: &[Point]| -> Vec<(Vec<u64>, Option<String>)> {
+            r.iter()
+                .map(|p| (p.values.iter().map(|x| x.to_bits()).collect(), p.note.clone()))
+                .collect()
+        };
+        assert_eq!(bits(&back), bits(&results));
+        assert!(read_points(dir.path(), 3..7, Some(&sum)).is_err());
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[40] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert!(read_points(dir.path(), 3..6, Some(&sum)).is_err());
+        let resummed = shard::file_checksum(&path).unwrap();
+        let error = read_points(dir.path(), 3..6, Some(&resummed)).unwrap_err().to_string();
+        assert!(error.contains("damaged"), "{error}");
+    }
+}
