@@ -333,7 +333,10 @@ fn calibrate_writes_its_search_and_is_reproducible() {
     let manifest = assert_header(&one, "calibrate");
     let (header, evaluations) = rows(&one.join("calibration.csv"));
     assert_eq!(header[..2], ["evaluation", "stage"]);
-    assert_eq!(header[header.len() - 5..], ["fit", "prior", "loss", "held_out_male", "weight"]);
+    assert_eq!(
+        header[header.len() - 5..],
+        ["fit", "prior", "loss", "held_out_male", "weight"]
+    );
     assert_eq!(evaluations[0][1], "start");
     // The search starts from the prior's centres the backcast's table gives.
     let start: Vec<f64> = evaluations[0][2..header.len() - 5]
@@ -348,7 +351,9 @@ fn calibrate_writes_its_search_and_is_reproducible() {
     let number = |r: &Vec<String>, c: usize| r[c].parse::<f64>().unwrap();
     // Only the global stage's points are weighted; the weights sum to 1 and fall with
     // the loss.
-    assert!(evaluations.iter().all(|r| (r[1] == "global") == (number(r, weight) > 0.0)));
+    assert!(evaluations
+        .iter()
+        .all(|r| (r[1] == "global") == (number(r, weight) > 0.0)));
     let total: f64 = evaluations.iter().map(|r| number(r, weight)).sum();
     assert!((total - 1.0).abs() < 1e-9, "{total}");
     let mut global: Vec<&Vec<String>> = evaluations.iter().filter(|r| r[1] == "global").collect();
@@ -356,7 +361,10 @@ fn calibrate_writes_its_search_and_is_reproducible() {
     assert!(global.windows(2).all(|p| number(p[0], weight) >= number(p[1], weight)));
     let ess = manifest["sample"]["effective_sample_size"].as_f64().unwrap();
     let expected = 1.0 / evaluations.iter().map(|r| number(r, weight).powi(2)).sum::<f64>();
-    assert!((ess - expected).abs() < 1e-6 * expected && (1.0..=6.0).contains(&ess), "{ess}");
+    assert!(
+        (ess - expected).abs() < 1e-6 * expected && (1.0..=6.0).contains(&ess),
+        "{ess}"
+    );
     // The sampled sets, in the design format (keys, then values): every one is a
     // weighted global point, and the heaviest point is among them.
     let (keys, sets) = rows(&one.join("parameter_sets.csv"));
@@ -372,7 +380,10 @@ fn calibrate_writes_its_search_and_is_reproducible() {
     for set in &sets {
         assert!(global.iter().any(|row| matches(set, row)), "{set:?} is no global point");
     }
-    assert!(sets.iter().any(|set| matches(set, global[0])), "the heaviest point is drawn");
+    assert!(
+        sets.iter().any(|set| matches(set, global[0])),
+        "the heaviest point is drawn"
+    );
 
     let two = tmp.path().join("two");
     assert!(calibrate(&observed, &two, "2").status.success());

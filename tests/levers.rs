@@ -318,7 +318,11 @@ fn the_screen_over_parameter_sets_pairs_by_set_and_replicate() {
     let dir = tempfile::tempdir().expect("temporary folder");
     let scenario = short_baseline(dir.path(), "short");
     let sets = dir.path().join("sets.csv");
-    fs::write(&sets, "model.alignment_inertia,model.security_decay\n0.05,0.01\n0.2,0.05\n").expect("written");
+    fs::write(
+        &sets,
+        "model.alignment_inertia,model.security_decay\n0.05,0.01\n0.2,0.05\n",
+    )
+    .expect("written");
     let common = [
         "levers",
         path_str(&scenario),
