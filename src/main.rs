@@ -380,9 +380,13 @@ fn run_command(args: RunArgs, job: Job, said: Said) -> Result<(), Failure> {
     }
     let outcome = run(&loaded, &options, job).map_err(Failure::at(&destination))?;
     said.note(format!(
-        "{}: {} replicates, seed {}, {} quarters ({} to {}) in {:.1} s",
+        "{}: {} replicates{}, seed {}, {} quarters ({} to {}) in {:.1} s",
         scenario.name,
         outcome.replicates,
+        match outcome.summary.parameter_sets {
+            k if k > 1 => format!(" on {k} parameter sets"),
+            _ => String::new(),
+        },
         outcome.seed,
         scenario.horizon_quarters,
         scenario.start,

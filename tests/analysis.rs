@@ -76,7 +76,10 @@ fn compare_writes_table_charts_report_and_summary() {
     dates.sort_unstable();
     dates.dedup();
     assert_eq!(dates, ["2024Q4", "2025Q4"], "default horizons: mid-run and last");
-    assert!(table.values("ci_method").iter().all(|m| *m == "paired-bootstrap"));
+    // The shipped scenarios run over the calibrated parameter sets: 12 replicates, the
+    // first 12 sets, paired by set and replicate.
+    assert!(table.values("ci_method").iter().all(|m| *m == "paired-set-bootstrap"));
+    assert!(table.values("parameter_sets").iter().all(|k| *k == "12"));
     for (low, high) in table.numbers("ci_low").iter().zip(table.numbers("ci_high")) {
         assert!(low <= &high);
     }
@@ -106,13 +109,13 @@ fn compare_writes_table_charts_report_and_summary() {
         "the PNG files are linked"
     );
     assert!(!report.contains("src=\"http") && !report.contains("href=\"http") && !report.contains("<script src"));
-    assert!(report.contains("paired-bootstrap"));
+    assert!(report.contains("paired-set-bootstrap"));
     let manifest = assert_header(&folder, "compare");
     assert_eq!(manifest["compared"][1]["seed"], manifest["compared"][0]["seed"]);
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("push vs base (paired by replicate; 12 replicates; paired-bootstrap)"),
+        stdout.contains("push vs base (paired by parameter set and replicate; 12 replicates on 12 parameter sets; paired-set-bootstrap)"),
         "{stdout}"
     );
     assert!(
@@ -269,7 +272,7 @@ fn compare_reads_earlier_output_folders() {
         ],
     );
     let paired = Table::read(&dir.path().join("output/compare-base-vs-push/comparison.csv"));
-    assert!(paired.values("ci_method").iter().all(|m| *m == "paired-bootstrap"));
+    assert!(paired.values("ci_method").iter().all(|m| *m == "paired-set-bootstrap"));
 
     // The same scenario run now gives the same numbers as its folder.
     ok(

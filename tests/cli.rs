@@ -897,3 +897,83 @@ fn run_with_charts_writes_png_and_svg_charts() {
     }
     assert_same_output(&dir, &tmp.path().join("out2").join("charted"));
 }
+
+/// A run over parameter sets: the same bytes on one or two threads, `variance.csv` beside
+/// `summary.csv` with shares in 0..1 that are not all zero, the manifest and the charts'
+/// titles naming the sets; with `--no-parameter-sets` every between-set share is 0.
+#[test]
+fn a_run_over_parameter_sets_splits_the_variance_and_says_what_the_band_holds() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let scenario = variant(dir.path(), "baseline", "short", 8, None, "");
+    let sets = dir.path().join("sets.csv");
+    fs::write(
+        &sets,
+        "model.alignment_inertia,model.trade_gdp_elasticity\n0.03,0.5\n0.2,1.4\n",
+    )
+    .expect("written");
+    let run = |threads: &str, out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            path_str(&scenario),
+            "-n",
+            "8",
+            "--threads",
+            threads,
+            "--out",
+            out,
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        ok(dir.path(), &args);
+        dir.path().join(out).join("short")
+    };
+    let one = run("1", "one", &["--parameter-sets", path_str(&sets)]);
+    let two = run("2", "two", &["--parameter-sets", path_str(&sets), "--no-charts"]);
+    for file in ["summary.csv", "variance.csv"] {
+        assert_eq!(
+            fs::read(one.join(file)).expect("written"),
+            fs::read(two.join(file)).expect("written"),
+            "{file} differs between 1 and 2 threads"
+        );
+    }
+    let variance = Table::read(&one.join("variance.csv"));
+    assert_eq!(
+        variance.header,
+        [
+            "step",
+            "date",
+            "host",
+            "partner",
+            "metric",
+            "variance",
+            "between_sets",
+            "within_sets",
+            "between_share"
+        ]
+    );
+    let shares: Vec<f64> = variance
+        .values("between_share")
+        .iter()
+        .filter(|v| !v.is_empty())
+        .map(|v| number(v, "between_share"))
+        .collect();
+    assert!(shares.iter().all(|s| (0.0..=1.0 + 1e-9).contains(s)));
+    assert!(shares.iter().any(|s| *s > 0.5), "the sets carry some outcomes' spread");
+    let summary = Table::read(&one.join("summary.csv"));
+    assert_eq!(summary.rows.len(), variance.rows.len());
+    let manifest = read_json(&one.join("manifest.json"));
+    assert_eq!(manifest["parameter_sets"], 2);
+    let svg = fs::read_to_string(one.join("charts/alignment.svg")).expect("chart");
+    assert!(
+        svg.contains("on 2 parameter sets"),
+        "the title says what the band holds"
+    );
+
+    let none = run("1", "none", &["--no-parameter-sets", "--no-charts"]);
+    let variance = Table::read(&none.join("variance.csv"));
+    assert!(variance
+        .values("between_share")
+        .iter()
+        .all(|v| v.is_empty() || number(v, "between_share") == 0.0));
+    assert_eq!(read_json(&none.join("manifest.json"))["parameter_sets"], 0);
+}

@@ -320,7 +320,9 @@ mod tests {
         ));
         // No sets: the scenario itself.
         assert!(read_sets(&ParameterSets::None, &base, None).unwrap().is_none());
-        assert!(read_sets(&ParameterSets::Scenario, &base, None).unwrap().is_none());
+        // The baseline names the calibrated sets (scenarios/calibration/).
+        let shipped = read_sets(&ParameterSets::Scenario, &base, None).unwrap().unwrap();
+        assert_eq!((shipped.len(), shipped.keys.len()), (20, 8));
     }
 
     #[test]

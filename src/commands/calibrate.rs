@@ -538,7 +538,8 @@ pub fn calibrate(options: &CalibrateOptions, job: Job) -> Result<CalibrateOutcom
 #[derive(Debug, Clone)]
 pub struct Weights {
     pub weights: Vec<f64>,
-    /// `T = τ · fit_best`.
+    /// τ, and `T = τ · fit_best` (the fit of the global stage's best point).
+    pub tau: f64,
     pub t: f64,
     /// `(Σw)² / Σw²`.
     pub ess: f64,
@@ -575,6 +576,7 @@ impl Weights {
         let squares: f64 = weights.iter().map(|w| w * w).sum();
         Weights {
             weights,
+            tau,
             t,
             ess: if squares > 0.0 { 1.0 / squares } else { 0.0 },
         }
@@ -714,10 +716,10 @@ fn report(r: &Report) -> String {
     let _ = writeln!(
         out,
         "sample: {} parameter sets ({} distinct points) resampled from the global stage's points weighted by\n\
-         exp(-(loss - min loss) / T), T = {} x best fit = {}; effective sample size {:.1} of {} points\n",
+         exp(-(loss - min loss) / T), T = {} x the best global point's fit = {}; effective sample size {:.1} of {} points\n",
         r.kept.len(),
         distinct(r.kept),
-        short(r.weights.t / r.evaluations[r.best].fit.max(1e-300)),
+        short(r.weights.tau),
         short(r.weights.t),
         r.weights.ess,
         r.weights.weights.iter().filter(|&&w| w > 0.0).count()

@@ -77,7 +77,6 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
     }
     let mut inputs: Vec<Input> = options.inputs.iter().map(|p| open_input(p)).collect::<Result<_, _>>()?;
     label_uniquely(&mut inputs);
-    let mut notes = choose_sets(&mut inputs, &options.parameter_sets)?;
 
     let names: Vec<&str> = inputs.iter().map(|i| i.label.as_str()).collect();
     let destination = options.settings.out_root().join(folder_name("compare", &names));
@@ -91,6 +90,8 @@ pub fn compare(options: &CompareOptions, job: Job) -> Result<CompareOutcome, Job
         input.seed = seed;
         input.replicates = replicates;
     }
+    // The sets after the replicate count: with fewer replicates than sets, the first run.
+    let mut notes = choose_sets(&mut inputs, &options.parameter_sets)?;
 
     // The quarters every input covers, and the horizons in them.
     let first = inputs.iter().map(|i| i.start).max().expect("two inputs");
