@@ -90,7 +90,9 @@ sinfo
 #    single-machine run.
 scratch="$work/jobs"
 mkdir -p "$scratch"
+# The baseline and the files it names (its calibrated parameter sets).
 cp "$repo/scenarios/baseline.toml" "$scratch/"
+cp -r "$repo/scenarios/calibration" "$scratch/"
 cat > "$scratch/small.toml" <<'EOF'
 extends = "baseline.toml"
 name = "small"
@@ -113,7 +115,11 @@ check() { # name, folder in results/, greatgame arguments...
     mkdir -p logs
     local started_at=$SECONDS
     GREATGAME="$greatgame" sbatch --wait --array=0-3 --cpus-per-task=1 --mem=500M \
-        "$repo/docs/cluster/greatgame-array.sbatch" "$@" >/dev/null
+        "$repo/docs/cluster/greatgame-array.sbatch" "$@" >/dev/null || {
+        echo "FAILED: $name: the array job failed; logs:" >&2
+        tail -n 20 logs/* >&2 || true
+        return 1
+    }
     # The merge job was submitted by task 0 with a dependency on the array.
     for _ in $(seq 600); do
         if [[ -z "$(squeue -h)" ]]; then break; fi
