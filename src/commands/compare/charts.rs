@@ -34,7 +34,21 @@ pub(super) fn figures(
         (lo.decimal_year(), hi.decimal_year())
     };
     let names = inputs.iter().map(|i| i.label.as_str()).collect::<Vec<_>>().join(", ");
-    let note = "Lines: mean across replicates; bands: 5th\u{2013}95th percentile.";
+    // What the bands hold: parameter sets and decision noise, or decision noise only.
+    let sets: Vec<usize> = inputs
+        .iter()
+        .map(|i| {
+            i.sets_record
+                .as_ref()
+                .map_or(1, |r| r.sets.len().min(i.replicates as usize).max(1))
+        })
+        .collect();
+    let holds = if sets.windows(2).all(|w| w[0] == w[1]) {
+        crate::ensemble::band_holds(sets[0])
+    } else {
+        ": each input's parameter sets and decision noise".to_string()
+    };
+    let note = format!("Lines: mean across replicates; bands: 5th\u{2013}95th percentile{holds}.");
     let partner_name = |id: &str| {
         partners
             .iter()
