@@ -398,6 +398,31 @@ fn verify_checksum(mut reader: impl Read) -> Result<u64, String> {
     }
 }
 
+/// Sorts a set of shard folders by shard index and checks that it holds every shard of
+/// its count exactly once (runs' shards and designs' shards alike).
+pub fn check_complete<M>(shards: &mut [(PathBuf, M)], shard_of: impl Fn(&M) -> Shard) -> Result<(), MergeError> {
+    shards.sort_by_key(|(_, m)| shard_of(m).index);
+    for pair in shards.windows(2) {
+        let (a, b) = (shard_of(&pair[0].1), shard_of(&pair[1].1));
+        if a.index == b.index {
+            return Err(MergeError::Duplicate {
+                shard: a,
+                first: pair[0].0.clone(),
+                second: pair[1].0.clone(),
+            });
+        }
+    }
+    let Some(count) = shards.first().map(|(_, m)| shard_of(m).count) else {
+        return Ok(());
+    };
+    let present: Vec<u64> = shards.iter().map(|(_, m)| shard_of(m).index).collect();
+    let missing: Vec<u64> = (0..count).filter(|k| present.binary_search(k).is_err()).collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Missing { missing, count });
+    }
+    Ok(())
+}
+
 /// Checks that `shards` (folder, manifest) are one complete set of one run, made by this
 /// version of greatgame, and returns them ordered by shard index.
 pub fn check_set(mut shards: Vec<(PathBuf, ShardManifest)>) -> Result<Vec<(PathBuf, ShardManifest)>, MergeError> {
@@ -473,22 +498,7 @@ pub fn check_set(mut shards: Vec<(PathBuf, ShardManifest)>) -> Result<Vec<(PathB
             });
         }
     }
-    shards.sort_by_key(|(_, m)| m.shard.index);
-    for pair in shards.windows(2) {
-        if pair[0].1.shard.index == pair[1].1.shard.index {
-            return Err(MergeError::Duplicate {
-                shard: pair[0].1.shard,
-                first: pair[0].0.clone(),
-                second: pair[1].0.clone(),
-            });
-        }
-    }
-    let count = first.shard.count;
-    let present: Vec<u64> = shards.iter().map(|(_, m)| m.shard.index).collect();
-    let missing: Vec<u64> = (0..count).filter(|k| present.binary_search(k).is_err()).collect();
-    if !missing.is_empty() {
-        return Err(MergeError::Missing { missing, count });
-    }
+    check_complete(&mut shards, |m| m.shard)?;
     Ok(shards)
 }
 

@@ -593,22 +593,7 @@ impl DesignSet {
                 )));
             }
         }
-        shards.sort_by_key(|(_, m)| m.shard.index);
-        for pair in shards.windows(2) {
-            if pair[0].1.shard.index == pair[1].1.shard.index {
-                return Err(MergeError::Duplicate {
-                    shard: pair[0].1.shard,
-                    first: pair[0].0.clone(),
-                    second: pair[1].0.clone(),
-                });
-            }
-        }
-        let count = first.shard.count;
-        let present: Vec<u64> = shards.iter().map(|(_, m)| m.shard.index).collect();
-        let missing: Vec<u64> = (0..count).filter(|i| present.binary_search(i).is_err()).collect();
-        if !missing.is_empty() {
-            return Err(MergeError::Missing { missing, count });
-        }
+        shard::check_complete(&mut shards, |m| m.shard)?;
         Ok(DesignSet { shards })
     }
 
