@@ -103,7 +103,9 @@ fn from_order_key(key: u64) -> u64 {
 /// Selects the order statistics `ranks` (ascending, distinct, of the whole data) in
 /// `keys` (values through [`order_key`]), the part of the data that holds ranks
 /// `offset..offset + keys.len()`: the middle rank first, then the ranks on either side
-/// within their side.
+/// within their side. A rank just below a selected one (type 7 reads pairs of adjacent
+/// order statistics) is the largest key of the selected one's left side: a scan, not a
+/// second selection.
 fn select_ranks(keys: &mut [f64], offset: usize, ranks: &[usize]) {
     if ranks.is_empty() {
         return;
@@ -111,7 +113,20 @@ fn select_ranks(keys: &mut [f64], offset: usize, ranks: &[usize]) {
     let middle = ranks.len() / 2;
     let k = ranks[middle] - offset;
     let (left, _, right) = keys.select_nth_unstable_by_key(k, |key| key.to_bits());
-    select_ranks(left, offset, &ranks[..middle]);
+    let mut below = &ranks[..middle];
+    let mut left = left;
+    if let Some((&last, rest)) = below.split_last() {
+        if last == ranks[middle] - 1 {
+            let largest = (0..left.len())
+                .max_by_key(|&i| left[i].to_bits())
+                .expect("a rank below k leaves k > 0 keys on the left");
+            let end = left.len() - 1;
+            left.swap(largest, end);
+            left = &mut left[..end];
+            below = rest;
+        }
+    }
+    select_ranks(left, offset, below);
     select_ranks(right, offset + k + 1, &ranks[middle + 1..]);
 }
 

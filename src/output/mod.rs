@@ -23,7 +23,7 @@ use std::path::Path;
 
 use crate::chart::ChartError;
 use crate::ensemble::{EnsembleSummary, ReplicateObserver, ReplicateRecord};
-use crate::format::{number, optional};
+use crate::format::{number, push_number};
 use crate::metrics::MetricLayout;
 use crate::model::{DecisionTerms, Scenario};
 
@@ -98,26 +98,43 @@ pub fn write_summary(path: &Path, scenario: &Scenario, summary: &EnsembleSummary
         "step", "date", "host", "partner", "metric", "mean", "sd", "p05", "p50", "p95",
     ])?;
     let cells: Vec<_> = layout.cells().collect();
+    let mut numbers: [String; 5] = Default::default();
     for step_index in 0..summary.n_steps {
         let step = (step_index + 1).to_string();
         let date = scenario.quarter_of_step(step_index as u32).to_string();
         for cell in &cells {
             let stats = summary.cell(step_index, layout.index(cell.metric, cell.host, cell.partner));
+            fill_numbers(
+                &mut numbers,
+                [stats.mean, stats.sd, stats.p05, stats.p50, stats.p95].map(Some),
+            );
             writer.write_record([
                 step.as_str(),
                 date.as_str(),
                 layout.host_labels[cell.host].as_str(),
                 layout.partner_label(cell.partner),
                 layout.metric(cell.metric).name.as_str(),
-                &number(stats.mean),
-                &number(stats.sd),
-                &number(stats.p05),
-                &number(stats.p50),
-                &number(stats.p95),
+                numbers[0].as_str(),
+                numbers[1].as_str(),
+                numbers[2].as_str(),
+                numbers[3].as_str(),
+                numbers[4].as_str(),
             ])?;
         }
     }
     writer.flush()
+}
+
+/// Writes each value's table text into the buffer beside it, reusing the buffers from
+/// row to row (a table of a long ensemble has hundreds of thousands of numbers); `None`
+/// leaves an empty cell, as [`optional`] does.
+fn fill_numbers<const N: usize>(buffers: &mut [String; N], values: [Option<f64>; N]) {
+    for (text, value) in buffers.iter_mut().zip(values) {
+        text.clear();
+        if let Some(value) = value {
+            push_number(text, value);
+        }
+    }
 }
 
 /// Writes `variance.csv`: per step, host, partner and metric, the variance across
@@ -139,6 +156,7 @@ pub fn write_variance(path: &Path, scenario: &Scenario, summary: &EnsembleSummar
         "between_share",
     ])?;
     let cells: Vec<_> = layout.cells().collect();
+    let mut numbers: [String; 4] = Default::default();
     for step_index in 0..summary.n_steps {
         let step = (step_index + 1).to_string();
         let date = scenario.quarter_of_step(step_index as u32).to_string();
@@ -146,16 +164,25 @@ pub fn write_variance(path: &Path, scenario: &Scenario, summary: &EnsembleSummar
             let index = layout.index(cell.metric, cell.host, cell.partner);
             let sd = summary.cell(step_index, index).sd;
             let split = summary.variance_split(step_index, index);
+            fill_numbers(
+                &mut numbers,
+                [
+                    Some(sd * sd),
+                    split.map(|s| s.between),
+                    split.map(|s| s.within),
+                    split.map(|s| s.between_share()),
+                ],
+            );
             writer.write_record([
                 step.as_str(),
                 date.as_str(),
                 layout.host_labels[cell.host].as_str(),
                 layout.partner_label(cell.partner),
                 layout.metric(cell.metric).name.as_str(),
-                &number(sd * sd),
-                &optional(split.map(|s| s.between)),
-                &optional(split.map(|s| s.within)),
-                &optional(split.map(|s| s.between_share())),
+                numbers[0].as_str(),
+                numbers[1].as_str(),
+                numbers[2].as_str(),
+                numbers[3].as_str(),
             ])?;
         }
     }

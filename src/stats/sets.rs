@@ -69,26 +69,41 @@ pub fn split_exact(values: &[f64], sets: usize, total: f64) -> VarianceSplit {
         return VarianceSplit::default();
     }
     let sets = sets.clamp(1, n);
+    let scale = (n - 1) as f64;
     let mean = values.iter().sum::<f64>() / n as f64;
+    if sets == 1 {
+        // The one set's mean is the overall mean (the same sum, in the same order).
+        let within: f64 = values.iter().map(|&x| (x - mean) * (x - mean)).sum();
+        return VarianceSplit {
+            total,
+            between: 0.0,
+            within: within / scale,
+        };
+    }
+    // Replicate i is in set i mod sets: a chunk of `sets` consecutive replicates holds
+    // one of each set, in set order, so walking chunks adds in replicate order without a
+    // division per value.
     let mut sums = vec![0.0; sets];
-    for (i, &x) in values.iter().enumerate() {
-        sums[i % sets] += x;
+    for chunk in values.chunks(sets) {
+        for (sum, &x) in sums.iter_mut().zip(chunk) {
+            *sum += x;
+        }
     }
     let means: Vec<f64> = (0..sets)
         .map(|k| sums[k] / set_count(n as u64, sets, k) as f64)
         .collect();
-    let within: f64 = values
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| (x - means[i % sets]).powi(2))
-        .sum();
+    let mut within = 0.0;
+    for chunk in values.chunks(sets) {
+        for (&m, &x) in means.iter().zip(chunk) {
+            within += (x - m) * (x - m);
+        }
+    }
     let between: f64 = (0..sets)
-        .map(|k| set_count(n as u64, sets, k) as f64 * (means[k] - mean).powi(2))
+        .map(|k| set_count(n as u64, sets, k) as f64 * (means[k] - mean) * (means[k] - mean))
         .sum();
-    let scale = (n - 1) as f64;
     VarianceSplit {
         total,
-        between: if sets == 1 { 0.0 } else { between / scale },
+        between: between / scale,
         within: within / scale,
     }
 }

@@ -203,7 +203,7 @@ fn write_run_folder(
 ) -> Result<Vec<String>, JobError> {
     let mut files = output::write_results(scenario, summary, dir, per_replicate, charts, &|| job.stopped())
         .map_err(|e| job.output_error(e))?;
-    report::write_run_report(dir, scenario, summary.replicates, summary.parameter_sets, &files)?;
+    report::write_run_report(dir, scenario, summary, &files)?;
     files.insert(files.len().saturating_sub(1), "report.html".to_string());
     Ok(files)
 }

@@ -5,9 +5,11 @@
 //! legend entry to hide a series, drag to zoom) drawn from the same figures as the PNG and
 //! SVG files ([`crate::output::figures`], [`crate::chart::interactive`]).
 //!
-//! Everything on the page is read back from the tables the run has just written
-//! ([`crate::output::tables`]), the same way `greatgame explain` reads them, so the page and the
-//! command say the same thing.
+//! Everything on the page comes from the statistics the run has just written to its
+//! tables. `greatgame explain` reads the same statistics back from those tables
+//! ([`crate::output::tables`]), which hold every number to the last bit, so the page and the
+//! command say the same thing; the page takes them from memory rather than reading back
+//! what was just written (which cost as much as a fifth of a short run).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,7 +20,8 @@ use crate::format::short;
 use crate::job::JobError;
 use crate::model::Scenario;
 
-use crate::output::{figures, tables};
+use crate::ensemble::EnsembleSummary;
+use crate::output::figures;
 
 const STYLE: &str = "
 body { font-family: 'DejaVu Sans', Verdana, Arial, sans-serif; margin: 2em auto; max-width: 1250px; color: #141414; padding: 0 1em; line-height: 1.45; }
@@ -37,20 +40,18 @@ td.num small { color: #666; }
 nav a { margin-right: 0.8em; }
 ";
 
-/// Writes `dir/report.html` for a run of `scenario` whose tables are in `dir`; `charts`
-/// are the chart files written (relative to `dir`), linked beside their interactive
-/// versions.
+/// Writes `dir/report.html` for a run of `scenario` whose tables, written from `summary`,
+/// are in `dir`; `charts` are the chart files written (relative to `dir`), linked beside
+/// their interactive versions.
 pub fn write_run_report(
     dir: &Path,
     scenario: &Scenario,
-    replicates: u64,
-    parameter_sets: usize,
+    summary: &EnsembleSummary,
     charts: &[String],
 ) -> Result<(), JobError> {
-    let summary = tables::read_tables(dir, scenario, replicates, parameter_sets)?;
-    let account = explain(scenario, &summary);
-    let headline = headlines(scenario, &summary);
-    let figures = figures::figures(scenario, &summary, &dir.join("charts"))?;
+    let account = explain(scenario, summary);
+    let headline = headlines(scenario, summary);
+    let figures = figures::figures(scenario, summary, &dir.join("charts"))?;
     let mut html = String::new();
     let title = format!("greatgame run: {}", scenario.name);
     let _ = write!(
