@@ -35,6 +35,11 @@ pub fn push_number(out: &mut String, value: f64) {
     let mut buffer = ryu::Buffer::new();
     // ryu writes `[-]digits[.digits][e[-]exponent]`.
     let text = buffer.format_finite(value);
+    if !text.contains('e') {
+        // Plain already, as the standard library writes it but for a whole number's `.0`.
+        out.push_str(text.strip_suffix(".0").unwrap_or(text));
+        return;
+    }
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
