@@ -5,8 +5,10 @@
 #
 #   bash benches/measure.sh [RESULTS_DIR]
 #
-# Every comparison runs its commands side by side in one hyperfine call (interleaved
-# runs, medians), so a busy machine slows both sides alike.
+# Every comparison runs its commands side by side: hyperfine runs all of one command's
+# runs before the next command's, so `interleaved` calls it once per round with one run
+# of each command, in turn (a first round discarded), and `benches/medians.py` compares
+# the medians of the rounds. A change of load on the shared machine hits every side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 results="${1:-target/measure}"
@@ -27,15 +29,37 @@ machine() {
 }
 machine | tee "$results/machine.txt"
 
-# 1. The default run: built-in baseline, 200 replicates, 48 quarters, charts included.
-(cd "$work" && hyperfine --warmup 1 --runs 10 --export-json "$results/default.json" \
-    -n "default run (charts)" "$gg run --quiet --out default" \
-    -n "default run (no charts)" "$gg run --quiet --no-charts --out default-nc")
+# interleaved NAME ROUNDS [-n LABEL COMMAND]...: ROUNDS + 1 rounds of one run of each
+# command, in the work folder; round 0 is the warm-up. Writes NAME-ROUND.json.
+interleaved() {
+    local name="$1" rounds="$2"
+    shift 2
+    for round in $(seq 0 "$rounds"); do
+        (cd "$work" && hyperfine -N --runs 1 --export-json "$results/$name-$round.json" "$@" > /dev/null)
+    done
+    python3 "$repo/benches/medians.py" "$results" "$name" "$rounds"
+}
 
-# 2. Thread scaling: the same 2,000-replicate ensemble on 1 and 2 threads.
-(cd "$work" && hyperfine --warmup 1 --runs 7 --export-json "$results/threads.json" \
+# 1. The default run: built-in baseline, 200 replicates, 48 quarters, charts included.
+interleaved default 10 \
+    -n "default run (charts)" "$gg run --quiet --out default" \
+    -n "default run (no charts)" "$gg run --quiet --no-charts --out default-nc"
+
+# 2. Thread scaling: the same 2,000-replicate ensemble on 1 and 2 threads, and the
+#    analyses' design points (64 replicates each, 16-quarter baseline) on 1 and 2.
+interleaved threads 7 \
     -n "1 thread" "$gg run -n 2000 --threads 1 --no-charts --quiet --out t1" \
-    -n "2 threads" "$gg run -n 2000 --threads 2 --no-charts --quiet --out t2")
+    -n "2 threads" "$gg run -n 2000 --threads 2 --no-charts --quiet --out t2"
+printf 'extends = "%s/scenarios/baseline.toml"\n[time]\nhorizon_quarters = 16\n' "$repo" > "$work/b.toml"
+common="-n 64 --no-charts --quiet"   # sensitivity runs [model]'s values, not parameter sets
+sets="--no-parameter-sets"
+interleaved analyses 5 \
+    -n "sweep, 1 thread" "$gg sweep b.toml --set model.alignment_inertia=0.05..0.15:10 $common $sets --threads 1 --out s1" \
+    -n "sweep, 2 threads" "$gg sweep b.toml --set model.alignment_inertia=0.05..0.15:10 $common $sets --threads 2 --out s2" \
+    -n "sensitivity, 1 thread" "$gg sensitivity b.toml --method morris --trajectories 2 $common --threads 1 --out m1" \
+    -n "sensitivity, 2 threads" "$gg sensitivity b.toml --method morris --trajectories 2 $common --threads 2 --out m2" \
+    -n "levers, 1 thread" "$gg levers b.toml --keys 'patrons.USA.*budget*' $common $sets --threads 1 --out l1" \
+    -n "levers, 2 threads" "$gg levers b.toml --keys 'patrons.USA.*budget*' $common $sets --threads 2 --out l2"
 
 # 3. Peak memory against the replicate count (full 48-quarter baseline, no charts).
 for n in 1000 1001 10000 100000; do
@@ -47,45 +71,9 @@ done
 
 # 4. The Python reference against greatgame, on the core model (the baseline without
 #    the minerals and routes extensions, which the reference does not implement).
-#    hyperfine runs all of one command's runs before the next command's, so the
-#    comparison is taken in rounds of one run of each command (a first round discarded)
-#    and compared by medians: a change of load on the shared machine hits every side.
 python3 benches/reference/make_core_scenario.py scenarios/baseline.toml "$work/core.toml"
 (cd "$work" && "$gg" run core.toml -n 20 --no-charts --quiet --out core)
-for round in 0 1 2 3 4 5 6 7 8 9; do
-    (cd "$work" && hyperfine -N --runs 1 --export-json "$results/reference-$round.json" \
-        -n "greatgame, 1 thread" "$gg run core.toml -n 200 --threads 1 --no-charts --quiet --out g1" \
-        -n "greatgame, 2 threads" "$gg run core.toml -n 200 --threads 2 --no-charts --quiet --out g2" \
-        -n "Python reference" "python3 $repo/benches/reference/greatgame_ref.py core/core/manifest.json --replicates 200 --out py" \
-        > /dev/null)
-done
-python3 - "$results" <<'EOF'
-import json, os, statistics, sys
-root = sys.argv[1]
-runs = {}
-for round in range(1, 10):
-    for r in json.load(open(os.path.join(root, f"reference-{round}.json")))["results"]:
-        runs.setdefault(r["command"], []).append((r["times"][0], r["user"] + r["system"]))
-print("== reference (9 rounds of one run each, medians)")
-wall = {name: statistics.median(t for t, _ in v) for name, v in runs.items()}
-cpu = {name: statistics.median(c for _, c in v) for name, v in runs.items()}
-for name in runs:
-    print(f"  {name:<28} wall {wall[name]:.3f} s  CPU {cpu[name]:.3f} s")
-for name in runs:
-    if name != "Python reference":
-        print(f"  Python reference / {name}: wall {wall['Python reference'] / wall[name]:.1f}, "
-              f"CPU {cpu['Python reference'] / cpu[name]:.1f}")
-EOF
-
-python3 - "$results" <<'EOF'
-import json, sys, os
-root = sys.argv[1]
-for name in ["default", "threads"]:
-    data = json.load(open(os.path.join(root, f"{name}.json")))["results"]
-    print(f"== {name}")
-    for r in data:
-        print(f"  {r['command']:<28} median {r['median']:.3f} s  (mean {r['mean']:.3f} ± {r['stddev']:.3f}, {len(r['times'])} runs)")
-    base = data[0]["median"]
-    for r in data[1:]:
-        print(f"  ratio {data[0]['command']} / {r['command']}: {base / r['median']:.2f}")
-EOF
+interleaved reference 9 \
+    -n "greatgame, 1 thread" "$gg run core.toml -n 200 --threads 1 --no-charts --quiet --out g1" \
+    -n "greatgame, 2 threads" "$gg run core.toml -n 200 --threads 2 --no-charts --quiet --out g2" \
+    -n "Python reference" "python3 $repo/benches/reference/greatgame_ref.py core/core/manifest.json --replicates 200 --out py"
