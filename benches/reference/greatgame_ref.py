@@ -62,7 +62,6 @@ PATRON_LEVERS = [
     ("mapping_budget_usd_bn", 0.0, 1e6), ("private_mobilisation", 0.0, 100.0),
     ("processing_investment_usd_bn", 0.0, 1e6),
 ]
-HOST_LEVER_NAMES = {name for name, _, _ in HOST_LEVERS}
 TERMS = ["economic", "security", "concentration", "sovereignty", "displeasure", "goodwill",
          "noise", "utility", "acceptance"]
 # name, per partner, C5 rule: greatgame's base metrics in output order (src/metrics.rs).
