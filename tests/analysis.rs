@@ -623,6 +623,42 @@ fn sensitivity_needs_valid_ranges() {
     );
 }
 
+/// The design of the Sobol' analysis of every lever (docs/analysis.md, "Which levers drive
+/// alignment"): each key is a lever of the baseline, named once, over a range of positive
+/// width, and the scenario with every parameter at its minimum, and with every parameter at
+/// its maximum, is valid. The only constraints between keys are sums bounded above, so then
+/// every combination of values in the ranges is valid too.
+#[test]
+fn the_all_levers_design_names_baseline_levers_over_valid_ranges() {
+    use greatgame::analysis::parameters::{overrides, parameters, Base};
+    use greatgame::commands::levers::keys::{screened_keys, KeyClass};
+
+    let path = repo().join("docs/analysis/sobol-all-levers.toml");
+    let design = Base::read(&path).expect("the design file is a valid scenario");
+    let spec = &design.loaded.resolved.sensitivity;
+    let params = parameters(&design.tree, "sensitivity", &spec.parameters, &path).expect("valid ranges");
+    let baseline = Base::read(&shipped("baseline")).expect("the baseline is valid");
+    let levers: std::collections::BTreeSet<String> = screened_keys(&baseline.loaded.resolved)
+        .into_iter()
+        .filter(|k| k.class == KeyClass::Lever)
+        .map(|k| k.key)
+        .collect();
+    assert!(params.len() > 400, "{} parameters", params.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for p in &params {
+        assert!(levers.contains(&p.key), "{} is not a lever of the baseline", p.key);
+        assert!(seen.insert(p.key.as_str()), "{} is listed twice", p.key);
+        assert!(p.min < p.max, "{}: range {}..{}", p.key, p.min, p.max);
+    }
+    for end in [0.0, 1.0] {
+        if let Err(e) = design.with(&overrides(&params, &vec![end; params.len()]), || {
+            format!("every parameter at {end}")
+        }) {
+            panic!("{e}");
+        }
+    }
+}
+
 /// Per-route and per-commodity metrics are compared like the base ones: the regional ones
 /// on the C5 row only.
 #[test]

@@ -5,45 +5,56 @@
 //! All randomness comes from a seeded [`ChaCha8Rng`], so a design is the same for the same
 //! seed everywhere.
 
+use std::sync::OnceLock;
+
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use sobol::params::JoeKuoD6;
 
-#[path = "sobol_directions.rs"]
-mod sobol_directions;
-use sobol_directions::DIRECTIONS;
-
-/// Most dimensions the bundled direction numbers give: Saltelli's design needs two per
+/// Most dimensions of the Sobol' sequence: Joe and Kuo's `new-joe-kuo-6.21201` direction
+/// numbers (S. Joe and F. Y. Kuo, "Constructing Sobol sequences with better two-dimensional
+/// projections", SIAM J. Sci. Comput. 30, 2008; copyright (c) 2008 Frances Y. Kuo and
+/// Stephen Joe, BSD-style licence), which the `sobol` crate embeds whole.
+pub const MAX_SOBOL_DIMENSIONS: usize = 21_201;
+/// Most parameters a Sobol' analysis takes: Saltelli's design needs two dimensions per
 /// parameter.
-pub const MAX_SOBOL_DIMENSIONS: usize = DIRECTIONS.len();
-/// Most parameters a Sobol' analysis takes.
 pub const MAX_SOBOL_PARAMETERS: usize = MAX_SOBOL_DIMENSIONS / 2;
 
-const BITS: usize = 32;
+/// The direction numbers' parameters, read (decompressed and parsed, a few milliseconds)
+/// once per process.
+fn joe_kuo() -> &'static JoeKuoD6 {
+    static PARAMETERS: OnceLock<JoeKuoD6> = OnceLock::new();
+    PARAMETERS.get_or_init(JoeKuoD6::extended)
+}
+
+/// More dimensions than the direction numbers give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "a Sobol' sequence of {requested} dimensions was asked for; Joe and Kuo's direction numbers give at most {MAX_SOBOL_DIMENSIONS}"
+)]
+pub struct TooManyDimensions {
+    pub requested: usize,
+}
 
 /// The Sobol' sequence with Joe and Kuo's direction numbers, in Gray-code order (as
 /// `scipy.stats.qmc.Sobol` with `scramble=False`), optionally with a random digital shift
 /// (every coordinate XORed with a fixed random 32-bit word per dimension), which keeps the
-/// net's stratification and makes the estimate unbiased.
+/// net's stratification and makes the estimate unbiased. The sequence itself is the `sobol`
+/// crate's (32-bit resolution); the shift is ours.
 pub struct Sobol {
-    /// `directions[d][b]`: direction number `b` of dimension `d`, left-aligned in 32 bits.
-    directions: Vec<[u32; BITS]>,
+    sequence: sobol::Sobol<u32>,
     shift: Vec<u32>,
 }
 
 impl Sobol {
-    /// A sequence of `dimensions` (at most [`MAX_SOBOL_DIMENSIONS`]).
-    pub fn new(dimensions: usize) -> Option<Sobol> {
+    /// A sequence of `dimensions` (1 to [`MAX_SOBOL_DIMENSIONS`]).
+    pub fn new(dimensions: usize) -> Result<Sobol, TooManyDimensions> {
         if dimensions == 0 || dimensions > MAX_SOBOL_DIMENSIONS {
-            return None;
+            return Err(TooManyDimensions { requested: dimensions });
         }
-        let directions = DIRECTIONS[..dimensions]
-            .iter()
-            .enumerate()
-            .map(|(d, &(poly, initial))| direction_numbers(d, poly, initial))
-            .collect();
-        Some(Sobol {
-            directions,
+        Ok(Sobol {
+            sequence: sobol::Sobol::<u32>::new(dimensions, joe_kuo()),
             shift: vec![0; dimensions],
         })
     }
@@ -58,56 +69,18 @@ impl Sobol {
 
     /// The first `n` points (each `dimensions` values in [0, 1)).
     pub fn points(&self, n: usize) -> Vec<Vec<f64>> {
-        let dims = self.directions.len();
-        let mut state = vec![0u32; dims];
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            if i > 0 {
-                // Gray code: flip the direction number of the lowest zero bit of i - 1.
-                let bit = (i - 1).trailing_ones() as usize;
-                for (s, dir) in state.iter_mut().zip(&self.directions) {
-                    *s ^= dir[bit.min(BITS - 1)];
-                }
-            }
-            out.push(
-                state
+        self.sequence
+            .clone()
+            .take(n)
+            .map(|point| {
+                point
                     .iter()
                     .zip(&self.shift)
                     .map(|(s, shift)| f64::from(s ^ shift) / 4_294_967_296.0)
-                    .collect(),
-            );
-        }
-        out
+                    .collect()
+            })
+            .collect()
     }
-}
-
-/// Direction numbers of one dimension from its primitive polynomial and initial values
-/// (Bratley and Fox's recurrence).
-fn direction_numbers(dimension: usize, poly: u32, initial: &[u32]) -> [u32; BITS] {
-    let mut v = [0u32; BITS];
-    if dimension == 0 {
-        for (b, slot) in v.iter_mut().enumerate() {
-            *slot = 1u32 << (BITS - 1 - b);
-        }
-        return v;
-    }
-    let degree = (32 - poly.leading_zeros() - 1) as usize;
-    let mut m = vec![0u64; BITS];
-    m[..degree].copy_from_slice(&initial.iter().map(|&x| u64::from(x)).collect::<Vec<_>>()[..degree]);
-    for j in degree..BITS {
-        let mut value = m[j - degree] ^ (m[j - degree] << degree);
-        for k in 1..degree {
-            // Coefficient of x^(degree - k) in the polynomial.
-            if (poly >> (degree - k)) & 1 == 1 {
-                value ^= m[j - k] << k;
-            }
-        }
-        m[j] = value;
-    }
-    for (b, slot) in v.iter_mut().enumerate() {
-        *slot = (m[b] << (BITS - 1 - b)) as u32;
-    }
-    v
 }
 
 /// Saltelli's design for `k` parameters and base size `n`: matrices A and B (the first and
@@ -122,14 +95,14 @@ pub struct Saltelli {
 }
 
 impl Saltelli {
-    pub fn new(k: usize, n: usize, rng: &mut ChaCha8Rng) -> Option<Saltelli> {
+    pub fn new(k: usize, n: usize, rng: &mut ChaCha8Rng) -> Result<Saltelli, TooManyDimensions> {
         let sequence = Sobol::new(2 * k)?.shifted(rng);
         let (a, b) = sequence
             .points(n)
             .into_iter()
             .map(|p| (p[..k].to_vec(), p[k..].to_vec()))
             .unzip();
-        Some(Saltelli { k, n, a, b })
+        Ok(Saltelli { k, n, a, b })
     }
 
     /// Row `j` of AB_i.
@@ -254,13 +227,61 @@ mod tests {
         }
     }
 
+    /// Points deep in the sequence at dimensions past the 128 this crate once compiled in,
+    /// as `scipy.stats.qmc.Sobol(21201, scramble=False, bits=32)` gives them (its direction
+    /// numbers are the same `new-joe-kuo-6.21201`), times 2^32: point index, then the
+    /// values of the listed dimensions (0-based).
+    #[test]
+    fn far_dimensions_match_the_reference_implementation() {
+        let dims = [128, 456, 913];
+        let expected: [(usize, [u64; 3]); 4] = [
+            (3, [3221225472, 1073741824, 1073741824]),
+            (517, [482344960, 3284140032, 4013948928]),
+            (1000, [3829399552, 2822766592, 2227175424]),
+            (1028, [1105199104, 497025024, 1562378240]),
+        ];
+        let points = Sobol::new(914).unwrap().points(1029);
+        for (i, row) in expected {
+            assert_eq!(dims.map(|d| (points[i][d] * 4_294_967_296.0) as u64), row, "point {i}");
+        }
+        // The last dimensions, over fewer points (every point holds all 21,201 values).
+        let dims = [5000, 21200];
+        let expected: [(usize, [u64; 2]); 4] = [
+            (1, [2147483648, 2147483648]),
+            (37, [201326592, 1140850688]),
+            (50, [1409286144, 1811939328]),
+            (63, [2751463424, 469762048]),
+        ];
+        let points = Sobol::new(MAX_SOBOL_DIMENSIONS).unwrap().points(64);
+        for (i, row) in expected {
+            assert_eq!(dims.map(|d| (points[i][d] * 4_294_967_296.0) as u64), row, "point {i}");
+        }
+    }
+
+    /// The first 128 dimensions' direction numbers are those of the table this crate
+    /// compiled in before it took Joe and Kuo's whole set, so earlier designs (and every
+    /// analysis of up to 64 parameters) are unchanged: an FNV-1a hash of all 32 direction
+    /// numbers of each, dimension by dimension, computed from that table.
+    #[test]
+    fn the_first_128_dimensions_are_unchanged() {
+        let directions = sobol::Sobol::<u32>::init_direction_vals::<u32>(128, 32, joe_kuo());
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for number in directions.iter().flatten() {
+            for byte in number.to_le_bytes() {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        assert_eq!(hash, 0x31eb_5ff8_868c_61f7);
+    }
+
     /// A (t, s)-sequence in base 2: the first 2^m points put exactly one point in each of the
-    /// 2^m equal intervals of every coordinate, shifted or not.
+    /// 2^m equal intervals of every coordinate, shifted or not; every dimension of the set.
     #[test]
     fn every_coordinate_is_stratified() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let sequence = Sobol::new(MAX_SOBOL_DIMENSIONS).unwrap().shifted(&mut rng);
-        let n = 256;
+        let n = 64;
         let points = sequence.points(n);
         for d in 0..MAX_SOBOL_DIMENSIONS {
             let mut seen = vec![false; n];
@@ -270,7 +291,20 @@ mod tests {
                 seen[cell] = true;
             }
         }
-        assert!(Sobol::new(MAX_SOBOL_DIMENSIONS + 1).is_none());
+    }
+
+    #[test]
+    fn too_many_dimensions_is_an_error() {
+        assert!(Sobol::new(MAX_SOBOL_DIMENSIONS).is_ok());
+        let error = Sobol::new(MAX_SOBOL_DIMENSIONS + 1).err().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "a Sobol' sequence of 21202 dimensions was asked for; Joe and Kuo's direction numbers give at most 21201"
+        );
+        assert!(Sobol::new(0).is_err());
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        assert!(Saltelli::new(MAX_SOBOL_PARAMETERS + 1, 4, &mut rng).is_err());
+        assert_eq!(joe_kuo().max_dims, MAX_SOBOL_DIMENSIONS);
     }
 
     #[test]

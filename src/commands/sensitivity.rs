@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 use crate::analysis::bootstrap::{self, Interval};
-use crate::analysis::design::{self, Saltelli, Trajectory, MAX_SOBOL_PARAMETERS};
+use crate::analysis::design::{self, Saltelli, Trajectory, MAX_SOBOL_DIMENSIONS, MAX_SOBOL_PARAMETERS};
 use crate::analysis::indices::{self, MorrisIndex, SobolIndex};
 use crate::analysis::outcomes::{check_horizons, last_quarter, parse_outcomes, Outcome};
 use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_number, Base, Parameter};
@@ -150,7 +150,7 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
         }
         if k > MAX_SOBOL_PARAMETERS {
             return Err(JobError::Usage(format!(
-                "Sobol' indices take at most {MAX_SOBOL_PARAMETERS} parameters, the scenario lists {k}; screen them with --method morris first"
+                "Sobol' indices take at most {MAX_SOBOL_PARAMETERS} parameters (Saltelli's design needs two dimensions of the Sobol' sequence per parameter, and Joe and Kuo's direction numbers give {MAX_SOBOL_DIMENSIONS}), the scenario lists {k}; screen them with --method morris first"
             )));
         }
     }
