@@ -42,8 +42,11 @@ pub struct Staging {
     pub destination: PathBuf,
     /// What was cleaned up beside the destination (see [`remove_stale`]).
     pub notes: Vec<String>,
-    /// Set once the folder has been moved into place; until then dropping removes it, so
-    /// even a panic while writing leaves nothing behind.
+    /// The folders above the destination that were made for it, deepest first: removed
+    /// again, if still empty, when the folder is not committed.
+    made: Vec<PathBuf>,
+    /// Set once the folder has been moved into place; until then dropping removes it (and
+    /// the folders made for it), so even a panic while writing leaves nothing behind.
     committed: bool,
 }
 
@@ -51,6 +54,10 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.dir);
+            for folder in &self.made {
+                // Only an empty folder goes: another process may have written beside us.
+                let _ = fs::remove_dir(folder);
+            }
         }
     }
 }
@@ -271,7 +278,13 @@ impl Staging {
                 parent.unwrap_or(Path::new(".")).display()
             ))(e)
         };
+        let mut made = Vec::new();
         if let Some(parent) = parent {
+            let mut missing = Some(parent);
+            while let Some(folder) = missing.filter(|f| !f.as_os_str().is_empty() && fs::symlink_metadata(f).is_err()) {
+                made.push(folder.to_path_buf());
+                missing = folder.parent();
+            }
             fs::create_dir_all(parent).map_err(creating)?;
         }
         let notes = remove_stale(destination);
@@ -291,6 +304,7 @@ impl Staging {
             dir,
             destination: destination.to_path_buf(),
             notes,
+            made,
             committed: false,
         };
         let marker = format!("{} {}\n", std::process::id(), host_name().unwrap_or_default());
@@ -454,6 +468,25 @@ mod tests {
         .unwrap();
         assert_eq!(write(&old, &cancel, "a.txt").unwrap().replaced, Replaced::Other);
         assert_eq!(names(root.path()), ["empty", "file", "link", "mine", "old", "output"]);
+    }
+
+    #[test]
+    fn a_folder_never_committed_takes_the_folders_made_for_it_away() {
+        let root = tempfile::tempdir().unwrap();
+        fs::create_dir(root.path().join("kept")).unwrap();
+        let destination = root.path().join("kept/made/deeper/out");
+        let error = write_folder(&destination, &Cancel::new(), |_| Err(JobError::Usage("failed".into())));
+        assert!(error.is_err());
+        assert_eq!(names(root.path()), ["kept"]);
+        assert!(
+            names(&root.path().join("kept")).is_empty(),
+            "the folders made are removed"
+        );
+        // One another process wrote into meanwhile stays.
+        let staging = Staging::create(&destination).unwrap();
+        fs::write(root.path().join("kept/made/theirs.txt"), "theirs").unwrap();
+        drop(staging);
+        assert_eq!(names(&root.path().join("kept/made")), ["theirs.txt"]);
     }
 
     #[test]
