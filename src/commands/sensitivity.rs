@@ -267,6 +267,9 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     for r in 0..n_runs {
         job.check()?;
         let loaded = resolve(r)?;
+        if MetricLayout::same(&base.scenario, &loaded.scenario) {
+            continue;
+        }
         let other = MetricLayout::new(&loaded.scenario);
         if let Some(missing) = outcomes.iter().find(|o| !o.exists_in(&layout, &other)) {
             return Err(JobError::Usage(format!(

@@ -326,6 +326,9 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         let s = &checked(p)?;
         largest = largest.max(options.settings.ensemble_bytes_sets(s, replicates, n_sets));
         check_horizons(&horizons, s.start, last_quarter(s), &format!("sweep point {}", p + 1))?;
+        if MetricLayout::same(&base.scenario, s) {
+            continue;
+        }
         let other = MetricLayout::new(s);
         if other.host_labels != layout.host_labels || other.partner_labels != layout.partner_labels {
             return Err(JobError::Usage(format!(
