@@ -864,13 +864,19 @@ impl Charts {
         }
     }
 
-    /// About the bytes the charts will hold: the points kept, and each drawn as a line of
-    /// its own with a label.
+    /// About the bytes the charts will hold: every axis's points kept, and while a
+    /// figure is drawn each point (a dot, at worst) as a line of its own, with a label,
+    /// in every panel, twice (the panels and the figure made of them). Measured: 10,000
+    /// dots against two parameters in three panels held 20 MB more than no charts.
     fn bytes(&self) -> u64 {
-        let outcomes: usize = self.drawn.iter().map(Vec::len).sum();
-        let kept = (self.points.min(MAX_CHART_POINTS + 7)) as u64;
-        let per_point = 64 + 24 * outcomes as u64 + 160;
-        kept.saturating_mul(per_point).saturating_mul(self.axes.len() as u64)
+        let drawn: usize = self.drawn.iter().map(Vec::len).sum();
+        let panels = self.drawn.iter().map(Vec::len).max().unwrap_or(0) as u64;
+        let kept = self.points.min(MAX_CHART_POINTS + 7) as u64;
+        let held = kept
+            .saturating_mul(64 + 24 * drawn as u64)
+            .saturating_mul(self.axes.len() as u64);
+        let drawing = kept.saturating_mul(panels).saturating_mul(2 * 300);
+        held.saturating_add(drawing)
     }
 
     /// Point `p`, in point order.
