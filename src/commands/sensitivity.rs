@@ -204,29 +204,28 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
 
     // The designs' points, counted before they are drawn.
     let k64 = k as u64;
-    let morris_points = if method.morris() {
-        trajectories.saturating_mul(k64 + 1)
-    } else {
-        0
-    };
+    let morris_trajectories = if method.morris() { trajectories } else { 0 };
     let sobol_rows = if method.sobol() { samples.saturating_mul(2) } else { 0 };
-    let n_runs = morris_points.saturating_add(if method.sobol() {
-        samples.saturating_mul(k64 + 2)
-    } else {
-        0
-    });
-    // A design point held by a design: its coordinates in a vector of their own.
-    let coordinates = k64.saturating_mul(8).saturating_add(size_of::<Vec<f64>>() as u64 + 16);
+    let n_runs = morris_trajectories
+        .saturating_mul(k64 + 1)
+        .saturating_add(if method.sobol() {
+            samples.saturating_mul(k64 + 2)
+        } else {
+            0
+        });
+    // k numbers in a vector of their own: a Saltelli row, a trajectory's start, moves or
+    // steps.
+    let row = k64.saturating_mul(8).saturating_add(size_of::<Vec<f64>>() as u64 + 16);
     options
         .settings
         .budget()
         .add("the largest ensemble", largest)
         .add(
             "the designs (Morris trajectories, Saltelli's matrices)",
-            morris_points
+            morris_trajectories
+                .saturating_mul(3)
                 .saturating_add(sobol_rows)
-                .saturating_mul(coordinates)
-                .saturating_add(trajectories.saturating_mul(k64.saturating_mul(16) + 64)),
+                .saturating_mul(row),
         )
         .add(
             "the outcome means of every point",
@@ -462,7 +461,7 @@ impl Runs<'_> {
     fn unit(&self, r: usize) -> Vec<f64> {
         let morris = self.morris.len() * (self.k + 1);
         if r < morris {
-            return self.morris[r / (self.k + 1)].points[r % (self.k + 1)].clone();
+            return self.morris[r / (self.k + 1)].point(r % (self.k + 1));
         }
         let s = self.saltelli.expect("a point past the Morris design is Saltelli's");
         let (block, row) = ((r - morris) / s.n, (r - morris) % s.n);
