@@ -150,6 +150,7 @@ impl Said {
                 "note: {} held the output of an earlier version of greatgame; it was replaced",
                 written.dir.display()
             ),
+            Replaced::Shard(shard) => eprintln!("note: {} held {shard}; it was replaced", written.dir.display()),
         }
         for note in &written.notes {
             eprintln!("note: {note}");

@@ -102,6 +102,20 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
     writer.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
+/// A JSON array whose elements are made one at a time as it is written, so that a long
+/// array (every point of a design) is never held whole. It writes exactly what the
+/// `Vec` of its elements would.
+pub struct LazyArray<F: Fn(usize) -> serde_json::Value> {
+    pub len: usize,
+    pub element: F,
+}
+
+impl<F: Fn(usize) -> serde_json::Value> Serialize for LazyArray<F> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((0..self.len).map(&self.element))
+    }
+}
+
 /// The header of `dir/manifest.json`, if the folder has a greatgame manifest.
 pub fn read_header(dir: &Path) -> Option<Header> {
     let text = fs::read_to_string(dir.join("manifest.json")).ok()?;
@@ -129,5 +143,27 @@ mod tests {
         assert_eq!(read_header(dir.path()), Some(header));
         fs::write(dir.path().join("manifest.json"), "{\"format\": \"other\"}").unwrap();
         assert_eq!(read_header(dir.path()), None);
+    }
+
+    #[test]
+    fn lazy_arrays_write_what_their_vectors_would() {
+        let element = |i: usize| serde_json::json!({"point": i + 1, "values": {"b": [i, 0.5], "a": "x"}});
+        let whole = serde_json::json!({"points": (0..3).map(element).collect::<Vec<_>>(), "z": 1});
+        #[derive(Serialize)]
+        #[serde(bound = "")]
+        struct Lazy<F: Fn(usize) -> serde_json::Value> {
+            points: LazyArray<F>,
+            z: u32,
+        }
+        let lazy = Lazy {
+            points: LazyArray { len: 3, element },
+            z: 1,
+        };
+        assert_eq!(
+            serde_json::to_string_pretty(&lazy).unwrap(),
+            serde_json::to_string_pretty(&whole).unwrap()
+        );
+        let empty = LazyArray { len: 0, element };
+        assert_eq!(serde_json::to_string(&empty).unwrap(), "[]");
     }
 }

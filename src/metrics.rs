@@ -242,6 +242,21 @@ impl MetricLayout {
         }
     }
 
+    /// Whether scenarios `a` and `b` have one layout, without building either: the same
+    /// hosts and patrons (by id), commodities and routes (by id and name), which is all
+    /// [`MetricLayout::new`] reads. An analysis asks this of each of its points, where
+    /// building the layout (a name and a description formatted per metric) would cost
+    /// more than the rest of the check.
+    pub fn same(a: &Scenario, b: &Scenario) -> bool {
+        fn alike<T>(x: &[T], y: &[T], key: impl Fn(&T) -> (&str, &str)) -> bool {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| key(p) == key(q))
+        }
+        alike(&a.hosts, &b.hosts, |h| (&h.id, ""))
+            && alike(&a.patrons, &b.patrons, |p| (&p.id, ""))
+            && alike(&a.commodities, &b.commodities, |c| (&c.id, &c.name))
+            && alike(&a.routes, &b.routes, |r| (&r.id, &r.name))
+    }
+
     /// Every metric of the scenario, in output order.
     pub fn metrics(&self) -> &[MetricSpec] {
         &self.specs
@@ -525,6 +540,32 @@ impl Rows<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scenarios_of_one_layout_are_told_without_building_it() {
+        let loaded = crate::scenario::load_builtin_baseline().expect("the built-in baseline loads");
+        let a = &loaded.scenario;
+        let layout = |s: &Scenario| {
+            let l = MetricLayout::new(s);
+            (l.host_labels, l.partner_labels, l.specs, l.offsets, l.n_cells)
+        };
+        let mut b = a.clone();
+        b.horizon_quarters += 4;
+        assert!(MetricLayout::same(a, &b) && layout(a) == layout(&b));
+        let changes: [fn(&mut Scenario); 5] = [
+            |s| s.hosts[1].id = "XYZ".into(),
+            |s| s.patrons.truncate(2),
+            |s| s.commodities[0].id = "tin".into(),
+            |s| s.commodities[0].name = "Tin".into(),
+            |s| s.routes[0].name = "Another road".into(),
+        ];
+        for change in changes {
+            let mut b = a.clone();
+            change(&mut b);
+            assert!(!MetricLayout::same(a, &b));
+            assert!(layout(a) != layout(&b), "the layout does differ");
+        }
+    }
 
     #[test]
     fn every_metric_has_one_name_and_the_layout_puts_it_where_its_identity_says() {

@@ -171,6 +171,44 @@ fn design_shards_come_from_slurm_and_kubernetes_variables() {
 }
 
 #[test]
+fn a_shard_run_again_replaces_its_folder_but_not_a_users() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    short(cwd, "s");
+    let shard = [
+        "sweep",
+        "s.toml",
+        "--set",
+        "model.alignment_inertia=0.2,0.4,0.6",
+        "--shard",
+        "1/3",
+        "--out",
+        "shards/1",
+        "-q",
+    ];
+    assert_ok(&greatgame(cwd, &shard), "the shard");
+    let folder = cwd.join("shards/1/sweep-s");
+    let first = snapshot(&folder);
+    let again = greatgame(cwd, &shard);
+    assert_ok(&again, "the same shard run again");
+    assert_eq!(snapshot(&folder), first, "the same shard writes the same files");
+    assert!(hidden_entries(&cwd.join("shards/1")).is_empty());
+    // A run's shard too.
+    let run = ["run", "s.toml", "--shard", "0/1", "--out", "runs", "-q"];
+    assert_ok(&greatgame(cwd, &run), "a run's shard");
+    assert_ok(&greatgame(cwd, &run), "the run's shard again");
+
+    // A folder of the user's where the shard would go is refused and left as it was.
+    let mine = cwd.join("mine/sweep-s");
+    fs::create_dir_all(&mine).unwrap();
+    fs::write(mine.join("notes.txt"), "mine").unwrap();
+    let mut into_mine = shard.to_vec();
+    into_mine[7] = "mine";
+    fails_with(cwd, &into_mine, 2, "is not an output of greatgame");
+    assert_eq!(entries(&mine), ["notes.txt"].map(String::from).into());
+}
+
+#[test]
 fn merge_refuses_bad_sets_of_design_shards() {
     let tmp = tempfile::tempdir().unwrap();
     let cwd = tmp.path();

@@ -126,14 +126,43 @@ impl Saltelli {
 }
 
 /// One Morris trajectory: `k + 1` points, each differing from the previous in one
-/// parameter by ±Δ.
+/// parameter by ±Δ. It holds its first point and the moves; the others are made when
+/// asked for (a design of 100,000 points holds about 40 bytes a point).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trajectory {
-    pub points: Vec<Vec<f64>>,
+    /// Point 0.
+    pub start: Vec<f64>,
     /// `moved[j]`: the parameter changed between point `j` and `j + 1`.
     pub moved: Vec<usize>,
     /// The signed step of that change (+Δ or −Δ).
     pub steps: Vec<f64>,
+}
+
+impl Trajectory {
+    /// How many points: `k + 1`.
+    pub fn len(&self) -> usize {
+        self.moved.len() + 1
+    }
+
+    /// Never: a trajectory has its start.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Point `j`: the start with the first `j` moves made, in order (the very values the
+    /// design was drawn as).
+    pub fn point(&self, j: usize) -> Vec<f64> {
+        let mut x = self.start.clone();
+        for (&i, &step) in self.moved.iter().zip(&self.steps).take(j) {
+            x[i] += step;
+        }
+        x
+    }
+
+    /// Every point, in order.
+    pub fn points(&self) -> Vec<Vec<f64>> {
+        (0..self.len()).map(|j| self.point(j)).collect()
+    }
 }
 
 /// Morris's design: `r` random trajectories on a grid of `levels` levels in each of `k`
@@ -159,16 +188,9 @@ pub fn morris(k: usize, r: usize, levels: u32, rng: &mut ChaCha8Rng) -> Vec<Traj
             }
             let mut order: Vec<usize> = (0..k).collect();
             order.shuffle(rng);
-            let mut points = vec![x.clone()];
-            let mut steps = Vec::with_capacity(k);
-            for &i in &order {
-                let step = if up[i] { delta } else { -delta };
-                x[i] += step;
-                points.push(x.clone());
-                steps.push(step);
-            }
+            let steps = order.iter().map(|&i| if up[i] { delta } else { -delta }).collect();
             Trajectory {
-                points,
+                start: x,
                 moved: order,
                 steps,
             }
@@ -327,11 +349,11 @@ mod tests {
         let k = 5;
         let levels = 4;
         for t in morris(k, 20, levels, &mut rng) {
-            assert_eq!(t.points.len(), k + 1);
+            assert_eq!(t.points().len(), k + 1);
             let mut moved = t.moved.clone();
             moved.sort_unstable();
             assert_eq!(moved, (0..k).collect::<Vec<_>>());
-            for (j, window) in t.points.windows(2).enumerate() {
+            for (j, window) in t.points().windows(2).enumerate() {
                 for (i, (after, before)) in window[1].iter().zip(&window[0]).enumerate() {
                     let change = after - before;
                     if i == t.moved[j] {

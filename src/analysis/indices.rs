@@ -233,7 +233,7 @@ mod tests {
         let trajectories = design::morris(k, r, 4, &mut rng);
         let outputs: Vec<Vec<f64>> = trajectories
             .iter()
-            .map(|t| t.points.iter().map(|p| f(p)).collect())
+            .map(|t| t.points().iter().map(|p| f(p)).collect())
             .collect();
         morris(k, &trajectories, &outputs, 500, &mut rng)
     }

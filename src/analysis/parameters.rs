@@ -6,7 +6,8 @@
 //! - [`Parameter`] ranges of the `[sensitivity]` and `[calibration]` tables
 //!   ([`parameters`]), and the overrides of a point in unit coordinates ([`overrides`]).
 //! - Values of swept parameters: lists and ranges ([`parse_set`], [`range_steps`],
-//!   [`range_by`]) combined as a grid or zipped ([`Combine`], [`combine`]).
+//!   [`range_by`]) combined as a grid or zipped ([`Combine`], [`Combined`], each point made
+//!   when asked for).
 //! - Design files, CSV with a header of key paths ([`read_design`]); parameter-sets
 //!   files have the same form and are read by [`crate::analysis::sets`].
 
@@ -268,44 +269,79 @@ fn parse_set_text(text: &str) -> Result<(String, Vec<toml::Value>), String> {
     Ok((key.to_string(), list))
 }
 
-/// Combines parameters' values: every combination (`grid`, the last parameter varying
-/// fastest) or the i-th values together (`zip`).
-pub fn combine(parameters: &[(String, Vec<toml::Value>)], how: Combine) -> Result<Vec<Vec<toml::Value>>, ValuesError> {
-    combine_values(parameters, how == Combine::Zip).map_err(ValuesError)
+/// Swept parameters' values combined into points: every combination (`grid`, the last
+/// parameter varying fastest) or the i-th values together (`zip`). A point is made when
+/// asked for, so a grid of 100,000 points holds only its parameters' lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Combined {
+    values: Vec<Vec<toml::Value>>,
+    zip: bool,
+    len: usize,
 }
 
-fn combine_values(parameters: &[(String, Vec<toml::Value>)], zip: bool) -> Result<Vec<Vec<toml::Value>>, String> {
-    if parameters.is_empty() {
-        return Ok(vec![Vec::new()]);
+impl Combined {
+    /// The points of `parameters` combined `how`; a zip of lists of different lengths, or
+    /// a grid of more than [`MAX_POINTS`] points, is refused.
+    pub fn new(parameters: &[(String, Vec<toml::Value>)], how: Combine) -> Result<Combined, ValuesError> {
+        let values: Vec<Vec<toml::Value>> = parameters.iter().map(|(_, v)| v.clone()).collect();
+        let zip = how == Combine::Zip;
+        let len = if parameters.is_empty() {
+            1
+        } else if zip {
+            let n = parameters[0].1.len();
+            if let Some((key, values)) = parameters.iter().find(|(_, v)| v.len() != n) {
+                return Err(ValuesError(format!(
+                    "combine = \"zip\" needs lists of one length: {} has {n} values, {key} has {}",
+                    parameters[0].0,
+                    values.len()
+                )));
+            }
+            n
+        } else {
+            parameters
+                .iter()
+                .try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len()))
+                .filter(|&t| t <= MAX_POINTS)
+                .ok_or_else(|| ValuesError(format!("the grid has more than {MAX_POINTS} points")))?
+        };
+        Ok(Combined { values, zip, len })
     }
-    if zip {
-        let n = parameters[0].1.len();
-        if let Some((key, values)) = parameters.iter().find(|(_, v)| v.len() != n) {
-            return Err(format!(
-                "combine = \"zip\" needs lists of one length: {} has {n} values, {key} has {}",
-                parameters[0].0,
-                values.len()
-            ));
+
+    /// How many points.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none (a parameter without values).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many values the parameters' lists hold (what a `Combined` keeps).
+    pub fn values_held(&self) -> usize {
+        self.values.iter().map(Vec::len).sum()
+    }
+
+    /// Point `index`'s values, one per parameter, appended to `out`.
+    pub fn point_into(&self, mut index: usize, out: &mut Vec<toml::Value>) {
+        if self.zip {
+            out.extend(self.values.iter().map(|v| v[index].clone()));
+            return;
         }
-        return Ok((0..n)
-            .map(|i| parameters.iter().map(|(_, v)| v[i].clone()).collect())
-            .collect());
-    }
-    let total = parameters
-        .iter()
-        .try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len()))
-        .filter(|&t| t <= MAX_POINTS)
-        .ok_or_else(|| format!("the grid has more than {MAX_POINTS} points"))?;
-    let mut points = Vec::with_capacity(total);
-    for mut index in 0..total {
-        let mut point = vec![toml::Value::Boolean(false); parameters.len()];
-        for (slot, (_, values)) in point.iter_mut().zip(parameters).rev() {
+        let start = out.len();
+        out.extend(self.values.iter().map(|_| toml::Value::Boolean(false)));
+        for (slot, values) in out[start..].iter_mut().zip(&self.values).rev() {
             *slot = values[index % values.len()].clone();
             index /= values.len();
         }
-        points.push(point);
     }
-    Ok(points)
+
+    /// Point `index`'s values, one per parameter.
+    pub fn point(&self, index: usize) -> Vec<toml::Value> {
+        let mut out = Vec::with_capacity(self.values.len());
+        self.point_into(index, &mut out);
+        out
+    }
 }
 
 /// Reads a design: a CSV header of key paths, then one row of values per point.
@@ -402,12 +438,13 @@ mod tests {
                 v.iter().map(|&x| toml::Value::Integer(x)).collect::<Vec<_>>(),
             )
         };
-        let grid = combine(&[p("a", &[1, 2]), p("b", &[10, 20, 30])], Combine::Grid).unwrap();
+        let all = |c: Combined| (0..c.len()).map(|i| c.point(i)).collect::<Vec<_>>();
+        let grid = all(Combined::new(&[p("a", &[1, 2]), p("b", &[10, 20, 30])], Combine::Grid).unwrap());
         assert_eq!(grid.len(), 6);
         assert_eq!(grid[0], [toml::Value::Integer(1), toml::Value::Integer(10)]);
         assert_eq!(grid[1], [toml::Value::Integer(1), toml::Value::Integer(20)]);
         assert_eq!(grid[5], [toml::Value::Integer(2), toml::Value::Integer(30)]);
-        let zip = combine(&[p("a", &[1, 2]), p("b", &[10, 20])], Combine::Zip).unwrap();
+        let zip = all(Combined::new(&[p("a", &[1, 2]), p("b", &[10, 20])], Combine::Zip).unwrap());
         assert_eq!(
             zip,
             [
@@ -415,7 +452,13 @@ mod tests {
                 [toml::Value::Integer(2), toml::Value::Integer(20)]
             ]
         );
-        assert!(combine(&[p("a", &[1, 2]), p("b", &[10])], Combine::Zip).is_err());
+        assert!(Combined::new(&[p("a", &[1, 2]), p("b", &[10])], Combine::Zip).is_err());
+        assert_eq!(
+            all(Combined::new(&[], Combine::Grid).unwrap()),
+            [Vec::<toml::Value>::new()]
+        );
+        let big = Combined::new(&[p("a", &[1; 1000]), p("b", &[2; 1000])], Combine::Grid);
+        assert!(big.unwrap_err().to_string().contains("more than"));
     }
 
     #[test]

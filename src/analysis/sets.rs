@@ -138,21 +138,23 @@ impl Sets {
     /// point, which wins over a set) laid over it, each validated like a file; a set that
     /// changes the actors, commodities, routes or time is refused.
     pub fn scenarios(&self, base: &Base, extra: &[Override]) -> Result<Vec<Scenario>, JobError> {
-        let reference = MetricLayout::new(&base.loaded.scenario);
+        let first = &base.loaded.scenario;
         let mut out = Vec::with_capacity(self.len());
         for k in 0..self.len() {
             let mut overrides = self.overrides(k);
             overrides.extend(extra.iter().cloned());
             let loaded = base.with(&overrides, || format!("{} is not valid", self.describe(k)))?;
             let s = loaded.scenario;
-            let layout = MetricLayout::new(&s);
-            let first = &base.loaded.scenario;
+            // The layouts are built only when they may differ.
+            let other_layout = || {
+                let (layout, reference) = (MetricLayout::new(&s), MetricLayout::new(first));
+                layout.host_labels != reference.host_labels
+                    || layout.partner_labels != reference.partner_labels
+                    || layout.n_cells() != reference.n_cells()
+            };
             let problem = if s.start != first.start || s.horizon_quarters != first.horizon_quarters {
                 Some("it changes the scenario's time.start or time.horizon_quarters")
-            } else if layout.host_labels != reference.host_labels
-                || layout.partner_labels != reference.partner_labels
-                || layout.n_cells() != reference.n_cells()
-            {
+            } else if !MetricLayout::same(first, &s) && other_layout() {
                 Some("it changes the scenario's actors, commodities or routes")
             } else {
                 None

@@ -7,10 +7,16 @@
 //! Morris screening gives μ, μ* and σ of elementary effects; Sobol' indices (Saltelli
 //! design, Saltelli/Jansen estimators) give S1 and ST. Every interval is a percentile
 //! bootstrap with a generator seeded from the run seed.
+//!
+//! What is held grows only by what the estimators need: the designs (Morris trajectories,
+//! Saltelli's two matrices) and each point's outcome means. A point's name and coordinates
+//! are made from the designs when they are needed, and `points.csv` is written as each
+//! point is computed (or read back from the shards by a merge).
 
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, BufWriter};
+use std::mem::size_of;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -25,10 +31,10 @@ use crate::analysis::outcomes::{check_horizons, last_quarter, parse_outcomes, Ou
 use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_number, Base, Parameter};
 use crate::chart::{write_bars, Bar, BarFigure, BarPanel};
 use crate::format::{number, optional, short, slug};
-use crate::job::design::{DesignIdentity, Finished, Point};
+use crate::job::design::{DesignIdentity, Next, Point};
 use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
-use crate::manifest::{self, Header};
+use crate::manifest::{self, Header, LazyArray};
 use crate::metrics::{MetricId, MetricLayout};
 use crate::scenario::overrides::ScenarioTree;
 use crate::scenario::source::KeyPath;
@@ -198,27 +204,33 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
 
     // The designs' points, counted before they are drawn.
     let k64 = k as u64;
-    let n_runs = (if method.morris() {
-        trajectories.saturating_mul(k64 + 1)
-    } else {
-        0
-    })
-    .saturating_add(if method.sobol() {
-        samples.saturating_mul(k64 + 2)
-    } else {
-        0
-    });
+    let morris_trajectories = if method.morris() { trajectories } else { 0 };
+    let sobol_rows = if method.sobol() { samples.saturating_mul(2) } else { 0 };
+    let n_runs = morris_trajectories
+        .saturating_mul(k64 + 1)
+        .saturating_add(if method.sobol() {
+            samples.saturating_mul(k64 + 2)
+        } else {
+            0
+        });
+    // k numbers in a vector of their own: a Saltelli row, a trajectory's start, moves or
+    // steps.
+    let row = k64.saturating_mul(8).saturating_add(size_of::<Vec<f64>>() as u64 + 16);
     options
         .settings
         .budget()
         .add("the largest ensemble", largest)
         .add(
-            "the design points",
-            n_runs.saturating_mul(k64.saturating_mul(8).saturating_add(48)),
+            "the designs (Morris trajectories, Saltelli's matrices)",
+            morris_trajectories
+                .saturating_mul(3)
+                .saturating_add(sobol_rows)
+                .saturating_mul(row),
         )
         .add(
-            "the outcomes of every point",
-            n_runs.saturating_mul(outcomes.len() as u64).saturating_mul(8 + 8),
+            "the outcome means of every point",
+            // Every point's means, and one outcome's column with the estimators' copy.
+            n_runs.saturating_mul((outcomes.len() as u64).saturating_mul(8).saturating_add(16)),
         )
         .check()?;
 
@@ -237,33 +249,26 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     } else {
         None
     };
-    let mut runs: Vec<(String, Vec<f64>)> = Vec::new();
-    for (t, trajectory) in morris_design.iter().enumerate() {
-        for point in &trajectory.points {
-            runs.push((format!("morris-{}", t + 1), point.clone()));
-        }
-    }
-    if let Some(s) = &saltelli {
-        for (j, point) in s.points().into_iter().enumerate() {
-            let block = j / s.n;
-            let name = match block {
-                0 => "sobol-A".to_string(),
-                1 => "sobol-B".to_string(),
-                b => format!("sobol-AB-{}", b - 1),
-            };
-            runs.push((name, point));
-        }
-    }
+    let runs = Runs {
+        k,
+        morris: &morris_design,
+        saltelli: saltelli.as_ref(),
+    };
+    let n_runs = runs.len();
 
     // Validate every point, then run them (each resolved again when it runs, so that a
     // large design does not hold every point's scenario at once).
     let resolve = |r: usize| {
-        from.with(&overrides(&params, &runs[r].1), || {
+        from.with(&overrides(&params, &runs.unit(r)), || {
             format!("design point {} is not valid", r + 1)
         })
     };
-    for r in 0..runs.len() {
+    for r in 0..n_runs {
+        job.check()?;
         let loaded = resolve(r)?;
+        if MetricLayout::same(&base.scenario, &loaded.scenario) {
+            continue;
+        }
         let other = MetricLayout::new(&loaded.scenario);
         if let Some(missing) = outcomes.iter().find(|o| !o.exists_in(&layout, &other)) {
             return Err(JobError::Usage(format!(
@@ -287,82 +292,57 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     )?;
     job.progress
         .start(replicates.saturating_mul(design.points().len() as u64), "replicates");
-    let mut y: Vec<Point> = Vec::with_capacity(design.points().len()); // y[run][outcome]
     let config = options.settings.ensemble(replicates, seed);
-    for r in design.points() {
+    let compute = |r: usize| -> Result<Point, JobError> {
         let loaded = resolve(r)?;
         let summary = job.ensemble(&loaded.scenario, &config, None, || {
-            format!("design point {} of {}", r + 1, runs.len())
+            format!("design point {} of {}", r + 1, n_runs)
         })?;
-        y.push(
-            outcomes
-                .iter()
-                .map(|o| {
-                    o.stats(&layout, &loaded.scenario, &summary)
-                        .expect("every design point's layout was checked before running")
-                        .mean
-                })
-                .collect::<Vec<f64>>()
-                .into(),
-        );
-    }
-
-    let y = match design.finish(y, job, |_, point| point.values.len() == outcomes.len())? {
-        Finished::Shard(shard) => {
+        Ok(outcomes
+            .iter()
+            .map(|o| {
+                o.stats(&layout, &loaded.scenario, &summary)
+                    .expect("every design point's layout was checked before running")
+                    .mean
+            })
+            .collect::<Vec<f64>>()
+            .into())
+    };
+    let design = match design.shard(job, compute)? {
+        Next::Shard(shard) => {
             return Ok(SensitivityOutcome {
                 summary: shard.summary("sensitivity"),
                 written: shard.written,
                 evaluations: shard.points.len(),
             })
         }
-        Finished::All(y) => y.into_iter().map(|point| point.values).collect::<Vec<Vec<f64>>>(),
+        Next::Output(design) => design,
     };
 
-    // Indices per outcome.
-    let mut results = Vec::with_capacity(outcomes.len());
-    for (o, outcome) in outcomes.iter().enumerate() {
-        let label = outcome.label(&layout);
-        let values: Vec<f64> = y.iter().map(|row| row[o]).collect();
-        let morris = if method.morris() {
-            let per_trajectory: Vec<Vec<f64>> = values[..morris_design.len() * (k + 1)]
-                .chunks(k + 1)
-                .map(<[f64]>::to_vec)
-                .collect();
-            let mut rng = bootstrap::rng_for(seed, &format!("morris|{label}"));
-            Some(indices::morris(
-                k,
-                &morris_design,
-                &per_trajectory,
-                options.resamples,
-                &mut rng,
-            ))
-        } else {
-            None
-        };
-        let sobol = saltelli.as_ref().map(|s| {
-            let start = morris_design.len() * (k + 1);
-            let block = |b: usize| values[start + b * s.n..start + (b + 1) * s.n].to_vec();
-            let y_ab: Vec<Vec<f64>> = (0..k).map(|i| block(2 + i)).collect();
-            let mut rng = bootstrap::rng_for(seed, &format!("sobol|{label}"));
-            indices::sobol(&block(0), &block(1), &y_ab, options.resamples, &mut rng)
-        });
-        results.push(OutcomeResult {
-            title: outcome.title(&layout),
-            label,
-            mean: bootstrap::mean(&values),
-            sd: bootstrap::sd(&values),
-            morris,
-            sobol,
-        });
-    }
-
-    let summary = text_summary(&params, &results);
+    let mut summary = String::new();
     let written = job.write_folder(&destination, |dir| {
+        // Every point's outcome means, point-major: y[r * outcomes + o].
+        let mut y: Vec<f64> = Vec::with_capacity(n_runs.saturating_mul(outcomes.len()));
+        let mut table = PointsTable::create(&dir.join("points.csv"), &params, &outcomes, &layout)
+            .map_err(JobError::io("writing points.csv"))?;
+        design.stream(
+            job,
+            compute,
+            |_, point| point.values.len() == outcomes.len(),
+            |r, point| {
+                table
+                    .write(r, &runs, &params, &point.values)
+                    .map_err(JobError::io("writing points.csv"))?;
+                y.extend_from_slice(&point.values);
+                Ok(())
+            },
+        )?;
+        table.finish().map_err(JobError::io("writing points.csv"))?;
+        let results = estimate(&y, &outcomes, &layout, &runs, options.resamples, seed, method);
+        summary = text_summary(&params, &results);
         let mut files = vec!["sensitivity.csv".to_string(), "points.csv".to_string()];
         write_indices(&dir.join("sensitivity.csv"), &params, &outcomes, &layout, &results)
             .map_err(JobError::io("writing sensitivity.csv"))?;
-        write_points(&dir.join("points.csv"), &params, &runs, &outcomes, &layout, &y)
-            .map_err(JobError::io("writing points.csv"))?;
         if options.settings.charts {
             let chart_dir = dir.join("charts");
             fs::create_dir_all(&chart_dir).map_err(JobError::io("creating charts/"))?;
@@ -399,9 +379,98 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     })?;
     Ok(SensitivityOutcome {
         written,
-        evaluations: runs.len(),
+        evaluations: n_runs,
         summary,
     })
+}
+
+/// Every outcome's indices from every point's outcome means `y` (point-major).
+fn estimate(
+    y: &[f64],
+    outcomes: &[Outcome],
+    layout: &MetricLayout,
+    runs: &Runs,
+    resamples: usize,
+    seed: u64,
+    method: Method,
+) -> Vec<OutcomeResult> {
+    let k = runs.k;
+    let n_outcomes = outcomes.len();
+    let mut results = Vec::with_capacity(n_outcomes);
+    for (o, outcome) in outcomes.iter().enumerate() {
+        let label = outcome.label(layout);
+        let values: Vec<f64> = y.iter().skip(o).step_by(n_outcomes.max(1)).copied().collect();
+        let morris = if method.morris() {
+            let per_trajectory: Vec<Vec<f64>> = values[..runs.morris.len() * (k + 1)]
+                .chunks(k + 1)
+                .map(<[f64]>::to_vec)
+                .collect();
+            let mut rng = bootstrap::rng_for(seed, &format!("morris|{label}"));
+            Some(indices::morris(k, runs.morris, &per_trajectory, resamples, &mut rng))
+        } else {
+            None
+        };
+        let sobol = runs.saltelli.map(|s| {
+            let start = runs.morris.len() * (k + 1);
+            let block = |b: usize| values[start + b * s.n..start + (b + 1) * s.n].to_vec();
+            let y_ab: Vec<Vec<f64>> = (0..k).map(|i| block(2 + i)).collect();
+            let mut rng = bootstrap::rng_for(seed, &format!("sobol|{label}"));
+            indices::sobol(&block(0), &block(1), &y_ab, resamples, &mut rng)
+        });
+        results.push(OutcomeResult {
+            title: outcome.title(layout),
+            label,
+            mean: bootstrap::mean(&values),
+            sd: bootstrap::sd(&values),
+            morris,
+            sobol,
+        });
+    }
+    results
+}
+
+/// The design's points, each made from the designs when asked for: the Morris
+/// trajectories' points, then Saltelli's A, B and AB_0 … AB_{k−1} (each `n` rows).
+struct Runs<'a> {
+    k: usize,
+    morris: &'a [Trajectory],
+    saltelli: Option<&'a Saltelli>,
+}
+
+impl Runs<'_> {
+    fn len(&self) -> usize {
+        self.morris.len() * (self.k + 1) + self.saltelli.map_or(0, |s| s.n * (s.k + 2))
+    }
+
+    /// Point `r`'s design: `morris-T` (its trajectory), `sobol-A`, `sobol-B` or
+    /// `sobol-AB-I`.
+    fn name(&self, r: usize) -> String {
+        let morris = self.morris.len() * (self.k + 1);
+        if r < morris {
+            return format!("morris-{}", r / (self.k + 1) + 1);
+        }
+        let s = self.saltelli.expect("a point past the Morris design is Saltelli's");
+        match (r - morris) / s.n {
+            0 => "sobol-A".to_string(),
+            1 => "sobol-B".to_string(),
+            b => format!("sobol-AB-{}", b - 1),
+        }
+    }
+
+    /// Point `r`'s unit coordinates.
+    fn unit(&self, r: usize) -> Vec<f64> {
+        let morris = self.morris.len() * (self.k + 1);
+        if r < morris {
+            return self.morris[r / (self.k + 1)].point(r % (self.k + 1));
+        }
+        let s = self.saltelli.expect("a point past the Morris design is Saltelli's");
+        let (block, row) = ((r - morris) / s.n, (r - morris) % s.n);
+        match block {
+            0 => s.a[row].clone(),
+            1 => s.b[row].clone(),
+            b => s.ab(b - 2, row),
+        }
+    }
 }
 
 /// What identifies a sensitivity design for its shards: inputs, points, outcomes and
@@ -409,7 +478,7 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
 fn identity(
     options: &SensitivityOptions,
     base: &LoadedScenario,
-    runs: &[(String, Vec<f64>)],
+    runs: &Runs,
     outcomes: &[Outcome],
     (method, samples, trajectories, levels): (Method, u64, u64, u32),
     seed: u64,
@@ -419,20 +488,33 @@ fn identity(
         .iter()
         .map(|o| (o.metric, o.host, o.partner, o.date.to_string()))
         .collect();
-    let points: Vec<Vec<u64>> = runs
-        .iter()
-        .map(|(_, p)| p.iter().map(|x| x.to_bits()).collect())
-        .collect();
-    let design = serde_json::json!({
-        "scenario": options.scenario.display().to_string(),
-        "method": method.name(),
-        "samples": samples,
-        "trajectories": trajectories,
-        "levels": levels,
-        "resamples": options.resamples,
-        "points": points,
-        "outcomes": described,
-    });
+    // Hashed as the JSON object of these fields (written by name), every point's
+    // coordinates (as bits) made as they are hashed.
+    #[derive(serde::Serialize)]
+    #[serde(bound = "")]
+    struct Design<'a, F: Fn(usize) -> serde_json::Value> {
+        levels: u32,
+        method: &'a str,
+        outcomes: Vec<(usize, usize, Option<usize>, String)>,
+        points: LazyArray<F>,
+        resamples: usize,
+        samples: u64,
+        scenario: String,
+        trajectories: u64,
+    }
+    let design = Design {
+        levels,
+        method: method.name(),
+        outcomes: described,
+        points: LazyArray {
+            len: runs.len(),
+            element: |r| serde_json::json!(runs.unit(r).iter().map(|x| x.to_bits()).collect::<Vec<u64>>()),
+        },
+        resamples: options.resamples,
+        samples,
+        scenario: options.scenario.display().to_string(),
+        trajectories,
+    };
     DesignIdentity::new(
         "sensitivity",
         &base.file_list(),
@@ -535,30 +617,49 @@ fn write_indices(
     writer.flush()
 }
 
-fn write_points(
-    path: &Path,
-    params: &[Parameter],
-    runs: &[(String, Vec<f64>)],
-    outcomes: &[Outcome],
-    layout: &MetricLayout,
-    y: &[Vec<f64>],
-) -> io::Result<()> {
-    let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
-    let mut header = vec!["point".to_string(), "design".to_string()];
-    header.extend(params.iter().map(|p| p.key.clone()));
-    header.extend(outcomes.iter().map(|o| o.label(layout)));
-    writer.write_record(&header)?;
-    for (r, ((design, unit), values)) in runs.iter().zip(y).enumerate() {
-        let mut row = vec![(r + 1).to_string(), design.clone()];
-        row.extend(params.iter().zip(unit).map(|(p, &u)| match tidy_number(p.value(u)) {
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Float(x) => number(x),
-            other => other.to_string(),
-        }));
-        row.extend(values.iter().map(|v| number(*v)));
-        writer.write_record(&row)?;
+/// `points.csv`, written a point at a time: each point's design, parameter values and
+/// outcome means.
+struct PointsTable {
+    writer: csv::Writer<BufWriter<fs::File>>,
+}
+
+impl PointsTable {
+    fn create(
+        path: &Path,
+        params: &[Parameter],
+        outcomes: &[Outcome],
+        layout: &MetricLayout,
+    ) -> io::Result<PointsTable> {
+        let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
+        let mut header = vec!["point".to_string(), "design".to_string()];
+        header.extend(params.iter().map(|p| p.key.clone()));
+        header.extend(outcomes.iter().map(|o| o.label(layout)));
+        writer.write_record(&header)?;
+        Ok(PointsTable { writer })
     }
-    writer.flush()
+
+    fn write(&mut self, r: usize, runs: &Runs, params: &[Parameter], values: &[f64]) -> io::Result<()> {
+        let mut row = vec![(r + 1).to_string(), runs.name(r)];
+        row.extend(
+            params
+                .iter()
+                .zip(runs.unit(r))
+                .map(|(p, u)| match tidy_number(p.value(u)) {
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Float(x) => number(x),
+                    other => other.to_string(),
+                }),
+        );
+        row.extend(values.iter().map(|v| number(*v)));
+        Ok(self.writer.write_record(&row)?)
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.writer.flush()?;
+        let file = self.writer.into_inner().map_err(|e| e.into_error())?;
+        file.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    }
 }
 
 fn text_summary(params: &[Parameter], results: &[OutcomeResult]) -> String {

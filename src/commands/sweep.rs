@@ -8,25 +8,34 @@
 //! stream at every point (common random numbers) and differences between points are not
 //! blurred by different draws. When the scenario names parameter sets, every point runs
 //! over them (replicate `i` on set `i mod K`), the point's own values laid over each set.
+//!
+//! **Memory does not grow with the points.** A point's values are made from the swept
+//! lists (or the design file's row) when they are needed, `sweep.csv` is written into the
+//! staging folder as each point is computed (or read back from the shards by a merge), and
+//! only what the printed summary shows (its first [`SUMMARY_POINTS`] points) and what the
+//! charts draw is kept. A chart draws every point up to [`MAX_CHART_POINTS`]; a larger
+//! sweep's charts draw an evenly spaced subset of each line (or of the scattered points),
+//! and say so, while `sweep.csv` holds every point.
 
 use std::fs;
 use std::io::{self, BufWriter};
+use std::mem::size_of;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use crate::analysis::outcomes::{check_horizons, default_horizons, last_quarter, resolve_metrics, Outcome};
 use crate::analysis::parameters::{
-    combine, parse_set, range_by, range_steps, read_design, same_key, table_problem, Base, Combine, ValuesError,
+    parse_set, range_by, range_steps, read_design, same_key, table_problem, Base, Combine, Combined, ValuesError,
     MAX_POINTS,
 };
 use crate::analysis::sets::{ensemble_scenarios, read_sets, ParameterSets, Sets};
 use crate::chart::{panel_figure, write_figure, Line, PanelSpec};
 use crate::format::{number, short, slug};
-use crate::job::design::{DesignIdentity, Finished, Point};
+use crate::job::design::{DesignIdentity, Next, Point};
 use crate::job::staging::check_destination;
 use crate::job::{folder_name, Job, JobError, Settings, Written};
-use crate::manifest::{self, Header};
+use crate::manifest::{self, Header, LazyArray};
 use crate::metrics::{MetricLayout, ALL_HOSTS};
 use crate::scenario::file::{SweepFile, SweepParameterFile};
 use crate::scenario::overrides::{parse_key, show_value, Override, ScenarioTree};
@@ -61,31 +70,65 @@ pub struct SweepOutcome {
     pub notes: Vec<String>,
 }
 
-/// The points to run: column keys and, per point, one value per column.
+/// Points the printed summary lists; the rest are counted.
+pub const SUMMARY_POINTS: usize = 40;
+/// Most points a chart draws: a larger sweep's charts draw every `s`-th point of each line
+/// (or of the scattered points), `s` the smallest stride that keeps them within this.
+pub const MAX_CHART_POINTS: usize = 10_000;
+
+/// The points to run: column keys and, per point, one value per column, made when asked
+/// for from the swept parameters' lists (combined) crossed with the design file's rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Points {
     pub keys: Vec<String>,
-    pub values: Vec<Vec<toml::Value>>,
+    /// The swept parameters' values, combined; their columns come first.
+    grid: Combined,
+    /// The design file's rows (one empty row without a file): every row is crossed with
+    /// every point of `grid`, the rows varying slowest.
+    rows: Vec<Vec<toml::Value>>,
     /// Whether the points come from a design file (scattered) rather than lists and ranges.
     pub scattered: bool,
 }
 
 impl Points {
+    /// How many points.
+    pub fn len(&self) -> usize {
+        self.grid.len() * self.rows.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Point `point`'s values, one per key.
+    pub fn values(&self, point: usize) -> Vec<toml::Value> {
+        let mut values = Vec::with_capacity(self.keys.len());
+        self.grid.point_into(point % self.grid.len(), &mut values);
+        values.extend(self.rows[point / self.grid.len()].iter().cloned());
+        values
+    }
+
     pub fn overrides(&self, point: usize) -> Vec<Override> {
-        self.keys
-            .iter()
-            .cloned()
-            .zip(self.values[point].iter().cloned())
-            .collect()
+        self.keys.iter().cloned().zip(self.values(point)).collect()
     }
 
     fn describe(&self, point: usize) -> String {
         self.keys
             .iter()
-            .zip(&self.values[point])
+            .zip(&self.values(point))
             .map(|(k, v)| format!("{k} = {}", show_value(v)))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// About the bytes the points hold: the swept lists and the design file's rows (a
+    /// value each, and a little text for a string), not the points themselves.
+    fn bytes(&self) -> u64 {
+        let value = size_of::<toml::Value>() as u64 + 16;
+        let held = self.grid.values_held() + self.rows.iter().map(Vec::len).sum::<usize>();
+        (held as u64).saturating_mul(value)
+            + (self.rows.len() as u64).saturating_mul(size_of::<Vec<toml::Value>>() as u64 + 16)
     }
 }
 
@@ -131,19 +174,23 @@ fn points(options: &SweepOptions, tree: &ScenarioTree, file: &SweepFile) -> Resu
         };
         (parameters, design, mode)
     };
-    let grid = combine(&parameters, combine_mode)?;
+    let grid = Combined::new(&parameters, combine_mode)?;
     let mut keys: Vec<String> = parameters.iter().map(|(k, _)| k.clone()).collect();
-    let (design_keys, design_rows) = match &design {
+    let (design_keys, rows) = match &design {
         Some(path) => read_design(path)?,
         None => (Vec::new(), vec![Vec::new()]),
     };
-    // Counted before the points are built.
-    let n_points = grid.len().checked_mul(design_rows.len()).filter(|&n| n <= MAX_POINTS);
-    if n_points.is_none() {
+    // Counted before any point is made.
+    if grid
+        .len()
+        .checked_mul(rows.len())
+        .filter(|&n| n <= MAX_POINTS)
+        .is_none()
+    {
         return Err(JobError::Usage(format!(
             "the sweep has more than {MAX_POINTS} points ({} combinations of the parameters times {} rows of the design)",
             grid.len(),
-            design_rows.len()
+            rows.len()
         )));
     }
     for key in &design_keys {
@@ -154,20 +201,13 @@ fn points(options: &SweepOptions, tree: &ScenarioTree, file: &SweepFile) -> Resu
         }
     }
     keys.extend(design_keys);
-    let mut values = Vec::with_capacity(n_points.unwrap_or(0));
-    for row in &design_rows {
-        for point in &grid {
-            let mut all = point.clone();
-            all.extend(row.iter().cloned());
-            values.push(all);
-        }
-    }
     if keys.is_empty() {
         return Err(JobError::Usage("the sweep varies no parameter".to_string()));
     }
     Ok(Points {
         keys,
-        values,
+        grid,
+        rows,
         scattered: design.is_some(),
     })
 }
@@ -228,6 +268,7 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         .join(folder_name("sweep", &[base.scenario.name.as_str()]));
     check_destination(&destination)?;
     let points = points(options, &from.tree, &base.resolved.sweep)?;
+    let n_points = points.len();
 
     // Every point is checked before anything runs (and resolved again when it runs, so
     // that a large sweep does not hold every point's scenario at once).
@@ -257,6 +298,22 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
     }
     // The scenarios of point `p`, one per parameter set (the point's values win).
     let point_sets = |p: usize| ensemble_scenarios(sets.as_ref(), &from, &points.overrides(p), replicates);
+    // The scenario of point `p` that is checked: the point alone, or over the first
+    // parameter set (which has the same quarters and layout, `Sets::scenarios` checks).
+    // Over sets, a point that is not valid by itself is reported as such, as when it is
+    // resolved alone first; a valid point is resolved once per set, not once more.
+    let checked = |p: usize| -> Result<crate::model::Scenario, JobError> {
+        if sets.is_none() {
+            return Ok(resolve(p)?.scenario);
+        }
+        match point_sets(p) {
+            Ok(mut scenarios) => Ok(scenarios.swap_remove(0)),
+            Err(error) => {
+                resolve(p)?;
+                Err(error)
+            }
+        }
+    };
     let layout = MetricLayout::new(&base.scenario);
     let metrics = resolve_metrics(&options.metrics, &layout, &format!("scenario {}", base.scenario.name))?;
     let horizons = match &options.horizons {
@@ -264,14 +321,14 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         None => default_horizons(base.scenario.start, last_quarter(&base.scenario)),
     };
     let mut largest = 0u64;
-    for p in 0..points.values.len() {
-        let loaded = resolve(p)?;
-        let s = &loaded.scenario;
-        if sets.is_some() {
-            point_sets(p)?;
-        }
+    for p in 0..n_points {
+        job.check()?;
+        let s = &checked(p)?;
         largest = largest.max(options.settings.ensemble_bytes_sets(s, replicates, n_sets));
         check_horizons(&horizons, s.start, last_quarter(s), &format!("sweep point {}", p + 1))?;
+        if MetricLayout::same(&base.scenario, s) {
+            continue;
+        }
         let other = MetricLayout::new(s);
         if other.host_labels != layout.host_labels || other.partner_labels != layout.partner_labels {
             return Err(JobError::Usage(format!(
@@ -291,16 +348,26 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         }
     }
     let outcomes = all_outcomes(&layout, &metrics, &horizons);
-    let n_points = points.values.len();
+    let charts = options
+        .settings
+        .charts
+        .then(|| Charts::new(&points, &outcomes, &layout, &metrics, &horizons));
+    // What the sweep holds besides one point at a time: the largest ensemble, the swept
+    // lists and design rows, what the charts draw and what the summary lists (both
+    // bounded, whatever the number of points), and a point's numbers on their way to
+    // sweep.csv.
+    let point_bytes = (outcomes.len() as u64).saturating_mul(5 * 8 + size_of::<CellStats>() as u64);
     options
         .settings
         .budget()
         .add("the largest point's ensemble", largest)
+        .add("the swept values and design rows", points.bytes())
+        .add("the charts' points", charts.as_ref().map_or(0, Charts::bytes))
         .add(
-            "the outcomes of every point",
-            (n_points as u64)
-                .saturating_mul(outcomes.len() as u64)
-                .saturating_mul(48),
+            "a point's outcomes and the summary's points",
+            point_bytes.saturating_mul(2)
+                + (SUMMARY_POINTS.min(n_points) as u64)
+                    .saturating_mul(points.keys.len() as u64 * 32 + outcomes.len() as u64 * 8 + 64),
         )
         .check()?;
 
@@ -311,57 +378,66 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
     )?;
     job.progress
         .start(replicates.saturating_mul(design.points().len() as u64), "replicates");
-    let mut results: Vec<Point> = Vec::with_capacity(design.points().len());
     let config = options.settings.ensemble(replicates, seed);
-    for p in design.points() {
-        let loaded = resolve(p)?;
+    let compute = |p: usize| -> Result<Point, JobError> {
         let scenarios = point_sets(p)?;
         let summary = job.ensemble_sets(&scenarios, &config, None, || {
             format!("sweep point {} ({})", p + 1, points.describe(p))
         })?;
-        results.push(
-            outcomes
-                .iter()
-                .flat_map(|o| {
-                    let s = o
-                        .stats(&layout, &loaded.scenario, &summary)
-                        .expect("every point's layout was checked before running");
-                    [s.mean, s.sd, s.p05, s.p50, s.p95]
-                })
-                .collect::<Vec<f64>>()
-                .into(),
-        );
-    }
-    let results: Vec<Vec<CellStats>> =
-        match design.finish(results, job, |_, point| point.values.len() == outcomes.len() * 5)? {
-            Finished::Shard(shard) => {
-                return Ok(SweepOutcome {
-                    summary: shard.summary("sweep"),
-                    written: shard.written,
-                    points: n_points,
-                    notes,
-                })
-            }
-            Finished::All(all) => all.iter().map(|point| cell_stats(&point.values)).collect(),
-        };
+        // Every set has the point's quarters (`Sets::scenarios` checks), which is all
+        // the statistics are read by.
+        Ok(outcomes
+            .iter()
+            .flat_map(|o| {
+                let s = o
+                    .stats(&layout, &scenarios[0], &summary)
+                    .expect("every point's layout was checked before running");
+                [s.mean, s.sd, s.p05, s.p50, s.p95]
+            })
+            .collect::<Vec<f64>>()
+            .into())
+    };
+    let design = match design.shard(job, compute)? {
+        Next::Shard(shard) => {
+            return Ok(SweepOutcome {
+                summary: shard.summary("sweep"),
+                written: shard.written,
+                points: n_points,
+                notes,
+            })
+        }
+        Next::Output(design) => design,
+    };
 
-    let summary = text_summary(&points, &outcomes, &results, &layout, &metrics);
+    let mut summary = Summary::new(&points, &outcomes, &layout, &metrics);
+    let mut charts = charts;
     let written = job.write_folder(&destination, |dir| {
         let mut files = vec!["sweep.csv".to_string()];
-        write_sweep_csv(
-            &dir.join("sweep.csv"),
-            &points,
-            &outcomes,
-            &results,
-            &layout,
-            replicates,
-        )
-        .map_err(JobError::io("writing sweep.csv"))?;
-        if options.settings.charts {
+        let mut table = SweepTable::create(&dir.join("sweep.csv"), &points, replicates)
+            .map_err(JobError::io("writing sweep.csv"))?;
+        design.stream(
+            job,
+            compute,
+            |_, point| point.values.len() == outcomes.len() * 5,
+            |p, point| {
+                let values = points.values(p);
+                let stats = cell_stats(&point.values);
+                table
+                    .write(p, &values, &outcomes, &stats, &layout)
+                    .map_err(JobError::io("writing sweep.csv"))?;
+                summary.add(p, &values, &stats);
+                if let Some(charts) = &mut charts {
+                    charts.add(&points.keys, p, &values, &stats);
+                }
+                Ok(())
+            },
+        )?;
+        table.finish().map_err(JobError::io("writing sweep.csv"))?;
+        if let Some(charts) = &charts {
             let chart_dir = dir.join("charts");
             fs::create_dir_all(&chart_dir).map_err(JobError::io("creating charts/"))?;
             let band = format!("over {replicates} replicates{}", crate::ensemble::band_holds(n_sets));
-            for path in draw_charts(&chart_dir, &points, &outcomes, &results, &layout, &metrics, &horizons, &band)? {
+            for path in charts.draw(&chart_dir, &points, &layout, &metrics, &band)? {
                 files.push(path.strip_prefix(dir).unwrap_or(&path).display().to_string());
             }
         }
@@ -371,27 +447,47 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         inputs.extend(sets.as_ref().map(|s| s.file.display().to_string()));
         let header = Header::new("sweep", &options.settings.command_line, inputs, seed, replicates)
             .with_sets(sets.as_ref().map(|s| s.record()));
-        let body = json!({
-            "scenario_name": base.scenario.name,
-            "scenario_files": base.file_list(),
-            "random_generator": "ChaCha8 (rand_chacha), seeded with the seed, stream = replicate index; the same seed at every point",
-            "parameters": points.keys,
-            "points": (0..points.values.len()).map(|p| json!({
-                "point": p + 1,
-                "values": points.keys.iter().zip(&points.values[p]).map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
-            })).collect::<Vec<_>>(),
-            "metrics": metrics.iter().map(|&m| layout.metric(m).name.as_str()).collect::<Vec<_>>(),
-            "horizons": horizons.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-            "resolved_scenario": base.resolved_json(),
-            "files": files,
-        });
+        // The fields in the order a JSON object of them is written (by name), the points
+        // made one at a time as they are written.
+        #[derive(serde::Serialize)]
+        #[serde(bound = "")]
+        struct Body<'a, F: Fn(usize) -> serde_json::Value> {
+            files: Vec<String>,
+            horizons: Vec<String>,
+            metrics: Vec<&'a str>,
+            parameters: &'a [String],
+            points: LazyArray<F>,
+            random_generator: &'a str,
+            resolved_scenario: serde_json::Value,
+            scenario_files: Vec<String>,
+            scenario_name: &'a str,
+        }
+        let body = Body {
+            files: files.clone(),
+            horizons: horizons.iter().map(|d| d.to_string()).collect(),
+            metrics: metrics.iter().map(|&m| layout.metric(m).name.as_str()).collect(),
+            parameters: &points.keys,
+            points: LazyArray {
+                len: n_points,
+                element: |p| {
+                    json!({
+                        "point": p + 1,
+                        "values": points.keys.iter().zip(points.values(p)).map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
+                    })
+                },
+            },
+            random_generator: "ChaCha8 (rand_chacha), seeded with the seed, stream = replicate index; the same seed at every point",
+            resolved_scenario: base.resolved_json(),
+            scenario_files: base.file_list(),
+            scenario_name: &base.scenario.name,
+        };
         manifest::write(&dir.join("manifest.json"), &header, &body).map_err(JobError::io("writing manifest.json"))?;
         Ok(files)
     })?;
     Ok(SweepOutcome {
         written,
-        points: points.values.len(),
-        summary,
+        points: n_points,
+        summary: summary.text(),
         notes,
     })
 }
@@ -414,20 +510,37 @@ fn identity(
         .iter()
         .map(|o| (o.metric, o.host, o.partner, o.date.to_string()))
         .collect();
-    let design = json!({
-        "inputs": [options.scenario.display().to_string(), options.design.as_ref().map(|d| d.display().to_string())],
-        "keys": points.keys,
-        "values": points.values,
-        "scattered": points.scattered,
-        "outcomes": described,
-    });
+    // Hashed as the JSON object of these fields (written by name), every point's values
+    // made as they are hashed.
+    #[derive(serde::Serialize)]
+    #[serde(bound = "")]
+    struct Design<'a, F: Fn(usize) -> serde_json::Value> {
+        inputs: serde_json::Value,
+        keys: &'a [String],
+        outcomes: Vec<(usize, usize, Option<usize>, String)>,
+        scattered: bool,
+        values: LazyArray<F>,
+    }
+    let design = Design {
+        inputs: json!([
+            options.scenario.display().to_string(),
+            options.design.as_ref().map(|d| d.display().to_string())
+        ]),
+        keys: &points.keys,
+        outcomes: described,
+        scattered: points.scattered,
+        values: LazyArray {
+            len: points.len(),
+            element: |p| serde_json::to_value(points.values(p)).unwrap_or_default(),
+        },
+    };
     DesignIdentity::new(
         "sweep",
         &inputs,
         &options.settings,
         seed,
         replicates,
-        points.values.len(),
+        points.len(),
         &design,
     )
 }
@@ -494,30 +607,50 @@ fn numeric(value: &toml::Value) -> Option<f64> {
     }
 }
 
-fn write_sweep_csv(
-    path: &Path,
-    points: &Points,
-    outcomes: &[Outcome],
-    results: &[Vec<CellStats>],
-    layout: &MetricLayout,
-    replicates: u64,
-) -> io::Result<()> {
-    let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
-    let mut header = vec!["point".to_string()];
-    header.extend(points.keys.iter().cloned());
-    header.extend(
-        [
-            "metric", "host", "partner", "date", "mean", "sd", "p05", "p50", "p95", "se",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
-    writer.write_record(&header)?;
-    let root_n = (replicates as f64).sqrt();
-    for (p, stats) in results.iter().enumerate() {
+/// `sweep.csv`, written a point at a time.
+struct SweepTable {
+    writer: csv::Writer<BufWriter<fs::File>>,
+    root_n: f64,
+    row: Vec<String>,
+}
+
+impl SweepTable {
+    /// Creates the file and writes its header.
+    fn create(path: &Path, points: &Points, replicates: u64) -> io::Result<SweepTable> {
+        let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
+        let mut header = vec!["point".to_string()];
+        header.extend(points.keys.iter().cloned());
+        header.extend(
+            [
+                "metric", "host", "partner", "date", "mean", "sd", "p05", "p50", "p95", "se",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        writer.write_record(&header)?;
+        Ok(SweepTable {
+            writer,
+            root_n: (replicates as f64).sqrt(),
+            row: Vec::new(),
+        })
+    }
+
+    /// Point `p`'s rows: one per outcome.
+    fn write(
+        &mut self,
+        p: usize,
+        values: &[toml::Value],
+        outcomes: &[Outcome],
+        stats: &[CellStats],
+        layout: &MetricLayout,
+    ) -> io::Result<()> {
+        let number_text = (p + 1).to_string();
+        let values: Vec<String> = values.iter().map(cell).collect();
         for (outcome, s) in outcomes.iter().zip(stats) {
-            let mut row = vec![(p + 1).to_string()];
-            row.extend(points.values[p].iter().map(cell));
+            let row = &mut self.row;
+            row.clear();
+            row.push(number_text.clone());
+            row.extend(values.iter().cloned());
             row.extend([
                 layout.metric(outcome.metric).name.clone(),
                 layout.host_labels[outcome.host].clone(),
@@ -528,181 +661,447 @@ fn write_sweep_csv(
                 number(s.p05),
                 number(s.p50),
                 number(s.p95),
-                number(s.sd / root_n),
+                number(s.sd / self.root_n),
             ]);
-            writer.write_record(&row)?;
+            self.writer.write_record(&*row)?;
         }
+        Ok(())
     }
-    writer.flush()
+
+    fn finish(mut self) -> io::Result<()> {
+        self.writer.flush()?;
+        let file = self.writer.into_inner().map_err(|e| e.into_error())?;
+        file.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    }
 }
 
-fn text_summary(
-    points: &Points,
-    outcomes: &[Outcome],
-    results: &[Vec<CellStats>],
-    layout: &MetricLayout,
-    metrics: &[usize],
-) -> String {
-    // The first metric, hosts together, at the last horizon.
-    let Some(&metric) = metrics.first() else {
-        return String::new();
-    };
-    let last = outcomes.iter().map(|o| o.date).max();
-    let shown: Vec<usize> = outcomes
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.metric == metric && o.host == layout.n_rows() - 1 && Some(o.date) == last)
-        .map(|(i, _)| i)
-        .collect();
-    let mut table: Vec<Vec<String>> = Vec::new();
-    let mut header = vec!["point".to_string()];
-    header.extend(points.keys.iter().cloned());
-    for &i in &shown {
-        let o = &outcomes[i];
-        header.push(match o.partner {
-            Some(p) => format!(
-                "{} {ALL_HOSTS} {}",
-                layout.metric(metric).name,
-                layout.partner_labels[p]
-            ),
-            None => format!("{} {ALL_HOSTS}", layout.metric(metric).name),
-        });
-    }
-    table.push(header);
-    for (p, stats) in results.iter().enumerate() {
-        let mut row = vec![(p + 1).to_string()];
-        row.extend(points.values[p].iter().map(cell));
-        row.extend(shown.iter().map(|&i| short(stats[i].mean)));
-        table.push(row);
-    }
-    let widths: Vec<usize> = (0..table[0].len())
-        .map(|c| table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut text = format!(
-        "means at {} (all of them, with sd and percentiles, in sweep.csv):\n",
-        last.map_or(String::new(), |d| d.to_string())
-    );
-    for row in table.iter().take(41) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:>w$}", w = *w))
-            .collect();
-        text.push_str(&format!("  {}\n", line.join("  ")));
-    }
-    if table.len() > 41 {
-        text.push_str(&format!("  ... and {} more points\n", table.len() - 41));
-    }
-    text
+/// The printed summary: the first metric, hosts together, at the last horizon, for the
+/// first [`SUMMARY_POINTS`] points (the rest are counted).
+struct Summary {
+    /// The outcomes shown, as indices into the outcomes.
+    shown: Vec<usize>,
+    last: Option<Quarter>,
+    table: Vec<Vec<String>>,
+    points: usize,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn draw_charts(
-    dir: &Path,
-    points: &Points,
-    outcomes: &[Outcome],
-    results: &[Vec<CellStats>],
-    layout: &MetricLayout,
-    metrics: &[usize],
-    horizons: &[Quarter],
-    band: &str,
-) -> Result<Vec<PathBuf>, JobError> {
-    let mut written = Vec::new();
-    let Some(&date) = horizons.last() else {
-        return Ok(written);
-    };
-    let c5 = layout.n_rows() - 1;
-    for (k, key) in points.keys.iter().enumerate() {
-        let xs: Option<Vec<f64>> = points.values.iter().map(|v| numeric(&v[k])).collect();
-        let Some(xs) = xs else {
-            continue; // A parameter of words has no axis.
+impl Summary {
+    fn new(points: &Points, outcomes: &[Outcome], layout: &MetricLayout, metrics: &[usize]) -> Summary {
+        let last = outcomes.iter().map(|o| o.date).max();
+        let mut summary = Summary {
+            shown: Vec::new(),
+            last,
+            table: Vec::new(),
+            points: 0,
         };
-        // Lines: the points that share the other parameters' values.
-        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-        for p in 0..points.values.len() {
-            let label = points
-                .keys
+        let Some(&metric) = metrics.first() else {
+            return summary;
+        };
+        summary.shown = outcomes
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.metric == metric && o.host == layout.n_rows() - 1 && Some(o.date) == last)
+            .map(|(i, _)| i)
+            .collect();
+        let mut header = vec!["point".to_string()];
+        header.extend(points.keys.iter().cloned());
+        for &i in &summary.shown {
+            let o = &outcomes[i];
+            header.push(match o.partner {
+                Some(p) => format!(
+                    "{} {ALL_HOSTS} {}",
+                    layout.metric(metric).name,
+                    layout.partner_labels[p]
+                ),
+                None => format!("{} {ALL_HOSTS}", layout.metric(metric).name),
+            });
+        }
+        summary.table.push(header);
+        summary
+    }
+
+    /// Point `p`, in point order.
+    fn add(&mut self, p: usize, values: &[toml::Value], stats: &[CellStats]) {
+        self.points += 1;
+        if self.table.is_empty() || p >= SUMMARY_POINTS {
+            return;
+        }
+        let mut row = vec![(p + 1).to_string()];
+        row.extend(values.iter().map(cell));
+        row.extend(self.shown.iter().map(|&i| short(stats[i].mean)));
+        self.table.push(row);
+    }
+
+    fn text(&self) -> String {
+        if self.table.is_empty() {
+            return String::new();
+        }
+        let widths: Vec<usize> = (0..self.table[0].len())
+            .map(|c| self.table.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        let mut text = format!(
+            "means at {} (all of them, with sd and percentiles, in sweep.csv):\n",
+            self.last.map_or(String::new(), |d| d.to_string())
+        );
+        for row in &self.table {
+            let line: Vec<String> = row
                 .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != k)
-                .map(|(j, other)| format!("{other} = {}", cell(&points.values[p][j])))
-                .collect::<Vec<_>>()
-                .join(", ");
-            match groups.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, members)) => members.push(p),
-                None => groups.push((label, vec![p])),
+                .zip(&widths)
+                .map(|(cell, w)| format!("{cell:>w$}", w = *w))
+                .collect();
+            text.push_str(&format!("  {}\n", line.join("  ")));
+        }
+        if self.points > SUMMARY_POINTS {
+            text.push_str(&format!("  ... and {} more points\n", self.points - SUMMARY_POINTS));
+        }
+        text
+    }
+}
+
+/// What the charts draw, gathered as the points come: for every parameter of numbers, a
+/// chart per metric of the hosts together at the last horizon against the parameter.
+/// Points that share the other parameters' values make a line (up to 7 lines; more, or a
+/// design file, and each point is drawn on its own). At most about [`MAX_CHART_POINTS`]
+/// points are kept per parameter: beyond, every `stride`-th point of each line (and its
+/// last) or of the scattered points, so what is held does not grow with the sweep.
+struct Charts {
+    /// The last horizon, the charts' date.
+    date: Option<Quarter>,
+    /// Per metric, per panel (partner), the outcome drawn.
+    drawn: Vec<Vec<(Option<usize>, usize)>>,
+    axes: Vec<Axis>,
+    stride: usize,
+    points: usize,
+}
+
+/// One parameter's charts.
+struct Axis {
+    key: usize,
+    x_range: (f64, f64),
+    /// The lines: label, members and members seen; `None`: each point on its own.
+    lines: Option<Vec<(String, usize, usize)>>,
+    /// The points kept: line, x and per drawn outcome mean, 5th and 95th percentile.
+    kept: Vec<(usize, f64, Vec<[f64; 3]>)>,
+}
+
+impl Charts {
+    fn new(
+        points: &Points,
+        outcomes: &[Outcome],
+        layout: &MetricLayout,
+        metrics: &[usize],
+        horizons: &[Quarter],
+    ) -> Charts {
+        let n = points.len();
+        let date = horizons.last().copied();
+        let c5 = layout.n_rows() - 1;
+        let drawn = if date.is_none() {
+            Vec::new()
+        } else {
+            metrics
+                .iter()
+                .map(|&metric| {
+                    let partners: Vec<Option<usize>> = if layout.metric(metric).per_partner {
+                        (0..layout.partner_labels.len()).map(Some).collect()
+                    } else {
+                        vec![None]
+                    };
+                    partners
+                        .into_iter()
+                        .map(|partner| {
+                            let index = outcomes
+                                .iter()
+                                .position(|o| {
+                                    o.metric == metric && o.host == c5 && o.partner == partner && Some(o.date) == date
+                                })
+                                .expect("every outcome is recorded");
+                            (partner, index)
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let mut axes = Vec::new();
+        if date.is_some() {
+            for k in 0..points.keys.len() {
+                // A parameter of words has no axis.
+                let mut x_range = (f64::INFINITY, f64::NEG_INFINITY);
+                let mut lines: Option<Vec<(String, usize, usize)>> = (!points.scattered).then(Vec::new);
+                let mut numbers = true;
+                for p in 0..n {
+                    let values = points.values(p);
+                    let Some(x) = numeric(&values[k]) else {
+                        numbers = false;
+                        break;
+                    };
+                    x_range = (x_range.0.min(x), x_range.1.max(x));
+                    if let Some(found) = &mut lines {
+                        let label = line_label(&points.keys, &values, k);
+                        match found.iter().position(|(l, ..)| *l == label) {
+                            Some(line) => found[line].1 += 1,
+                            None if found.len() < 7 => found.push((label, 1, 0)),
+                            None => lines = None,
+                        }
+                    }
+                }
+                if numbers {
+                    axes.push(Axis {
+                        key: k,
+                        x_range,
+                        lines,
+                        kept: Vec::new(),
+                    });
+                }
             }
         }
-        let scattered = points.scattered || groups.len() > 7;
-        let x_range = (
-            xs.iter().copied().fold(f64::INFINITY, f64::min),
-            xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        );
-        for &metric in metrics {
-            let m = layout.metric(metric);
-            let partners: Vec<Option<usize>> = if m.per_partner {
-                (0..layout.partner_labels.len()).map(Some).collect()
-            } else {
-                vec![None]
-            };
-            let panels = partners
-                .iter()
-                .map(|&partner| {
-                    let index = outcomes
-                        .iter()
-                        .position(|o| o.metric == metric && o.host == c5 && o.partner == partner && o.date == date)
-                        .expect("every outcome is recorded");
-                    let point = |p: usize| {
-                        let s = &results[p][index];
-                        (xs[p], s.mean, s.p05, s.p95)
-                    };
-                    let lines = if scattered {
-                        (0..points.values.len())
-                            .map(|p| Line {
-                                label: "each point (bar: 5th\u{2013}95th percentile)".to_string(),
-                                color_index: 0,
-                                points: vec![point(p)],
-                            })
-                            .collect()
-                    } else {
-                        groups
-                            .iter()
-                            .enumerate()
-                            .map(|(g, (label, members))| {
-                                let mut pts: Vec<_> = members.iter().map(|&p| point(p)).collect();
-                                pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-                                Line {
-                                    label: if label.is_empty() {
-                                        "mean".to_string()
-                                    } else {
-                                        label.clone()
-                                    },
-                                    color_index: g,
-                                    points: pts,
-                                }
-                            })
-                            .collect()
-                    };
-                    PanelSpec {
-                        title: partner.map(|p| layout.partner_labels[p].clone()),
-                        y_desc: m.unit.to_string(),
-                        lines,
-                    }
-                })
-                .collect();
-            let figure = panel_figure(
-                format!("{} at {date} against {key}", m.name),
-                format!(
-                    "All hosts ({ALL_HOSTS}). Mean across replicates; band (or bar): 5th\u{2013}95th percentiles {band}. {}.",
-                    m.description
-                ),
-                panels,
-                Some(key.clone()),
-                x_range,
-            );
-            let stem = format!("{}-vs-{}", m.name, slug(key));
-            written.extend(write_figure(dir, &stem, &figure)?);
+        Charts {
+            date,
+            drawn,
+            axes,
+            stride: n.div_ceil(MAX_CHART_POINTS).max(1),
+            points: n,
         }
     }
-    Ok(written)
+
+    /// About the bytes the charts will hold: every axis's points kept, and while a
+    /// figure is drawn each point (a dot, at worst) as a line of its own, with a label,
+    /// in every panel, twice (the panels and the figure made of them). Measured: 10,000
+    /// dots against two parameters in three panels held 20 MB more than no charts.
+    fn bytes(&self) -> u64 {
+        let drawn: usize = self.drawn.iter().map(Vec::len).sum();
+        let panels = self.drawn.iter().map(Vec::len).max().unwrap_or(0) as u64;
+        let kept = self.points.min(MAX_CHART_POINTS + 7) as u64;
+        let held = kept
+            .saturating_mul(64 + 24 * drawn as u64)
+            .saturating_mul(self.axes.len() as u64);
+        let drawing = kept.saturating_mul(panels).saturating_mul(2 * 300);
+        held.saturating_add(drawing)
+    }
+
+    /// Point `p`, in point order.
+    fn add(&mut self, keys: &[String], p: usize, values: &[toml::Value], stats: &[CellStats]) {
+        for axis in &mut self.axes {
+            let x = numeric(&values[axis.key]).expect("every point's value was a number");
+            let (line, keep) = match &mut axis.lines {
+                None => (0, p % self.stride == 0),
+                Some(lines) => {
+                    let label = line_label(keys, values, axis.key);
+                    let line = lines
+                        .iter()
+                        .position(|(l, ..)| *l == label)
+                        .expect("every line was found before");
+                    let (_, members, seen) = &mut lines[line];
+                    let member = *seen;
+                    *seen += 1;
+                    (line, member % self.stride == 0 || member + 1 == *members)
+                }
+            };
+            if keep {
+                let numbers = self
+                    .drawn
+                    .iter()
+                    .flatten()
+                    .map(|&(_, i)| [stats[i].mean, stats[i].p05, stats[i].p95])
+                    .collect();
+                axis.kept.push((line, x, numbers));
+            }
+        }
+    }
+
+    /// Draws the charts into `dir`; returns the files written.
+    fn draw(
+        &self,
+        dir: &Path,
+        points: &Points,
+        layout: &MetricLayout,
+        metrics: &[usize],
+        band: &str,
+    ) -> Result<Vec<PathBuf>, JobError> {
+        let mut written = Vec::new();
+        let Some(date) = self.date else {
+            return Ok(written);
+        };
+        for axis in &self.axes {
+            let key = &points.keys[axis.key];
+            let thinned = if self.stride > 1 {
+                format!(
+                    " {} of the {} points drawn (every {}th{}); sweep.csv has them all.",
+                    axis.kept.len(),
+                    self.points,
+                    self.stride,
+                    if axis.lines.is_some() {
+                        " of each line, and its last"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                String::new()
+            };
+            let mut first = 0;
+            for (&metric, panels) in metrics.iter().zip(&self.drawn) {
+                let m = layout.metric(metric);
+                let n_panels = panels.len();
+                let panels = panels
+                    .iter()
+                    .enumerate()
+                    .map(|(q, &(partner, _))| {
+                        let point = |(_, x, numbers): &(usize, f64, Vec<[f64; 3]>)| {
+                            let [mean, p05, p95] = numbers[first + q];
+                            (*x, mean, p05, p95)
+                        };
+                        let lines = match &axis.lines {
+                            None => axis
+                                .kept
+                                .iter()
+                                .map(|kept| Line {
+                                    label: "each point (bar: 5th\u{2013}95th percentile)".to_string(),
+                                    color_index: 0,
+                                    points: vec![point(kept)],
+                                })
+                                .collect(),
+                            Some(lines) => lines
+                                .iter()
+                                .enumerate()
+                                .map(|(g, (label, ..))| {
+                                    let mut pts: Vec<_> =
+                                        axis.kept.iter().filter(|kept| kept.0 == g).map(point).collect();
+                                    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                                    Line {
+                                        label: if label.is_empty() {
+                                            "mean".to_string()
+                                        } else {
+                                            label.clone()
+                                        },
+                                        color_index: g,
+                                        points: pts,
+                                    }
+                                })
+                                .collect(),
+                        };
+                        PanelSpec {
+                            title: partner.map(|p| layout.partner_labels[p].clone()),
+                            y_desc: m.unit.to_string(),
+                            lines,
+                        }
+                    })
+                    .collect();
+                first += n_panels;
+                let figure = panel_figure(
+                    format!("{} at {date} against {key}", m.name),
+                    format!(
+                        "All hosts ({ALL_HOSTS}). Mean across replicates; band (or bar): 5th\u{2013}95th percentiles {band}. {}.{thinned}",
+                        m.description
+                    ),
+                    panels,
+                    Some(key.clone()),
+                    axis.x_range,
+                );
+                let stem = format!("{}-vs-{}", m.name, slug(key));
+                written.extend(write_figure(dir, &stem, &figure)?);
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// The label of the line point `values` is on in the charts against parameter `k`: the
+/// other parameters' values.
+fn line_label(keys: &[String], values: &[toml::Value], k: usize) -> String {
+    keys.iter()
+        .enumerate()
+        .filter(|(j, _)| *j != k)
+        .map(|(j, other)| format!("{other} = {}", cell(&values[j])))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The charts of `points` on the built-in baseline's alignment at its last quarter,
+    /// every point added with outcome statistics that give its number as the mean.
+    fn charted(points: &Points) -> Charts {
+        let base = Base::builtin().unwrap();
+        let layout = MetricLayout::new(&base.loaded.scenario);
+        let metrics = resolve_metrics(&["alignment".to_string()], &layout, "the baseline").unwrap();
+        let horizons = vec![last_quarter(&base.loaded.scenario)];
+        let outcomes = all_outcomes(&layout, &metrics, &horizons);
+        let mut charts = Charts::new(points, &outcomes, &layout, &metrics, &horizons);
+        for p in 0..points.len() {
+            let stats = vec![
+                CellStats {
+                    mean: p as f64,
+                    ..CellStats::default()
+                };
+                outcomes.len()
+            ];
+            charts.add(&points.keys, p, &points.values(p), &stats);
+        }
+        charts
+    }
+
+    fn grid(a: u32, b: &[i64]) -> Points {
+        let b = b.iter().map(|&v| toml::Value::Integer(v)).collect();
+        let parameters = [("a".to_string(), range_steps(0.0, 1.0, a)), ("b".to_string(), b)];
+        Points {
+            keys: vec!["a".into(), "b".into()],
+            grid: Combined::new(&parameters, Combine::Grid).unwrap(),
+            rows: vec![Vec::new()],
+            scattered: false,
+        }
+    }
+
+    #[test]
+    fn charts_keep_every_point_of_a_sweep_that_fits() {
+        let points = grid(3000, &[1, 2, 3]);
+        let charts = charted(&points);
+        assert_eq!(charts.stride, 1);
+        let [a, b] = &charts.axes[..] else { panic!("two axes") };
+        // Against a: three lines (b's values) of 3,000 points; against b: 3,000 lines, so
+        // each point on its own.
+        assert_eq!(a.lines.as_ref().map(Vec::len), Some(3));
+        assert!(b.lines.is_none());
+        assert_eq!((a.kept.len(), b.kept.len()), (9000, 9000));
+        let means: Vec<f64> = a.kept.iter().map(|k| k.2[0][0]).collect();
+        assert_eq!(means, (0..9000).map(|p| p as f64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn charts_of_a_large_sweep_keep_a_bounded_subset_of_each_line() {
+        let points = grid(12_000, &[1, 2]);
+        let charts = charted(&points);
+        assert_eq!(charts.stride, 3, "24,000 points within 10,000");
+        let [a, b] = &charts.axes[..] else { panic!("two axes") };
+        // Each line: every third point from its first, and its last.
+        for line in 0..2 {
+            let xs: Vec<f64> = a.kept.iter().filter(|k| k.0 == line).map(|k| k.1).collect();
+            assert_eq!(xs.len(), 4001);
+            assert_eq!((xs[0], xs[4000]), (0.0, 1.0), "the line spans the whole axis");
+        }
+        assert_eq!(a.x_range, (0.0, 1.0));
+        // Scattered: every third point.
+        assert!(b.lines.is_none());
+        assert_eq!(b.kept.len(), 8000);
+        assert!(a.kept.len() <= MAX_CHART_POINTS + 7 && b.kept.len() <= MAX_CHART_POINTS);
+    }
+
+    #[test]
+    fn points_are_made_in_the_order_they_were_listed() {
+        let points = Points {
+            keys: vec!["a".into(), "b".into(), "c".into()],
+            rows: vec![vec![toml::Value::Integer(7)], vec![toml::Value::Integer(8)]],
+            ..grid(2, &[1, 2, 3])
+        };
+        assert_eq!(points.len(), 12);
+        let number = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64)).unwrap();
+        let all: Vec<Vec<f64>> = (0..12).map(|p| points.values(p).iter().map(number).collect()).collect();
+        assert_eq!(all[0], [0.0, 1.0, 7.0]);
+        assert_eq!(all[1], [0.0, 2.0, 7.0]);
+        assert_eq!(all[3], [1.0, 1.0, 7.0]);
+        assert_eq!(all[6], [0.0, 1.0, 8.0]);
+        assert_eq!(all[11], [1.0, 3.0, 8.0]);
+    }
 }

@@ -8,17 +8,22 @@
 //! that shapes the output) and asks [`Settings::design`] which points to compute:
 //!
 //! - **whole** (no shard): every point; [`Design::finish`] hands the results back and the
-//!   command writes its output as always;
+//!   command writes its output as always, or [`Design::stream`] hands each point over as it
+//!   is computed, so a command can write its tables point by point;
 //! - **shard `K/N`** (`--shard`, or a Slurm or Kubernetes array's variables): the
-//!   contiguous points `[K·n/N, (K+1)·n/N)`; [`Design::finish`] writes the shard's
-//!   partial result into the folder the command writes — `shard.json` (a
-//!   [`DesignShardManifest`]) and `points.bin` (the points' numbers, every `f64` as its
-//!   bits) — and the command stops there;
+//!   contiguous points `[K·n/N, (K+1)·n/N)`; [`Design::finish`] (or [`Design::shard`],
+//!   which writes each point as it is computed) writes the shard's partial result into the
+//!   folder the command writes — `shard.json` (a [`DesignShardManifest`]) and `points.bin`
+//!   (the points' numbers, every `f64` as its bits) — and the command stops there;
 //! - **merge**: `greatgame merge` reads a complete set ([`DesignSet::read`]), runs the
 //!   command again from the command line the shards recorded (with the merge's `--out`
 //!   and threads), computes no point, and [`Design::finish`] hands back every point's
-//!   numbers read from the shards; the command then writes exactly what a single run
-//!   writes. The inputs are read again and must have the checksums the shards recorded.
+//!   numbers read from the shards ([`Design::stream`]: one point at a time, as they are
+//!   read); the command then writes exactly what a single run writes. The inputs are read
+//!   again and must have the checksums the shards recorded.
+//!
+//! [`Design::shard`] and [`Design::stream`] hold one point at a time: a design of any size
+//! is written, read back and merged in the same memory.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -294,6 +299,16 @@ impl Settings {
     }
 }
 
+/// A shard's part of a design once [`Design::shard`] has written it, or the design handed
+/// back to be streamed into the command's output.
+#[derive(Debug)]
+pub enum Next {
+    /// A shard's partial result was written: stop.
+    Shard(Box<ShardWritten>),
+    /// The whole design or a merge: write the output with [`Design::stream`].
+    Output(Design),
+}
+
 impl Design {
     /// The points this process computes, in order.
     pub fn points(&self) -> Range<usize> {
@@ -316,112 +331,214 @@ impl Design {
         assert_eq!(results.len(), self.range.len(), "one result per computed point");
         match &self.mode {
             ShardMode::Whole => Ok(Finished::All(results)),
+            ShardMode::Merge(_) => {
+                let mut all = Vec::with_capacity(self.identity.points as usize);
+                self.stream(
+                    job,
+                    |_| unreachable!("a merge computes nothing"),
+                    fits,
+                    |_, point| {
+                        all.push(point);
+                        Ok(())
+                    },
+                )?;
+                Ok(Finished::All(all))
+            }
+            ShardMode::Shard(..) => {
+                let start = self.range.start;
+                let mut results = results.into_iter().map(Some).collect::<Vec<_>>();
+                match self.shard(job, |p| Ok(results[p - start].take().expect("each point once")))? {
+                    Next::Shard(written) => Ok(Finished::Shard(written)),
+                    Next::Output(_) => unreachable!("a shard writes its partial result"),
+                }
+            }
+        }
+    }
+
+    /// For a shard: computes its points in order with `compute`, writing each into
+    /// `points.bin` as it comes (none is kept), then `shard.json`, and returns
+    /// [`Next::Shard`]. The whole design is handed back for [`Design::stream`], and so is
+    /// a merge once every shard's `points.bin` has been checked against its checksum
+    /// (so that a damaged set is refused before the output is begun).
+    pub fn shard(self, job: Job, mut compute: impl FnMut(usize) -> Result<Point, JobError>) -> Result<Next, JobError> {
+        let (shard, source) = match &self.mode {
+            ShardMode::Whole => return Ok(Next::Output(self)),
             ShardMode::Merge(set) => {
-                let all = set.results(job)?;
-                if let Some(p) = (0..all.len()).find(|&p| !fits(p, &all[p])) {
+                set.verify(job)?;
+                return Ok(Next::Output(self));
+            }
+            ShardMode::Shard(shard, source) => (*shard, *source),
+        };
+        let written = job.write_folder(&self.destination, |dir| {
+            let points = dir.join(POINTS_FILE);
+            let writing = |e| JobError::io(format!("writing {POINTS_FILE}"))(e);
+            let mut out = PointsWriter::create(&points, self.range.clone()).map_err(&writing)?;
+            for p in self.range.clone() {
+                let point = compute(p)?;
+                out.push(&point).map_err(&writing)?;
+            }
+            out.finish().map_err(&writing)?;
+            let checksum =
+                shard::file_checksum(&points).map_err(JobError::io(format!("reading back {POINTS_FILE}")))?;
+            let files = vec![SHARD_MANIFEST.to_string(), POINTS_FILE.to_string()];
+            let manifest = DesignShardManifest {
+                format: shard::FORMAT.to_string(),
+                format_version: shard::FORMAT_VERSION,
+                greatgame_version: env!("CARGO_PKG_VERSION").to_string(),
+                kind: self.identity.command.clone(),
+                identity: self.identity.clone(),
+                shard,
+                shard_source: source,
+                work: WorkItems {
+                    unit: "point".to_string(),
+                    replicates_per_item: self.identity.replicates,
+                    total: self.identity.points,
+                    first: self.range.start as u64,
+                    end: self.range.end as u64,
+                },
+                command_line: self.command_line.clone(),
+                files: files.clone(),
+                checksums: BTreeMap::from([(POINTS_FILE.to_string(), checksum)]),
+            };
+            write_json(&dir.join(SHARD_MANIFEST), &manifest)
+                .map_err(JobError::io(format!("writing {SHARD_MANIFEST}")))?;
+            Ok(files)
+        })?;
+        Ok(Next::Shard(Box::new(ShardWritten {
+            written,
+            shard,
+            source,
+            points: self.range.clone(),
+            total: self.identity.points as usize,
+        })))
+    }
+
+    /// Hands every point of the design to `consume`, in point order, one at a time: the
+    /// whole design's as `compute` gives them, a merge's as they are read from the shards
+    /// (each checked with `fits`, as [`Design::finish`] does). Nothing is kept, so a
+    /// command that writes each point as it comes holds one point of any design.
+    ///
+    /// A shard is written by [`Design::shard`], which must come first.
+    pub fn stream(
+        self,
+        job: Job,
+        mut compute: impl FnMut(usize) -> Result<Point, JobError>,
+        fits: impl Fn(usize, &Point) -> bool,
+        mut consume: impl FnMut(usize, Point) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        match &self.mode {
+            ShardMode::Whole => {
+                for p in self.range.clone() {
+                    let point = compute(p)?;
+                    consume(p, point)?;
+                }
+                Ok(())
+            }
+            ShardMode::Merge(set) => set.each(job, |p, point| {
+                if !fits(p, &point) {
                     return Err(MergeError::Mismatch(format!(
                         "design point {} of the shards holds {} numbers, which this design's points cannot",
                         p + 1,
-                        all[p].values.len(),
+                        point.values.len(),
                     ))
                     .into());
                 }
-                Ok(Finished::All(all))
-            }
-            ShardMode::Shard(shard, source) => {
-                let (shard, source) = (*shard, *source);
-                let written = job.write_folder(&self.destination, |dir| {
-                    let points = dir.join(POINTS_FILE);
-                    write_points(&points, self.range.clone(), &results)
-                        .map_err(JobError::io(format!("writing {POINTS_FILE}")))?;
-                    let checksum =
-                        shard::file_checksum(&points).map_err(JobError::io(format!("reading back {POINTS_FILE}")))?;
-                    let files = vec![SHARD_MANIFEST.to_string(), POINTS_FILE.to_string()];
-                    let manifest = DesignShardManifest {
-                        format: shard::FORMAT.to_string(),
-                        format_version: shard::FORMAT_VERSION,
-                        greatgame_version: env!("CARGO_PKG_VERSION").to_string(),
-                        kind: self.identity.command.clone(),
-                        identity: self.identity.clone(),
-                        shard,
-                        shard_source: source,
-                        work: WorkItems {
-                            unit: "point".to_string(),
-                            replicates_per_item: self.identity.replicates,
-                            total: self.identity.points,
-                            first: self.range.start as u64,
-                            end: self.range.end as u64,
-                        },
-                        command_line: self.command_line.clone(),
-                        files: files.clone(),
-                        checksums: BTreeMap::from([(POINTS_FILE.to_string(), checksum)]),
-                    };
-                    write_json(&dir.join(SHARD_MANIFEST), &manifest)
-                        .map_err(JobError::io(format!("writing {SHARD_MANIFEST}")))?;
-                    Ok(files)
-                })?;
-                Ok(Finished::Shard(Box::new(ShardWritten {
-                    written,
-                    shard,
-                    source,
-                    points: self.range.clone(),
-                    total: self.identity.points as usize,
-                })))
-            }
+                consume(p, point)
+            }),
+            ShardMode::Shard(..) => panic!("a shard's points are written by Design::shard"),
         }
     }
 }
 
-/// `points.bin`: the magic, the first and end point, then for each point its count of
-/// numbers, the numbers (every `f64` as its little-endian bits), its note's length plus
-/// one (0: no note) and the note's UTF-8 bytes; then the FNV-1a of every byte before it.
-/// Every integer is a little-endian `u64`.
-fn write_points(path: &Path, range: Range<usize>, results: &[Point]) -> io::Result<()> {
-    let mut out = BufWriter::new(fs::File::create(path)?);
-    let mut hash = Fnv1a::new();
-    let mut put = |bytes: &[u8]| -> io::Result<()> {
-        hash.update(bytes);
-        out.write_all(bytes)
-    };
-    put(MAGIC)?;
-    put(&(range.start as u64).to_le_bytes())?;
-    put(&(range.end as u64).to_le_bytes())?;
-    for point in results {
-        put(&(point.values.len() as u64).to_le_bytes())?;
+/// `points.bin`, written a point at a time: the magic, the first and end point, then for
+/// each point its count of numbers, the numbers (every `f64` as its little-endian bits),
+/// its note's length plus one (0: no note) and the note's UTF-8 bytes; then the FNV-1a of
+/// every byte before it. Every integer is a little-endian `u64`.
+struct PointsWriter {
+    out: BufWriter<fs::File>,
+    hash: Fnv1a,
+}
+
+impl PointsWriter {
+    fn create(path: &Path, range: Range<usize>) -> io::Result<PointsWriter> {
+        let mut writer = PointsWriter {
+            out: BufWriter::new(fs::File::create(path)?),
+            hash: Fnv1a::new(),
+        };
+        writer.put(MAGIC)?;
+        writer.put(&(range.start as u64).to_le_bytes())?;
+        writer.put(&(range.end as u64).to_le_bytes())?;
+        Ok(writer)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.hash.update(bytes);
+        self.out.write_all(bytes)
+    }
+
+    fn push(&mut self, point: &Point) -> io::Result<()> {
+        self.put(&(point.values.len() as u64).to_le_bytes())?;
         for v in &point.values {
-            put(&v.to_bits().to_le_bytes())?;
+            self.put(&v.to_bits().to_le_bytes())?;
         }
         match &point.note {
-            None => put(&0u64.to_le_bytes())?,
+            None => self.put(&0u64.to_le_bytes()),
             Some(note) => {
-                put(&(note.len() as u64 + 1).to_le_bytes())?;
-                put(note.as_bytes())?;
+                self.put(&(note.len() as u64 + 1).to_le_bytes())?;
+                self.put(note.as_bytes())
             }
         }
     }
-    let sum = hash.finish();
-    out.write_all(&sum.to_le_bytes())?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+
+    fn finish(mut self) -> io::Result<()> {
+        let sum = self.hash.finish();
+        self.out.write_all(&sum.to_le_bytes())?;
+        self.out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    }
+}
+
+/// Writes `points.bin` of the points `range` at once.
+#[cfg(test)]
+fn write_points(path: &Path, range: Range<usize>, results: &[Point]) -> io::Result<()> {
+    let mut out = PointsWriter::create(path, range)?;
+    for point in results {
+        out.push(point)?;
+    }
+    out.finish()
+}
+
+/// Checks `points.bin` of `folder` against the checksum `shard.json` records.
+fn check_points(folder: &Path, recorded: Option<&String>) -> Result<(), MergeError> {
+    let unreadable = |message: String| MergeError::Unreadable {
+        folder: folder.to_path_buf(),
+        message,
+    };
+    let whole = shard::file_checksum(&folder.join(POINTS_FILE))
+        .map_err(|e| unreadable(format!("cannot read {POINTS_FILE}: {e}")))?;
+    match recorded {
+        Some(sum) if *sum == whole => Ok(()),
+        Some(_) => Err(unreadable(format!(
+            "{POINTS_FILE} does not match the checksum {SHARD_MANIFEST} records: the file was changed, cut short or damaged"
+        ))),
+        None => Err(unreadable(format!("{SHARD_MANIFEST} records no checksum of {POINTS_FILE}"))),
+    }
 }
 
 /// Reads `points.bin` of `folder`, which must hold the points `range` and match the
-/// checksum `shard.json` records.
-fn read_points(folder: &Path, range: Range<u64>, recorded: Option<&String>) -> Result<Vec<Point>, MergeError> {
+/// checksum `shard.json` records, handing each point to `each` as it is read (the whole
+/// file's checksum is checked first, so no point of a changed file is handed over).
+fn read_points(
+    folder: &Path,
+    range: Range<u64>,
+    recorded: Option<&String>,
+    mut each: impl FnMut(usize, Point) -> Result<(), JobError>,
+) -> Result<(), JobError> {
     let unreadable = |message: String| MergeError::Unreadable {
         folder: folder.to_path_buf(),
         message,
     };
     let path = folder.join(POINTS_FILE);
-    let whole = shard::file_checksum(&path).map_err(|e| unreadable(format!("cannot read {POINTS_FILE}: {e}")))?;
-    match recorded {
-        Some(sum) if *sum == whole => {}
-        Some(_) => {
-            return Err(unreadable(format!(
-                "{POINTS_FILE} does not match the checksum {SHARD_MANIFEST} records: the file was changed, cut short or damaged"
-            )))
-        }
-        None => return Err(unreadable(format!("{SHARD_MANIFEST} records no checksum of {POINTS_FILE}"))),
-    }
+    check_points(folder, recorded)?;
     let size = fs::metadata(&path)
         .map_err(|e| unreadable(format!("cannot read {POINTS_FILE}: {e}")))?
         .len();
@@ -436,22 +553,20 @@ fn read_points(folder: &Path, range: Range<u64>, recorded: Option<&String>) -> R
     let mut magic = [0u8; 16];
     reader.bytes(&mut magic).map_err(short)?;
     if &magic != MAGIC {
-        return Err(unreadable(format!("{POINTS_FILE} is not a greatgame points file")));
+        return Err(unreadable(format!("{POINTS_FILE} is not a greatgame points file")).into());
     }
     let (first, end) = (reader.word().map_err(short)?, reader.word().map_err(short)?);
     if (first..end) != range {
         return Err(unreadable(format!(
             "{POINTS_FILE} holds points {first}..{end}, but {SHARD_MANIFEST} names {}..{}",
             range.start, range.end
-        )));
+        ))
+        .into());
     }
-    let mut results = Vec::with_capacity((end - first) as usize);
-    for _ in first..end {
+    for p in first..end {
         let count = reader.word().map_err(short)?;
         if count > MAX_VALUES_PER_POINT || count.saturating_mul(8) > reader.left {
-            return Err(unreadable(format!(
-                "{POINTS_FILE} is damaged (a point of {count} numbers)"
-            )));
+            return Err(unreadable(format!("{POINTS_FILE} is damaged (a point of {count} numbers)")).into());
         }
         let mut values = Vec::with_capacity(count as usize);
         for _ in 0..count {
@@ -460,10 +575,7 @@ fn read_points(folder: &Path, range: Range<u64>, recorded: Option<&String>) -> R
         let note = match reader.word().map_err(short)? {
             0 => None,
             n if n - 1 > reader.left.min(MAX_VALUES_PER_POINT) => {
-                return Err(unreadable(format!(
-                    "{POINTS_FILE} is damaged (a note of {} bytes)",
-                    n - 1
-                )))
+                return Err(unreadable(format!("{POINTS_FILE} is damaged (a note of {} bytes)", n - 1)).into())
             }
             n => {
                 let mut bytes = vec![0u8; (n - 1) as usize];
@@ -474,16 +586,17 @@ fn read_points(folder: &Path, range: Range<u64>, recorded: Option<&String>) -> R
                 )
             }
         };
-        results.push(Point { values, note });
+        each(p as usize, Point { values, note })?;
     }
     let expected = reader.hash.finish();
     let stored = reader.word().map_err(short)?;
     if stored != expected || reader.left != 0 {
         return Err(unreadable(format!(
             "{POINTS_FILE} is damaged (its checksum does not match its contents)"
-        )));
+        ))
+        .into());
     }
-    Ok(results)
+    Ok(())
 }
 
 /// A reader of `points.bin` that hashes what it reads and counts what is left.
@@ -621,18 +734,28 @@ impl DesignSet {
         self.shards.is_empty()
     }
 
-    /// Every point's numbers, in point order, each shard's file checked.
-    fn results(&self, job: Job) -> Result<Vec<Point>, JobError> {
-        let mut all = Vec::with_capacity(self.first().identity.points as usize);
+    /// Checks every shard's `points.bin` against its checksum.
+    fn verify(&self, job: Job) -> Result<(), JobError> {
         for (folder, m) in &self.shards {
             job.check()?;
-            all.extend(read_points(
+            check_points(folder, m.checksums.get(POINTS_FILE))?;
+        }
+        Ok(())
+    }
+
+    /// Hands every point's numbers to `each`, in point order, as each shard's file is
+    /// read (each file checked whole before its first point).
+    fn each(&self, job: Job, mut each: impl FnMut(usize, Point) -> Result<(), JobError>) -> Result<(), JobError> {
+        for (folder, m) in &self.shards {
+            job.check()?;
+            read_points(
                 folder,
                 m.work.first..m.work.end,
                 m.checksums.get(POINTS_FILE),
-            )?);
+                &mut each,
+            )?;
         }
-        Ok(all)
+        Ok(())
     }
 }
 
@@ -694,20 +817,33 @@ mod tests {
         ];
         write_points(&path, 3..6, &results).unwrap();
         let sum = shard::file_checksum(&path).unwrap();
-        let back = read_points(dir.path(), 3..6, Some(&sum)).unwrap();
+        let read = |range: Range<u64>, sum: &String| -> Result<Vec<Point>, String> {
+            let mut back = Vec::new();
+            read_points(dir.path(), range, Some(sum), |p, point| {
+                back.push((p, point));
+                Ok(())
+            })
+            .map_err(|e| e.to_string())?;
+            assert!(
+                back.iter().enumerate().all(|(i, (p, _))| *p == i + 3),
+                "point numbers in order"
+            );
+            Ok(back.into_iter().map(|(_, point)| point).collect())
+        };
+        let back = read(3..6, &sum).unwrap();
         let bits = |r: &[Point]| -> Vec<(Vec<u64>, Option<String>)> {
             r.iter()
                 .map(|p| (p.values.iter().map(|x| x.to_bits()).collect(), p.note.clone()))
                 .collect()
         };
         assert_eq!(bits(&back), bits(&results));
-        assert!(read_points(dir.path(), 3..7, Some(&sum)).is_err());
+        assert!(read(3..7, &sum).is_err());
         let mut bytes = fs::read(&path).unwrap();
         bytes[40] ^= 1;
         fs::write(&path, &bytes).unwrap();
-        assert!(read_points(dir.path(), 3..6, Some(&sum)).is_err());
+        assert!(read(3..6, &sum).is_err());
         let resummed = shard::file_checksum(&path).unwrap();
-        let error = read_points(dir.path(), 3..6, Some(&resummed)).unwrap_err().to_string();
+        let error = read(3..6, &resummed).unwrap_err();
         assert!(error.contains("damaged"), "{error}");
     }
 }

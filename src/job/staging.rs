@@ -3,8 +3,8 @@
 //!
 //! **The rule** ([`check_destination`]): a command writes its folder only where there is
 //! nothing, an empty folder, or an earlier output of greatgame (its `manifest.json` says
-//! so); anything else (a user's folder, a file, a link) is refused with exit 2 before any
-//! work, and left as it was.
+//! so, or, for a shard's partial result, its `shard.json`); anything else (a user's
+//! folder, a file, a link) is refused with exit 2 before any work, and left as it was.
 //!
 //! **Whole or not at all** ([`write_folder`]): the folder is written into a hidden
 //! staging folder beside the destination, `.<name>.partial-<pid>`, and moved into place
@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use super::error::JobError;
 use super::Cancel;
 use crate::manifest::{read_header, Header};
+use crate::shard::SHARD_MANIFEST;
 
 /// The file in a staging folder that says whose it is: `<pid> <host>`.
 const MARKER: &str = ".greatgame-staging";
@@ -42,8 +43,11 @@ pub struct Staging {
     pub destination: PathBuf,
     /// What was cleaned up beside the destination (see [`remove_stale`]).
     pub notes: Vec<String>,
-    /// Set once the folder has been moved into place; until then dropping removes it, so
-    /// even a panic while writing leaves nothing behind.
+    /// The folders above the destination that were made for it, deepest first: removed
+    /// again, if still empty, when the folder is not committed.
+    made: Vec<PathBuf>,
+    /// Set once the folder has been moved into place; until then dropping removes it (and
+    /// the folders made for it), so even a panic while writing leaves nothing behind.
     committed: bool,
 }
 
@@ -51,6 +55,10 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.dir);
+            for folder in &self.made {
+                // Only an empty folder goes: another process may have written beside us.
+                let _ = fs::remove_dir(folder);
+            }
         }
     }
 }
@@ -66,6 +74,8 @@ pub enum Replaced {
     Output(Box<Header>),
     /// A greatgame output of an earlier version, whose manifest has no header.
     Other,
+    /// Another shard's partial result, described (`shard 1/4 of a sweep`).
+    Shard(String),
 }
 
 /// Where an output folder went and what it holds.
@@ -92,29 +102,69 @@ fn sibling(destination: &Path, what: &str) -> PathBuf {
     destination.with_file_name(format!(".{}.{what}-{}", file_name(destination), std::process::id()))
 }
 
-/// Whether `dir` holds an output of greatgame: a `manifest.json` with the header's
-/// `format`, or the fields every manifest of earlier versions had (the version that wrote
-/// it and the command line).
-pub fn is_greatgame_output(dir: &Path) -> bool {
-    let path = dir.join("manifest.json");
-    let Ok(meta) = fs::symlink_metadata(&path) else {
-        return false;
-    };
-    if !meta.is_file() {
-        return false;
+/// The JSON object in `dir/name`, if that is a regular file of at most
+/// [`MAX_MANIFEST_BYTES`] holding one.
+fn json_object(dir: &Path, name: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let path = dir.join(name);
+    if !fs::symlink_metadata(&path).ok()?.is_file() {
+        return None;
     }
     let mut text = String::new();
     let read = fs::File::open(&path).and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_string(&mut text));
     if read.is_err() || text.len() as u64 > MAX_MANIFEST_BYTES {
-        return false;
+        return None;
     }
-    let Ok(serde_json::Value::Object(manifest)) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return false;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Object(object)) => Some(object),
+        _ => None,
+    }
+}
+
+/// The `shard.json` of a shard's partial result in `dir` (a run's or a design's), if the
+/// folder holds one: its `format` is greatgame's shard format.
+fn shard_manifest(dir: &Path) -> Option<serde_json::Map<String, serde_json::Value>> {
+    json_object(dir, SHARD_MANIFEST)
+        .filter(|m| m.get("format").and_then(serde_json::Value::as_str) == Some(crate::shard::FORMAT))
+}
+
+/// Whether two shard manifests are of the same shard of the same job: kind, shard and
+/// what the job is (a design's identity; a run's scenario, seed and replicates).
+fn same_shard(a: &serde_json::Map<String, serde_json::Value>, b: &serde_json::Map<String, serde_json::Value>) -> bool {
+    ["kind", "shard", "identity", "scenario_hash", "seed", "replicates"]
+        .iter()
+        .all(|key| a.get(*key) == b.get(*key))
+}
+
+/// `shard 1/4 of a sweep`, from a shard manifest.
+fn describe_shard(m: &serde_json::Map<String, serde_json::Value>) -> String {
+    let number = |key: &str| {
+        m.get("shard")
+            .and_then(|s| s.get(key))
+            .and_then(serde_json::Value::as_u64)
+            .map_or_else(|| "?".to_string(), |n| n.to_string())
     };
-    let field = |key: &str| manifest.get(key).and_then(serde_json::Value::as_str);
-    field("format") == Some(crate::manifest::FORMAT)
-        || ((field("greatgame_version").is_some() || field("crate_version").is_some())
-            && manifest.get("command_line").is_some_and(serde_json::Value::is_array))
+    let kind = match m.get("kind").and_then(serde_json::Value::as_str) {
+        Some("ensemble") | None => "run",
+        Some(kind) => kind,
+    };
+    format!("shard {}/{} of a {kind}", number("index"), number("count"))
+}
+
+/// Whether `dir` holds an output of greatgame: a `manifest.json` with the header's
+/// `format`, or the fields every manifest of earlier versions had (the version that wrote
+/// it and the command line); or a shard's partial result (its `shard.json` says so), so
+/// that the same shard run again replaces it.
+pub fn is_greatgame_output(dir: &Path) -> bool {
+    if let Some(manifest) = json_object(dir, "manifest.json") {
+        let field = |key: &str| manifest.get(key).and_then(serde_json::Value::as_str);
+        if field("format") == Some(crate::manifest::FORMAT)
+            || ((field("greatgame_version").is_some() || field("crate_version").is_some())
+                && manifest.get("command_line").is_some_and(serde_json::Value::is_array))
+        {
+            return true;
+        }
+    }
+    shard_manifest(dir).is_some()
 }
 
 /// The one rule for an output folder: `destination` may be written if nothing is there,
@@ -271,7 +321,13 @@ impl Staging {
                 parent.unwrap_or(Path::new(".")).display()
             ))(e)
         };
+        let mut made = Vec::new();
         if let Some(parent) = parent {
+            let mut missing = Some(parent);
+            while let Some(folder) = missing.filter(|f| !f.as_os_str().is_empty() && fs::symlink_metadata(f).is_err()) {
+                made.push(folder.to_path_buf());
+                missing = folder.parent();
+            }
             fs::create_dir_all(parent).map_err(creating)?;
         }
         let notes = remove_stale(destination);
@@ -291,6 +347,7 @@ impl Staging {
             dir,
             destination: destination.to_path_buf(),
             notes,
+            made,
             committed: false,
         };
         let marker = format!("{} {}\n", std::process::id(), host_name().unwrap_or_default());
@@ -321,8 +378,12 @@ impl Staging {
                 Replaced::Same
             }
             (Some(old), _) => Replaced::Output(Box::new(old)),
-            (None, _) if is_greatgame_output(&destination) => Replaced::Other,
-            (None, _) => Replaced::Nothing,
+            (None, _) => match (shard_manifest(&destination), shard_manifest(&self.dir)) {
+                (Some(old), Some(new)) if same_shard(&old, &new) => Replaced::Same,
+                (Some(old), _) => Replaced::Shard(describe_shard(&old)),
+                (None, _) if is_greatgame_output(&destination) => Replaced::Other,
+                (None, _) => Replaced::Nothing,
+            },
         };
         let aside = sibling(&destination, "old");
         fs::rename(&destination, &aside).map_err(|e| moving(e, " (the earlier folder there is untouched)"))?;
@@ -454,6 +515,67 @@ mod tests {
         .unwrap();
         assert_eq!(write(&old, &cancel, "a.txt").unwrap().replaced, Replaced::Other);
         assert_eq!(names(root.path()), ["empty", "file", "link", "mine", "old", "output"]);
+    }
+
+    /// Writes a shard's folder: a `shard.json` of `kind`, shard `index`, and a data file.
+    fn write_shard(destination: &Path, kind: &str, index: u64, data: &str) -> Result<Written, JobError> {
+        write_folder(destination, &Cancel::new(), |dir| {
+            let manifest = serde_json::json!({
+                "format": crate::shard::FORMAT,
+                "kind": kind,
+                "shard": {"index": index, "count": 4},
+                "identity": {"points": 10},
+            });
+            fs::write(dir.join(SHARD_MANIFEST), manifest.to_string()).unwrap();
+            fs::write(dir.join("points.bin"), data).unwrap();
+            Ok(vec![SHARD_MANIFEST.into(), "points.bin".into()])
+        })
+    }
+
+    #[test]
+    fn a_shard_run_again_replaces_its_folder_but_not_a_users() {
+        let root = tempfile::tempdir().unwrap();
+        let destination = root.path().join("shards/1/sweep-s");
+        assert_eq!(
+            write_shard(&destination, "sweep", 1, "first").unwrap().replaced,
+            Replaced::Nothing
+        );
+        assert!(is_greatgame_output(&destination));
+        let again = write_shard(&destination, "sweep", 1, "second").unwrap();
+        assert_eq!(again.replaced, Replaced::Same);
+        assert_eq!(fs::read_to_string(destination.join("points.bin")).unwrap(), "second");
+        let other = write_shard(&destination, "sensitivity", 2, "third").unwrap();
+        assert_eq!(other.replaced, Replaced::Shard("shard 1/4 of a sweep".into()));
+        assert_eq!(names(destination.parent().unwrap()), ["sweep-s"]);
+
+        // A folder of the user's, even with a shard.json of some other program's, stays.
+        let mine = root.path().join("mine");
+        fs::create_dir_all(&mine).unwrap();
+        fs::write(mine.join(SHARD_MANIFEST), r#"{"format": "my shards", "kind": "sweep"}"#).unwrap();
+        fs::write(mine.join("points.bin"), "mine").unwrap();
+        let error = write_shard(&mine, "sweep", 1, "x").unwrap_err().to_string();
+        assert!(error.contains("is not an output of greatgame"), "{error}");
+        assert_eq!(fs::read_to_string(mine.join("points.bin")).unwrap(), "mine");
+        assert_eq!(names(&mine), ["points.bin", "shard.json"]);
+    }
+
+    #[test]
+    fn a_folder_never_committed_takes_the_folders_made_for_it_away() {
+        let root = tempfile::tempdir().unwrap();
+        fs::create_dir(root.path().join("kept")).unwrap();
+        let destination = root.path().join("kept/made/deeper/out");
+        let error = write_folder(&destination, &Cancel::new(), |_| Err(JobError::Usage("failed".into())));
+        assert!(error.is_err());
+        assert_eq!(names(root.path()), ["kept"]);
+        assert!(
+            names(&root.path().join("kept")).is_empty(),
+            "the folders made are removed"
+        );
+        // One another process wrote into meanwhile stays.
+        let staging = Staging::create(&destination).unwrap();
+        fs::write(root.path().join("kept/made/theirs.txt"), "theirs").unwrap();
+        drop(staging);
+        assert_eq!(names(&root.path().join("kept/made")), ["theirs.txt"]);
     }
 
     #[test]

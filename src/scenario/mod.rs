@@ -258,6 +258,29 @@ fn finish(tree: Node, sources: &Sources, default_name: &str) -> Result<LoadedSce
     }
 }
 
+/// [`finish`] of a tree that has no problem, given as a plain value (its
+/// [`Node::to_value`]): the same scenario, without tracking where each value came from.
+/// `None` at the first problem (an unknown key, a wrong type, a value validation
+/// refuses), for [`finish`] to find and locate every one.
+fn finish_quietly(value: toml::Value, sources: &Sources, default_name: &str) -> Option<LoadedScenario> {
+    use serde::Deserialize;
+    let mut unknown = false;
+    let file = ScenarioFile::deserialize(serde_ignored::Deserializer::new(
+        value,
+        &mut |_: serde_ignored::Path<'_>| unknown = true,
+    ))
+    .ok()?;
+    if unknown {
+        return None;
+    }
+    let scenario = validate::validate(&file, default_name).ok()?;
+    Some(LoadedScenario {
+        scenario,
+        resolved: file,
+        files: sources.files.iter().map(|f| f.path.clone()).collect(),
+    })
+}
+
 /// Reads `path` and, recursively, the files it extends; returns the merged tree.
 fn read_chain(path: &Path, sources: &mut Sources, chain: &mut Vec<PathBuf>) -> Result<Node, ScenarioError> {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());

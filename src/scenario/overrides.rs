@@ -26,6 +26,9 @@ pub type Override = (String, toml::Value);
 #[derive(Debug, Clone)]
 pub struct ScenarioTree {
     tree: Node,
+    /// The tree as a plain value, what deserialisation reads: overrides are laid over a
+    /// copy of it first ([`ScenarioTree::resolve`]).
+    value: toml::Value,
     sources: Sources,
     default_name: String,
 }
@@ -41,6 +44,7 @@ impl ScenarioTree {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "scenario".to_string());
         Ok(ScenarioTree {
+            value: tree.to_value(),
             tree,
             sources,
             default_name,
@@ -62,6 +66,7 @@ impl ScenarioTree {
             tree = super::inherit(base, tree);
         }
         Ok(ScenarioTree {
+            value: tree.to_value(),
             tree,
             sources,
             default_name: "baseline".to_string(),
@@ -71,7 +76,32 @@ impl ScenarioTree {
     /// Lays `overrides` over the tree, in order, then deserialises and validates the
     /// result exactly as [`super::load`] does. Each override is named in messages as
     /// `override KEY = VALUE`.
+    ///
+    /// The overrides are laid over the tree's plain value and the result checked without
+    /// tracking where each value came from (an analysis resolves every one of its points
+    /// twice, and tracking was most of the cost); only when that finds a problem are they
+    /// laid over the tree itself, whose every value knows its file and line, to report
+    /// every problem where it is. Both give the same scenario (`tests::
+    /// the_quiet_way_resolves_what_the_tracked_way_does`).
     pub fn resolve(&self, overrides: &[Override]) -> Result<LoadedScenario, ScenarioError> {
+        match self.resolve_quietly(overrides) {
+            Some(loaded) => Ok(loaded),
+            None => self.resolve_tracked(overrides),
+        }
+    }
+
+    /// [`ScenarioTree::resolve`] of overrides that make a valid scenario, on the tree's
+    /// plain value; `None` at the first problem.
+    fn resolve_quietly(&self, overrides: &[Override]) -> Option<LoadedScenario> {
+        let mut value = self.value.clone();
+        for (key, v) in overrides {
+            apply_value(&mut value, key, v)?;
+        }
+        super::finish_quietly(value, &self.sources, &self.default_name)
+    }
+
+    /// [`ScenarioTree::resolve`] on the tree, every problem found and located.
+    fn resolve_tracked(&self, overrides: &[Override]) -> Result<LoadedScenario, ScenarioError> {
         let n_files = self.sources.files.len();
         let mut sources = self.sources.clone();
         let mut tree = self.tree.clone();
@@ -261,6 +291,36 @@ fn apply(tree: &mut Node, key: &str, value: &toml::Value, origin: &Origin) -> Re
     Ok(())
 }
 
+/// [`apply`] on a tree's plain value ([`Node::to_value`]): what `apply` then `to_value`
+/// give, or `None` where `apply` fails.
+fn apply_value(root: &mut toml::Value, key: &str, value: &toml::Value) -> Option<()> {
+    let mut node = root;
+    for segment in split_key(key).ok()? {
+        node = match node {
+            toml::Value::Table(entries) => entries
+                .entry(segment)
+                .or_insert_with(|| toml::Value::Table(toml::map::Map::new())),
+            toml::Value::Array(items) => {
+                let at = element_by(items, &segment, value_label_of)?;
+                &mut items[at]
+            }
+            _ => return None,
+        };
+    }
+    *node = plain(value);
+    Some(())
+}
+
+/// A value as [`to_node`] then [`Node::to_value`] give it back (dates become text).
+fn plain(value: &toml::Value) -> toml::Value {
+    match value {
+        toml::Value::Table(table) => toml::Value::Table(table.iter().map(|(k, v)| (k.clone(), plain(v))).collect()),
+        toml::Value::Array(items) => toml::Value::Array(items.iter().map(plain).collect()),
+        toml::Value::Datetime(d) => toml::Value::String(d.to_string()),
+        other => other.clone(),
+    }
+}
+
 /// What labels an element of an array of tables: `id` (actors, commodities, routes),
 /// `name` (events), or `host` and `commodity` joined by `/` (deposits, `KAZ/copper`).
 const LABEL_KEYS: [&[&str]; 3] = [&["id"], &["name"], &["host", "commodity"]];
@@ -406,6 +466,107 @@ mod tests {
         assert_eq!(loaded.files, plain.files, "overrides are not files");
         // The tree itself is untouched.
         assert_eq!(tree.resolve(&[]).unwrap().scenario.horizon_quarters, 48);
+    }
+
+    /// Every number of `value` as a key path and the number (arrays of tables entered by
+    /// label, as an override names them, else by index).
+    fn numbers(value: &toml::Value, path: &str, out: &mut Vec<(String, toml::Value)>) {
+        let join = |segment: &str| {
+            let segment = if segment.contains(['.', ' ', '"']) {
+                format!("\"{segment}\"")
+            } else {
+                segment.to_string()
+            };
+            if path.is_empty() {
+                segment
+            } else {
+                format!("{path}.{segment}")
+            }
+        };
+        match value {
+            toml::Value::Table(table) => {
+                for (key, v) in table {
+                    numbers(v, &join(key), out);
+                }
+            }
+            toml::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let label = LABEL_KEYS.iter().find_map(|keys| value_label_of(item, keys));
+                    numbers(item, &join(&label.unwrap_or_else(|| i.to_string())), out);
+                }
+            }
+            toml::Value::Integer(_) | toml::Value::Float(_) => out.push((path.to_string(), value.clone())),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_quiet_way_resolves_what_the_tracked_way_does() {
+        let tree = baseline();
+        let mut found = Vec::new();
+        numbers(&tree.value, "", &mut found);
+        assert!(found.len() > 200, "{} numbers", found.len());
+        // Every number moved (some then out of their range), then other kinds of overrides,
+        // valid and not.
+        let mut cases: Vec<Vec<Override>> = found
+            .iter()
+            .map(|(key, value)| {
+                let moved = match value {
+                    toml::Value::Integer(i) => toml::Value::Integer(i + 1),
+                    toml::Value::Float(x) => toml::Value::Float(x * 1.7 + 0.01),
+                    other => other.clone(),
+                };
+                vec![(key.clone(), moved)]
+            })
+            .collect();
+        let v = |text: &str| parse_value(text);
+        for case in [
+            vec![("model.alignment_inertia", v("0.2")), ("patrons.USA.goodwill", v("1"))],
+            vec![("patrons.USA.strategy.rule", v("learning"))],
+            vec![("patrons.USA.strategy.rule", v("nonsense"))],
+            vec![("time.start", v("2025Q1")), ("time.horizon_quarters", v("8"))],
+            vec![("time.start", v("2025-01-01"))],
+            vec![("model.alignment_inertai", v("0.1"))],
+            vec![("model.alignment_inertia", v("\"high\""))],
+            vec![("model.alignment_inertia.x", v("1.0"))],
+            vec![("patrons.XYZ.goodwill", v("0.1"))],
+            vec![("patrons.2.goodwill", v("0.3"))],
+            vec![("patrons.USA", v("{ id = \"USA\" }"))],
+            vec![("model", v("{ alignment_inertia = 0.3 }"))],
+            vec![("model", v("{ alignment_inertia = 0.3, nope = 1 }"))],
+            vec![("run.replicates", v("[1, 2]"))],
+            vec![
+                ("model.alignment_inertia", v("0.3")),
+                ("model.alignment_inertia", v("-1")),
+            ],
+        ] {
+            cases.push(case.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
+        }
+        let (mut valid, mut invalid) = (0, 0);
+        for overrides in &cases {
+            match (tree.resolve_quietly(overrides), tree.resolve_tracked(overrides)) {
+                (Some(quiet), Ok(tracked)) => {
+                    assert_eq!(quiet.resolved_json(), tracked.resolved_json(), "{overrides:?}");
+                    assert_eq!(
+                        format!("{:?}", quiet.scenario),
+                        format!("{:?}", tracked.scenario),
+                        "{overrides:?}"
+                    );
+                    assert_eq!(quiet.files, tracked.files);
+                    valid += 1;
+                }
+                (None, Err(_)) => invalid += 1,
+                (quiet, tracked) => panic!(
+                    "{overrides:?}: quietly {}, tracked {}",
+                    if quiet.is_some() { "valid" } else { "not valid" },
+                    match tracked {
+                        Ok(_) => "valid".to_string(),
+                        Err(e) => e.to_string(),
+                    }
+                ),
+            }
+        }
+        assert!(valid > 200 && invalid > 20, "{valid} valid, {invalid} not");
     }
 
     #[test]
