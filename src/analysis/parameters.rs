@@ -282,8 +282,7 @@ pub struct Combined {
 impl Combined {
     /// The points of `parameters` combined `how`; a zip of lists of different lengths, or
     /// a grid of more than [`MAX_POINTS`] points, is refused.
-    pub fn new(parameters: &[(String, Vec<toml::Value>)], how: Combine) -> Result<Combined, ValuesError> {
-        let values: Vec<Vec<toml::Value>> = parameters.iter().map(|(_, v)| v.clone()).collect();
+    pub fn new(parameters: Vec<(String, Vec<toml::Value>)>, how: Combine) -> Result<Combined, ValuesError> {
         let zip = how == Combine::Zip;
         let len = if parameters.is_empty() {
             1
@@ -304,6 +303,7 @@ impl Combined {
                 .filter(|&t| t <= MAX_POINTS)
                 .ok_or_else(|| ValuesError(format!("the grid has more than {MAX_POINTS} points")))?
         };
+        let values = parameters.into_iter().map(|(_, v)| v).collect();
         Ok(Combined { values, zip, len })
     }
 
@@ -439,12 +439,12 @@ mod tests {
             )
         };
         let all = |c: Combined| (0..c.len()).map(|i| c.point(i)).collect::<Vec<_>>();
-        let grid = all(Combined::new(&[p("a", &[1, 2]), p("b", &[10, 20, 30])], Combine::Grid).unwrap());
+        let grid = all(Combined::new(vec![p("a", &[1, 2]), p("b", &[10, 20, 30])], Combine::Grid).unwrap());
         assert_eq!(grid.len(), 6);
         assert_eq!(grid[0], [toml::Value::Integer(1), toml::Value::Integer(10)]);
         assert_eq!(grid[1], [toml::Value::Integer(1), toml::Value::Integer(20)]);
         assert_eq!(grid[5], [toml::Value::Integer(2), toml::Value::Integer(30)]);
-        let zip = all(Combined::new(&[p("a", &[1, 2]), p("b", &[10, 20])], Combine::Zip).unwrap());
+        let zip = all(Combined::new(vec![p("a", &[1, 2]), p("b", &[10, 20])], Combine::Zip).unwrap());
         assert_eq!(
             zip,
             [
@@ -452,12 +452,12 @@ mod tests {
                 [toml::Value::Integer(2), toml::Value::Integer(20)]
             ]
         );
-        assert!(Combined::new(&[p("a", &[1, 2]), p("b", &[10])], Combine::Zip).is_err());
+        assert!(Combined::new(vec![p("a", &[1, 2]), p("b", &[10])], Combine::Zip).is_err());
         assert_eq!(
-            all(Combined::new(&[], Combine::Grid).unwrap()),
+            all(Combined::new(Vec::new(), Combine::Grid).unwrap()),
             [Vec::<toml::Value>::new()]
         );
-        let big = Combined::new(&[p("a", &[1; 1000]), p("b", &[2; 1000])], Combine::Grid);
+        let big = Combined::new(vec![p("a", &[1; 1000]), p("b", &[2; 1000])], Combine::Grid);
         assert!(big.unwrap_err().to_string().contains("more than"));
     }
 

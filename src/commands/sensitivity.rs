@@ -206,7 +206,7 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     let k64 = k as u64;
     let morris_trajectories = if method.morris() { trajectories } else { 0 };
     let sobol_rows = if method.sobol() { samples.saturating_mul(2) } else { 0 };
-    let n_runs = morris_trajectories
+    let points_counted = morris_trajectories
         .saturating_mul(k64 + 1)
         .saturating_add(if method.sobol() {
             samples.saturating_mul(k64 + 2)
@@ -230,7 +230,7 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
         .add(
             "the outcome means of every point",
             // Every point's means, and one outcome's column with the estimators' copy.
-            n_runs.saturating_mul((outcomes.len() as u64).saturating_mul(8).saturating_add(16)),
+            points_counted.saturating_mul((outcomes.len() as u64).saturating_mul(8).saturating_add(16)),
         )
         .check()?;
 

@@ -174,8 +174,8 @@ fn points(options: &SweepOptions, tree: &ScenarioTree, file: &SweepFile) -> Resu
         };
         (parameters, design, mode)
     };
-    let grid = Combined::new(&parameters, combine_mode)?;
     let mut keys: Vec<String> = parameters.iter().map(|(k, _)| k.clone()).collect();
+    let grid = Combined::new(parameters, combine_mode)?;
     let (design_keys, rows) = match &design {
         Some(path) => read_design(path)?,
         None => (Vec::new(), vec![Vec::new()]),
@@ -1048,7 +1048,7 @@ mod tests {
         let parameters = [("a".to_string(), range_steps(0.0, 1.0, a)), ("b".to_string(), b)];
         Points {
             keys: vec!["a".into(), "b".into()],
-            grid: Combined::new(&parameters, Combine::Grid).unwrap(),
+            grid: Combined::new(parameters.to_vec(), Combine::Grid).unwrap(),
             rows: vec![Vec::new()],
             scattered: false,
         }
