@@ -391,26 +391,22 @@ class Simulation:
         self.update_trade()
 
     def set_security_stocks(self):
-        """Arms shares are each supplier's share of what renews the stock: the host's own
-        purchases plus the aid it is expected to take."""
+        """Arms shares are each supplier's share of what renews two years of the defence
+        budget; a patron whose expected aid renews more holds the stock its aid renews."""
         s = self.s
         np_ = s.np
         decay = s.params["security_decay"]
         for h, host in enumerate(s.hosts):
             growth = self.start_growth(h)
             renewal = (decay + growth) / (1.0 + growth)
-            aid = [self.aid_taken[h * np_ + p] / (1.0 + self.patron_start_growth(p))
-                   for p in range(np_)]
             stock = 2.0 * host["defence"]
-            if renewal > 0:
-                for tie, a in zip(host["ties"], aid):
-                    if tie["arms_share"] > 0:
-                        stock = max(stock, a / (renewal * tie["arms_share"]))
             inflow = renewal * stock
             for p, tie in enumerate(host["ties"]):
                 i = h * np_ + p
-                self.security[i] = tie["arms_share"] * stock
-                self.procurement[i] = max(0.0, tie["arms_share"] * inflow - aid[p])
+                aid = self.aid_taken[i] / (1.0 + self.patron_start_growth(p))
+                by_aid = aid / renewal if renewal > 0 else 0.0
+                self.security[i] = max(tie["arms_share"] * stock, by_aid)
+                self.procurement[i] = max(0.0, tie["arms_share"] * inflow - aid)
             self.other_security[h] = host["other_security_share"] * stock
             self.other_procurement[h] = host["other_security_share"] * inflow
 

@@ -225,10 +225,13 @@ impl<'s> Simulation<'s> {
         self.update_trade();
     }
 
-    /// Security stocks on their steady state. The arms shares in the data are the shares
-    /// of each supplier in what the host's stock is renewed with: its own purchases plus
-    /// the aid it is expected to take. The stock is two years of the defence budget, or
-    /// more where a patron's expected aid alone exceeds its share of that.
+    /// Security stocks on their steady state. The arms shares in the data are each
+    /// supplier's share of what renews two years of the defence budget: the host's own
+    /// purchases plus the aid it is expected to take. Where a patron's expected aid alone
+    /// renews more than its share of that, the patron's stock is the one its aid renews,
+    /// and its purchases are nil; the other suppliers' stocks stay as the data gives them.
+    /// So each supplier's stock moves continuously with its own share and aid, and a small
+    /// supplier's aid cannot rescale everyone else's stock.
     fn set_security_stocks(&mut self) {
         let scenario = self.scenario;
         let np = scenario.n_patrons();
@@ -237,23 +240,15 @@ impl<'s> Simulation<'s> {
             // The share of the stock renewed each quarter on a path growing at g: (δ + g) / (1 + g).
             let growth = self.start_growth(h);
             let renewal = (decay + growth) / (1.0 + growth);
-            // Aid is decided on the budget of the quarter before the economy grows.
-            let aid: Vec<f64> = (0..np)
-                .map(|p| self.aid_taken_usd_bn[h * np + p] / (1.0 + self.patron_start_growth(p)))
-                .collect();
-            let mut stock = 2.0 * host.defence_budget_usd_bn;
-            if renewal > 0.0 {
-                for (tie, aid) in host.ties.iter().zip(&aid) {
-                    if tie.arms_share > 0.0 {
-                        stock = stock.max(aid / (renewal * tie.arms_share));
-                    }
-                }
-            }
+            let stock = 2.0 * host.defence_budget_usd_bn;
             let inflow = renewal * stock;
             for (p, tie) in host.ties.iter().enumerate() {
                 let i = h * np + p;
-                self.security_stock[i] = tie.arms_share * stock;
-                self.procurement[i] = (tie.arms_share * inflow - aid[p]).max(0.0);
+                // Aid is decided on the budget of the quarter before the economy grows.
+                let aid = self.aid_taken_usd_bn[i] / (1.0 + self.patron_start_growth(p));
+                let sustained_by_aid = if renewal > 0.0 { aid / renewal } else { 0.0 };
+                self.security_stock[i] = (tie.arms_share * stock).max(sustained_by_aid);
+                self.procurement[i] = (tie.arms_share * inflow - aid).max(0.0);
             }
             self.other_security_stock[h] = host.other_security_share * stock;
             self.other_procurement[h] = host.other_security_share * inflow;

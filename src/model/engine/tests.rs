@@ -370,3 +370,50 @@ fn a_non_finite_state_is_reported_with_step_actor_and_quantity() {
     assert_eq!(error.quantity, "gdp_usd_bn");
     assert_eq!(error.quarter.to_string(), "2024Q1");
 }
+
+/// The start's security stocks move continuously with each supplier's own arms share and
+/// aid: a supplier whose aid renews more than its share of the stock holds what its aid
+/// renews, and its share, however small, does not rescale the other suppliers' stocks.
+/// (Before, one aided supplier's tiny share multiplied the whole host's stock.)
+#[test]
+fn a_small_arms_share_does_not_rescale_the_other_suppliers_stocks() {
+    // P1 gives no aid; P2's aid to H1 renews far more than a small share of its stock.
+    let start = |share: f64, defence: f64| {
+        let s = scenario(&format!(
+            "[[patrons]]\nid = \"P1\"\nsecurity_budget_usd_bn = 0.0\n\
+             [[hosts]]\nid = \"H1\"\ndefence_budget_usd_bn = {defence}\n\
+             ties.P2 = {{ trade_usd_bn = 2.0, arms_share = {share} }}\n"
+        ));
+        let sim = Simulation::new(&s);
+        (
+            sim.security_stock[0],
+            sim.security_stock[1],
+            sim.other_security_stock[0],
+        )
+    };
+    let (p1, p2, _) = start(0.0, 0.5);
+    assert!(
+        p2 > 0.0,
+        "P2's aid sustains a stock even where the data gives it no share"
+    );
+    assert!(
+        (p1 - 0.3 * 2.0 * 0.5).abs() < 1e-12,
+        "P1 holds its share of two years' budget"
+    );
+    for share in [1e-9, 1e-6, 0.01] {
+        let (q1, q2, _) = start(share, 0.5);
+        assert_eq!(q1, p1, "P2's share {share} rescaled P1's stock");
+        assert!(
+            (q2 - p2).abs() <= 1e-9 * p2,
+            "P2's stock jumps at share {share}: {p2} -> {q2}"
+        );
+    }
+    // The defence budget sets the stocks the data's shares describe.
+    let (d1, d2, other) = start(1e-6, 1.0);
+    assert!((d1 - 2.0 * p1).abs() < 1e-12);
+    assert!((other - start(1e-6, 0.5).2 * 2.0).abs() < 1e-12);
+    assert!(
+        d2 < 1.5 * p2,
+        "P2's aid-sustained stock doubled with the budget: {p2} -> {d2}"
+    );
+}
