@@ -423,59 +423,88 @@ pub fn check_complete<M>(shards: &mut [(PathBuf, M)], shard_of: impl Fn(&M) -> S
     Ok(())
 }
 
-/// Checks that `shards` (folder, manifest) are one complete set of one run, made by this
-/// version of greatgame, and returns them ordered by shard index.
-pub fn check_set(mut shards: Vec<(PathBuf, ShardManifest)>) -> Result<Vec<(PathBuf, ShardManifest)>, MergeError> {
+/// What checking a set of shards needs of one shard's manifest. Runs' and designs'
+/// manifests differ in what makes two shards parts of one job and in how they count
+/// their work (blocks of replicates, design points); the rest of the check is shared.
+pub trait SetMember {
+    /// What one item of work is, plural: `blocks`, `points`.
+    const ITEMS: &'static str;
+    fn greatgame_version(&self) -> &str;
+    fn shard(&self) -> Shard;
+    fn work(&self) -> &WorkItems;
+    /// The ways this shard's job differs from `first`'s; empty when they are one job.
+    fn differences(&self, first: &Self) -> Vec<String>;
+    /// The items this shard must cover, or why no such shard can exist.
+    fn expected_items(&self) -> Result<Range<u64>, String>;
+    /// Items in the whole job.
+    fn total_items(&self) -> u64;
+}
+
+impl SetMember for ShardManifest {
+    const ITEMS: &'static str = "blocks";
+    fn greatgame_version(&self) -> &str {
+        &self.greatgame_version
+    }
+    fn shard(&self) -> Shard {
+        self.shard
+    }
+    fn work(&self) -> &WorkItems {
+        &self.work
+    }
+    fn differences(&self, first: &Self) -> Vec<String> {
+        let texts = [
+            ("kind", &self.kind, &first.kind),
+            ("scenario", &self.scenario_name, &first.scenario_name),
+            ("scenario contents (hash)", &self.scenario_hash, &first.scenario_hash),
+        ];
+        let numbers = [
+            ("seed", self.seed, first.seed),
+            ("replicates", self.replicates, first.replicates),
+            ("shard count", self.shard.count, first.shard.count),
+        ];
+        let flags = [
+            ("--per-replicate", self.per_replicate, first.per_replicate),
+            ("charts", self.charts, first.charts),
+        ];
+        let texts = texts
+            .into_iter()
+            .filter(|(_, a, b)| a != b)
+            .map(|(what, a, b)| format!("{what} {a} vs {b}"));
+        let numbers = numbers
+            .into_iter()
+            .filter(|(_, a, b)| a != b)
+            .map(|(what, a, b)| format!("{what} {a} vs {b}"));
+        let flags = flags
+            .into_iter()
+            .filter(|(_, a, b)| a != b)
+            .map(|(what, a, b)| format!("{what} {a} vs {b}"));
+        texts.chain(numbers).chain(flags).collect()
+    }
+    fn expected_items(&self) -> Result<Range<u64>, String> {
+        ensemble_blocks(self.shard, self.replicates).map_err(|e| e.to_string())
+    }
+    fn total_items(&self) -> u64 {
+        ensemble::n_blocks(self.replicates)
+    }
+}
+
+/// Checks that `shards` (folder, manifest) are one complete set of one job, made by this
+/// version of greatgame, each covering the work its index says, and returns them ordered
+/// by shard index.
+pub fn check_set<M: SetMember + Clone>(mut shards: Vec<(PathBuf, M)>) -> Result<Vec<(PathBuf, M)>, MergeError> {
     let Some((first_folder, first)) = shards.first().cloned() else {
         return Err(MergeError::Empty);
     };
     let this_version = env!("CARGO_PKG_VERSION");
     for (folder, m) in &shards {
-        if m.greatgame_version != this_version {
+        if m.greatgame_version() != this_version {
             return Err(MergeError::Mismatch(format!(
                 "{} was made by greatgame {}, this is {this_version}; merge with the version that ran the shards",
                 folder.display(),
-                m.greatgame_version
+                m.greatgame_version()
             )));
         }
-        let differences: Vec<String> = [
-            ("kind", m.kind != first.kind, &m.kind, &first.kind),
-            (
-                "scenario",
-                m.scenario_name != first.scenario_name,
-                &m.scenario_name,
-                &first.scenario_name,
-            ),
-            (
-                "scenario contents (hash)",
-                m.scenario_hash != first.scenario_hash,
-                &m.scenario_hash,
-                &first.scenario_hash,
-            ),
-        ]
-        .into_iter()
-        .filter(|(_, differ, _, _)| *differ)
-        .map(|(what, _, a, b)| format!("{what} {a} vs {b}"))
-        .chain(
-            [
-                ("seed", m.seed, first.seed),
-                ("replicates", m.replicates, first.replicates),
-                ("shard count", m.shard.count, first.shard.count),
-            ]
-            .into_iter()
-            .filter(|(_, a, b)| a != b)
-            .map(|(what, a, b)| format!("{what} {a} vs {b}")),
-        )
-        .chain(
-            [
-                ("--per-replicate", m.per_replicate, first.per_replicate),
-                ("charts", m.charts, first.charts),
-            ]
-            .into_iter()
-            .filter(|(_, a, b)| a != b)
-            .map(|(what, a, b)| format!("{what} {a} vs {b}")),
-        )
-        .collect();
+        let differences = m.differences(&first);
         if !differences.is_empty() {
             return Err(MergeError::Mismatch(format!(
                 "{} and {} differ in {}",
@@ -484,21 +513,25 @@ pub fn check_set(mut shards: Vec<(PathBuf, ShardManifest)>) -> Result<Vec<(PathB
                 differences.join(", ")
             )));
         }
-        let expected = ensemble_blocks(m.shard, m.replicates).map_err(|e| MergeError::Unreadable {
+        let unreadable = |message: String| MergeError::Unreadable {
             folder: folder.clone(),
-            message: e.to_string(),
-        })?;
-        if (m.work.first..m.work.end) != expected || m.work.total != ensemble::n_blocks(m.replicates) {
-            return Err(MergeError::Unreadable {
-                folder: folder.clone(),
-                message: format!(
-                    "shard {} should cover blocks {}..{} but its manifest says {}..{}",
-                    m.shard, expected.start, expected.end, m.work.first, m.work.end
-                ),
-            });
+            message,
+        };
+        let expected = m.expected_items().map_err(unreadable)?;
+        let work = m.work();
+        if (work.first..work.end) != expected || work.total != m.total_items() {
+            return Err(unreadable(format!(
+                "shard {} should cover {} {}..{} but its manifest says {}..{}",
+                m.shard(),
+                M::ITEMS,
+                expected.start,
+                expected.end,
+                work.first,
+                work.end
+            )));
         }
     }
-    check_complete(&mut shards, |m| m.shard)?;
+    check_complete(&mut shards, |m| m.shard())?;
     Ok(shards)
 }
 

@@ -256,14 +256,27 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     };
     let n_runs = runs.len();
 
-    // Validate every point, then run them (each resolved again when it runs, so that a
-    // large design does not hold every point's scenario at once).
     let resolve = |r: usize| {
         from.with(&overrides(&params, &runs.unit(r)), || {
             format!("design point {} is not valid", r + 1)
         })
     };
-    for r in 0..n_runs {
+    let design = options.settings.design(
+        identity(
+            options,
+            base,
+            &runs,
+            &outcomes,
+            (method, samples, trajectories, levels),
+            seed,
+            replicates,
+        )?,
+        &destination,
+    )?;
+    // Validate every point this process computes (a shard its own, a merge none: its
+    // shards did), then run them, each resolved again when it runs, so that a large
+    // design does not hold every point's scenario at once.
+    for r in design.points() {
         job.check()?;
         let loaded = resolve(r)?;
         if MetricLayout::same(&base.scenario, &loaded.scenario) {
@@ -278,18 +291,6 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
             )));
         }
     }
-    let design = options.settings.design(
-        identity(
-            options,
-            base,
-            &runs,
-            &outcomes,
-            (method, samples, trajectories, levels),
-            seed,
-            replicates,
-        )?,
-        &destination,
-    )?;
     job.progress
         .start(replicates.saturating_mul(design.points().len() as u64), "replicates");
     let config = options.settings.ensemble(replicates, seed);

@@ -89,8 +89,8 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
     let points = sweep_points(options, &from.tree, &base.resolved.sweep)?;
     let n_points = points.len();
 
-    // Every point is checked before anything runs (and resolved again when it runs, so
-    // that a large sweep does not hold every point's scenario at once).
+    // A point is resolved when it is checked and again when it runs, so that a large
+    // sweep does not hold every point's scenario at once.
     let resolve = |p: usize| -> Result<LoadedScenario, JobError> {
         from.with(&points.overrides(p), || {
             format!("sweep point {} ({}) is not valid", p + 1, points.describe(p))
@@ -139,8 +139,16 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         Some(h) => h.clone(),
         None => default_horizons(base.scenario.start, last_quarter(&base.scenario)),
     };
+    let outcomes = all_outcomes(&layout, &metrics, &horizons);
+    let seed = options.settings.seed.unwrap_or(base.scenario.seed);
+    let design = options.settings.design(
+        identity(options, base, sets.as_ref(), &points, &outcomes, seed, replicates)?,
+        &destination,
+    )?;
+    // Every point this process computes is checked before anything runs (a shard its own,
+    // a merge none: its shards did).
     let mut largest = 0u64;
-    for p in 0..n_points {
+    for p in design.points() {
         job.check()?;
         let s = &checked(p)?;
         largest = largest.max(options.settings.ensemble_bytes_sets(s, replicates, n_sets));
@@ -166,7 +174,6 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
             }
         }
     }
-    let outcomes = all_outcomes(&layout, &metrics, &horizons);
     let charts = options
         .settings
         .charts
@@ -190,11 +197,6 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         )
         .check()?;
 
-    let seed = options.settings.seed.unwrap_or(base.scenario.seed);
-    let design = options.settings.design(
-        identity(options, base, sets.as_ref(), &points, &outcomes, seed, replicates)?,
-        &destination,
-    )?;
     job.progress
         .start(replicates.saturating_mul(design.points().len() as u64), "replicates");
     let config = options.settings.ensemble(replicates, seed);

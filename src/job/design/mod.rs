@@ -197,6 +197,42 @@ pub struct DesignShardManifest {
     pub checksums: BTreeMap<String, String>,
 }
 
+impl shard::SetMember for DesignShardManifest {
+    const ITEMS: &'static str = "points";
+    fn greatgame_version(&self) -> &str {
+        &self.greatgame_version
+    }
+    fn shard(&self) -> Shard {
+        self.shard
+    }
+    fn work(&self) -> &WorkItems {
+        &self.work
+    }
+    fn differences(&self, first: &Self) -> Vec<String> {
+        let mut differences = self.identity.differences(&first.identity);
+        if self.kind != first.kind {
+            differences.insert(0, format!("kind {} vs {}", self.kind, first.kind));
+        }
+        if self.shard.count != first.shard.count {
+            differences.push(format!("shard count {} vs {}", self.shard.count, first.shard.count));
+        }
+        differences
+    }
+    fn expected_items(&self) -> Result<Range<u64>, String> {
+        let points = self.identity.points;
+        if self.shard.count > points || self.shard.index >= self.shard.count {
+            return Err(format!(
+                "shard {} of a design of {points} points cannot exist",
+                self.shard
+            ));
+        }
+        Ok(self.shard.items(points))
+    }
+    fn total_items(&self) -> u64 {
+        self.identity.points
+    }
+}
+
 /// What one process does of a design: which points it computes and what becomes of them.
 #[derive(Debug)]
 pub struct Design {
@@ -486,52 +522,7 @@ impl DesignSet {
         for folder in folders {
             shards.push((folder.clone(), read_manifest(folder)?));
         }
-        let Some((first_folder, first)) = shards.first().cloned() else {
-            return Err(MergeError::Empty);
-        };
-        let this_version = env!("CARGO_PKG_VERSION");
-        for (folder, m) in &shards {
-            if m.greatgame_version != this_version {
-                return Err(MergeError::Mismatch(format!(
-                    "{} was made by greatgame {}, this is {this_version}; merge with the version that ran the shards",
-                    folder.display(),
-                    m.greatgame_version
-                )));
-            }
-            let mut differences = m.identity.differences(&first.identity);
-            if m.kind != first.kind {
-                differences.insert(0, format!("kind {} vs {}", m.kind, first.kind));
-            }
-            if m.shard.count != first.shard.count {
-                differences.push(format!("shard count {} vs {}", m.shard.count, first.shard.count));
-            }
-            if !differences.is_empty() {
-                return Err(MergeError::Mismatch(format!(
-                    "{} and {} differ in {}",
-                    folder.display(),
-                    first_folder.display(),
-                    differences.join(", ")
-                )));
-            }
-            let unreadable = |message: String| MergeError::Unreadable {
-                folder: folder.clone(),
-                message,
-            };
-            if m.shard.count > m.identity.points || m.shard.index >= m.shard.count {
-                return Err(unreadable(format!(
-                    "shard {} of a design of {} points cannot exist",
-                    m.shard, m.identity.points
-                )));
-            }
-            let expected = m.shard.items(m.identity.points);
-            if (m.work.first..m.work.end) != expected || m.work.total != m.identity.points {
-                return Err(unreadable(format!(
-                    "shard {} should cover points {}..{} but its manifest says {}..{}",
-                    m.shard, expected.start, expected.end, m.work.first, m.work.end
-                )));
-            }
-        }
-        shard::check_complete(&mut shards, |m| m.shard)?;
+        let shards = shard::check_set(shards)?;
         Ok(DesignSet { shards })
     }
 
