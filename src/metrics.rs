@@ -357,29 +357,25 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
 
     // Per-partner metrics read directly from host x patron state.
     let mut rows = Rows { out, layout, nh, np };
-    rows.pairs(MetricId::Alignment, |h, p| sim.alignment[h * np + p]);
-    rows.pairs(MetricId::TradeTurnoverUsdBn, |h, p| sim.trade_usd_bn[h * np + p]);
+    rows.copy(MetricId::Alignment, &sim.alignment);
+    rows.copy(MetricId::TradeTurnoverUsdBn, &sim.trade_usd_bn);
     rows.pairs(MetricId::TradeShare, |h, p| {
         ratio(sim.trade_usd_bn[h * np + p], sim.total_trade(h))
     });
-    rows.pairs(MetricId::FdiStockUsdBn, |h, p| sim.fdi_stock_usd_bn[h * np + p]);
+    rows.copy(MetricId::FdiStockUsdBn, &sim.fdi_stock_usd_bn);
     rows.pairs(MetricId::FdiInflowUsdBn, |h, p| 4.0 * sim.fdi_inflow_usd_bn[h * np + p]);
-    rows.pairs(MetricId::ExportsUsdBn, |h, p| sim.exports_usd_bn[h * np + p]);
+    rows.copy(MetricId::ExportsUsdBn, &sim.exports_usd_bn);
     rows.pairs(MetricId::ImportsUsdBn, |h, p| {
         sim.trade_usd_bn[h * np + p] - sim.exports_usd_bn[h * np + p]
     });
-    rows.pairs(MetricId::PledgedUsdBn, |h, p| sim.pledged_usd_bn[h * np + p]);
-    rows.pairs(MetricId::DisbursedUsdBn, |h, p| sim.disbursed_usd_bn[h * np + p]);
-    rows.pairs(MetricId::PledgedCumulativeUsdBn, |h, p| {
-        sim.pledged_cumulative_usd_bn[h * np + p]
-    });
-    rows.pairs(MetricId::DisbursedCumulativeUsdBn, |h, p| {
-        sim.disbursed_cumulative_usd_bn[h * np + p]
-    });
+    rows.copy(MetricId::PledgedUsdBn, &sim.pledged_usd_bn);
+    rows.copy(MetricId::DisbursedUsdBn, &sim.disbursed_usd_bn);
+    rows.copy(MetricId::PledgedCumulativeUsdBn, &sim.pledged_cumulative_usd_bn);
+    rows.copy(MetricId::DisbursedCumulativeUsdBn, &sim.disbursed_cumulative_usd_bn);
     rows.pairs(MetricId::SecurityDependence, |h, p| {
         ratio(sim.security_stock[h * np + p], sim.total_security(h))
     });
-    rows.pairs(MetricId::Leverage, |h, p| sim.leverage[h * np + p]);
+    rows.copy(MetricId::Leverage, &sim.leverage);
     rows.pairs(MetricId::Acceptance, |h, p| sim.decisions[h * np + p].acceptance);
     rows.pairs(MetricId::DebtToPatronPctGdp, |h, p| {
         100.0 * sim.debt_to_patron_usd_bn[h * np + p] / sim.gdp_usd_bn[h]
@@ -390,20 +386,19 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
             sim.pledged_due_cumulative_usd_bn[h * np + p],
         )
     });
-    rows.pairs(MetricId::ReexportUsdBn, |h, p| sim.reexport_usd_bn[h * np + p]);
-    rows.pairs(MetricId::SecondarySanctionRisk, |h, p| sim.sanction_risk[h * np + p]);
-    rows.pairs(MetricId::MiningInvestmentCumulativeUsdBn, |h, p| {
-        sim.mining_investment_cumulative_usd_bn[h * np + p]
-    });
+    rows.copy(MetricId::ReexportUsdBn, &sim.reexport_usd_bn);
+    rows.copy(MetricId::SecondarySanctionRisk, &sim.sanction_risk);
+    rows.copy(
+        MetricId::MiningInvestmentCumulativeUsdBn,
+        &sim.mining_investment_cumulative_usd_bn,
+    );
     rows.pairs(MetricId::MineralsToPatronShare, |h, p| {
         let row = &minerals.host_supply_value[h * (np + 1)..(h + 1) * (np + 1)];
         ratio(row[p], row.iter().sum())
     });
-    let credibility = idx(MetricId::Credibility);
-    for h in 0..=nh {
-        for p in 0..np {
-            rows.out[layout.index(credibility, h, Some(p))] = sim.credibility[p];
-        }
+    let credibility = layout.offsets[idx(MetricId::Credibility)];
+    for row in rows.out[credibility..credibility + (nh + 1) * np].chunks_exact_mut(np) {
+        row.copy_from_slice(&sim.credibility[..np]);
     }
 
     rows.hosts(MetricId::HedgingIndex, |h| {
@@ -470,11 +465,12 @@ pub fn record(sim: &Simulation<'_>, layout: &MetricLayout, out: &mut [f64]) {
         if metric.regional || metric.combine == Combine::Special {
             continue;
         }
-        let n_partners = if metric.per_partner { np } else { 1 };
-        for k in 0..n_partners {
-            let p = metric.per_partner.then_some(k);
-            let sum: f64 = (0..nh).map(|h| out[layout.index(m, h, p)]).sum();
-            out[layout.index(m, all, p)] = match metric.combine {
+        // Not regional: the hosts' rows, then the all-hosts row, `width` cells each.
+        let width = if metric.per_partner { np } else { 1 };
+        let (hosts, all_row) = out[layout.offsets[m]..].split_at_mut(nh * width);
+        for (k, total) in all_row[..width].iter_mut().enumerate() {
+            let sum: f64 = (0..nh).map(|h| hosts[h * width + k]).sum();
+            *total = match metric.combine {
                 Combine::Mean => sum / nh as f64,
                 _ => sum,
             };
@@ -518,21 +514,34 @@ struct Rows<'a> {
 }
 
 impl Rows<'_> {
+    /// The hosts' cells of a base metric: a base metric is never regional, so its
+    /// hosts' rows are the first `nh` rows from its offset, host-major (a step writes
+    /// hundreds of cells, and each one's index looked up was most of its cost).
+    fn cells(&mut self, metric: MetricId, per_host: usize) -> &mut [f64] {
+        let start = self.layout.offsets[self.layout.base(metric)];
+        &mut self.out[start..start + self.nh * per_host]
+    }
+
     /// A per-partner metric, from a reader of host `h` and patron `p`.
     fn pairs(&mut self, metric: MetricId, read: impl Fn(usize, usize) -> f64) {
-        let m = self.layout.base(metric);
-        for h in 0..self.nh {
-            for p in 0..self.np {
-                self.out[self.layout.index(m, h, Some(p))] = read(h, p);
+        let np = self.np;
+        for (h, row) in self.cells(metric, np).chunks_exact_mut(np).enumerate() {
+            for (p, cell) in row.iter_mut().enumerate() {
+                *cell = read(h, p);
             }
         }
     }
 
+    /// A per-partner metric that is a host-major host-and-patron vector of the state.
+    fn copy(&mut self, metric: MetricId, values: &[f64]) {
+        let n = self.nh * self.np;
+        self.cells(metric, self.np).copy_from_slice(&values[..n]);
+    }
+
     /// A per-host metric, from a reader of host `h`.
     fn hosts(&mut self, metric: MetricId, read: impl Fn(usize) -> f64) {
-        let m = self.layout.base(metric);
-        for h in 0..self.nh {
-            self.out[self.layout.index(m, h, None)] = read(h);
+        for (h, cell) in self.cells(metric, 1).iter_mut().enumerate() {
+            *cell = read(h);
         }
     }
 }
@@ -564,6 +573,30 @@ mod tests {
             change(&mut b);
             assert!(!MetricLayout::same(a, &b));
             assert!(layout(a) != layout(&b), "the layout does differ");
+        }
+    }
+
+    #[test]
+    fn a_step_writes_every_cell() {
+        // The ensemble reuses a replicate's buffer without clearing it: every cell must
+        // be written, on a scenario with every kind of metric.
+        let loaded = crate::scenario::load_builtin_baseline().expect("the built-in baseline loads");
+        let scenario = &loaded.scenario;
+        assert!(!scenario.commodities.is_empty() && !scenario.routes.is_empty());
+        let layout = MetricLayout::new(scenario);
+        let mut sim = Simulation::new(scenario);
+        let mut rng = crate::ensemble::replicate_rng(1, 0);
+        let mut out = vec![f64::NAN; layout.n_cells()];
+        for _ in 0..2 {
+            sim.step(&mut rng).expect("the baseline steps");
+            out.fill(f64::NAN);
+            record(&sim, &layout, &mut out);
+            let unwritten: Vec<Cell> = layout
+                .cells()
+                .filter(|c| out[layout.index(c.metric, c.host, c.partner)].is_nan())
+                .collect();
+            assert!(unwritten.is_empty(), "cells not written: {unwritten:?}");
+            assert!(out.iter().all(|v| v.is_finite()));
         }
     }
 

@@ -252,8 +252,11 @@ impl EnsemblePart {
                         let empty = split_exact(&[], sets, 0.0);
                         return vec![(CellStats::default(), Some(empty)); width];
                     }
-                    columns.clear();
-                    columns.resize(width * n, 0.0);
+                    // Every slot is written below: only a change of size needs a resize.
+                    if columns.len() != width * n {
+                        columns.clear();
+                        columns.resize(width * n, 0.0);
+                    }
                     for (r, record) in values.iter().enumerate() {
                         for (k, &value) in record[series.clone()].iter().enumerate() {
                             columns[k * n + r] = value;
@@ -262,8 +265,15 @@ impl EnsemblePart {
                     columns
                         .chunks_exact_mut(n)
                         .map(|column| {
-                            let split = split_exact(column, sets, 0.0);
-                            let stats = stats::describe(column);
+                            // One set: the split's within-set variance is the variance
+                            // the sd comes from, summed in the same order.
+                            let split = (sets > 1).then(|| split_exact(column, sets, 0.0));
+                            let (stats, variance) = stats::describe_with_variance(column);
+                            let split = split.unwrap_or(VarianceSplit {
+                                total: 0.0,
+                                between: 0.0,
+                                within: variance,
+                            });
                             (
                                 stats,
                                 Some(VarianceSplit {
@@ -299,7 +309,8 @@ impl EnsemblePart {
         });
         let (cells, variance) = described.into_iter().unzip();
         let n = self.replicates as f64;
-        let decision_means = self.decisions.iter().map(|s| s.value() / n).collect();
+        // Rounding an exact sum costs as much as a few thousand additions: side by side.
+        let decision_means = pool.install(|| self.decisions.par_iter().map(|s| s.value() / n).collect());
         Ok(EnsembleSummary {
             layout,
             n_steps,

@@ -88,31 +88,42 @@ pub fn run_part_sets(
     let workers = threads.min((blocks.end - blocks.start).max(1) as usize);
     let batch = batch_blocks(blocks.end - blocks.start, workers);
     let method = statistics_method(replicates);
-    // One start state per set (the steady state and the deposits depend on the values).
-    let starts: Vec<Simulation> = sets.iter().map(Simulation::new).collect();
-    let pilot = match method {
-        StatisticsMethod::Exact => None,
-        StatisticsMethod::Streaming => Some(run_pilot(&starts, &layout, config, threads, cancel)?),
+    // What runs before the workers start (the start states over several sets; the pilot
+    // and the accumulators it sets up) runs on a pool of the ensemble's threads, so that
+    // it takes no longer on many threads than a part of the work does. A small exact
+    // ensemble of one set (each point of an analysis) has nothing to share out.
+    let pool = if method == StatisticsMethod::Streaming || n_sets > 1 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| EnsembleError::ThreadPool {
+                threads,
+                message: e.to_string(),
+            })?;
+        Some(pool)
+    } else {
+        None
     };
-    let stripes = pilot.as_ref().map(|pilot| {
-        let pilots: Vec<Vec<f64>> = (0..n_series)
-            .map(|series| pilot.iter().map(|r| r.values[series]).collect())
-            .collect();
-        let accumulators: Vec<StreamingStats> =
-            pilots.iter().map(|values| StreamingStats::from_pilot(values)).collect();
-        let sums = (n_sets > 1).then(|| {
-            SetSums::from_pilot(
-                n_sets,
-                pilots
-                    .iter()
-                    .zip(&accumulators)
-                    .map(|(values, stats)| (values.as_slice(), stats.shift())),
-            )
-        });
-        Stripes::new(accumulators, sums, threads)
-    });
+    // One start state per set (the steady state and the deposits depend on the values).
+    let starts: Vec<Simulation> = match &pool {
+        Some(pool) => pool.install(|| sets.par_iter().map(Simulation::new).collect()),
+        None => sets.iter().map(Simulation::new).collect(),
+    };
+    // The accumulators are set up from the pilot series by series, side by side, and the
+    // workers fold into stripes of this one vector, which becomes the part's: no copy
+    // of tens of megabytes on one thread at either end.
+    let (pilot, mut accumulators, sums) = match (&pool, method) {
+        (Some(pool), StatisticsMethod::Streaming) => {
+            let pilot = run_pilot(&starts, &layout, config, pool, cancel)?;
+            let (accumulators, sums) = pool.install(|| pilot_accumulators(&pilot, n_series, n_sets));
+            (Some(pilot), accumulators, sums)
+        }
+        _ => (None, Vec::new(), None),
+    };
+    drop(pool);
+    let stripes = pilot.is_some().then(|| Stripes::new(&mut accumulators, sums, threads));
 
-    let work = Work {
+    let mut work = Work {
         starts,
         layout: &layout,
         seed: config.seed,
@@ -133,8 +144,11 @@ pub fn run_part_sets(
         observed_changed: Condvar::new(),
         max_ahead: 2 * threads as u64 * batch,
         batch,
+        workers: workers as u64,
     };
-    let (kept, observer_error) = work.execute(workers, observer)?;
+    let executed = work.execute(workers, observer);
+    let sums = work.stripes.take().and_then(Stripes::into_sums);
+    let (kept, observer_error) = executed?;
 
     let part_replicates = {
         let first = block_replicates(blocks.start, replicates).start;
@@ -165,12 +179,13 @@ pub fn run_part_sets(
         return Err(EnsembleError::Observer(e));
     }
 
-    let cells = match work.stripes {
-        Some(stripes) => {
-            let (stats, sums) = stripes.into_inner();
-            PartCells::Streaming { stats, sums }
-        }
-        None => {
+    let decisions = work.decisions.into_inner().unwrap_or_else(|e| e.into_inner());
+    let cells = match method {
+        StatisticsMethod::Streaming => PartCells::Streaming {
+            stats: accumulators,
+            sums,
+        },
+        StatisticsMethod::Exact => {
             let mut kept = kept;
             kept.sort_unstable_by_key(|(index, _)| *index);
             PartCells::Exact(kept.into_iter().map(|(_, values)| values).collect())
@@ -184,7 +199,7 @@ pub fn run_part_sets(
         blocks,
         n_series,
         cells,
-        decisions: work.decisions.into_inner().unwrap_or_else(|e| e.into_inner()),
+        decisions,
     })
 }
 
@@ -219,17 +234,10 @@ fn run_pilot(
     starts: &[Simulation],
     layout: &MetricLayout,
     config: &EnsembleConfig,
-    threads: usize,
+    pool: &rayon::ThreadPool,
     cancel: &AtomicBool,
 ) -> Result<Vec<ReplicateRecord>, EnsembleError> {
     let pilot = (PILOT_BLOCKS * BLOCK_REPLICATES).min(config.replicates);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| EnsembleError::ThreadPool {
-            threads,
-            message: e.to_string(),
-        })?;
     let records: Vec<Option<Result<ReplicateRecord, NonFinite>>> = pool.install(|| {
         (0..pilot)
             .into_par_iter()
@@ -267,31 +275,56 @@ fn run_pilot(
     Ok(out)
 }
 
+/// The streaming accumulator of each series, from the pilot's values of it, and over
+/// several parameter sets the per-set sums; run on a rayon pool, series by series (each
+/// depends on its own values only, so the result is the same on any thread count).
+/// Neighbouring series are read from the same cache lines of the pilot's records.
+fn pilot_accumulators(
+    pilot: &[ReplicateRecord],
+    n_series: usize,
+    n_sets: usize,
+) -> (Vec<StreamingStats>, Option<SetSums>) {
+    let column = |values: &mut Vec<f64>, series: usize| {
+        values.clear();
+        values.extend(pilot.iter().map(|r| r.values[series]));
+    };
+    let accumulators: Vec<StreamingStats> = (0..n_series)
+        .into_par_iter()
+        .map_init(Vec::new, |values, series| {
+            column(values, series);
+            StreamingStats::from_pilot(values)
+        })
+        .collect();
+    let sums = (n_sets > 1).then(|| {
+        let scales: Vec<f64> = (0..n_series)
+            .into_par_iter()
+            .map_init(Vec::new, |values, series| {
+                column(values, series);
+                SetSums::scale_of(values, accumulators[series].shift())
+            })
+            .collect();
+        SetSums::with_scales(n_sets, scales)
+    });
+    (accumulators, sums)
+}
+
 /// One stripe: its series' accumulators and, over parameter sets, their per-set sums.
-type Stripe = (Vec<StreamingStats>, Option<SetSums>);
+type Stripe<'a> = (&'a mut [StreamingStats], Option<SetSums>);
 
 /// Streaming accumulators split into stripes, each behind its own lock, so workers fold
 /// their blocks into different stripes at the same time.
-struct Stripes {
-    stripes: Vec<Mutex<Stripe>>,
+struct Stripes<'a> {
+    stripes: Vec<Mutex<Stripe<'a>>>,
     stripe_len: usize,
 }
 
-impl Stripes {
-    fn new(accumulators: Vec<StreamingStats>, sums: Option<SetSums>, threads: usize) -> Stripes {
+impl<'a> Stripes<'a> {
+    fn new(accumulators: &'a mut [StreamingStats], sums: Option<SetSums>, threads: usize) -> Stripes<'a> {
         let n = accumulators.len();
         let n_stripes = (4 * threads).clamp(1, n.max(1));
         let stripe_len = n.div_ceil(n_stripes).max(1);
-        let mut stripes = Vec::with_capacity(n_stripes);
-        let mut rest = accumulators.into_iter();
-        loop {
-            let stripe: Vec<StreamingStats> = rest.by_ref().take(stripe_len).collect();
-            if stripe.is_empty() {
-                break;
-            }
-            stripes.push(stripe);
-        }
-        let lengths: Vec<usize> = stripes.iter().map(Vec::len).collect();
+        let stripes: Vec<&'a mut [StreamingStats]> = accumulators.chunks_mut(stripe_len).collect();
+        let lengths: Vec<usize> = stripes.iter().map(|s| s.len()).collect();
         let mut sums = match sums {
             Some(sums) => sums.split_at_series(&lengths).into_iter().map(Some).collect(),
             None => vec![None; lengths.len()],
@@ -313,6 +346,7 @@ impl Stripes {
             let s = (worker * n / 4 + k) % n;
             let mut stripe = self.stripes[s].lock().unwrap_or_else(|e| e.into_inner());
             let (stats, sums) = &mut *stripe;
+            let stats: &mut [StreamingStats] = stats;
             add_records_to(stats, s * self.stripe_len, records);
             if let Some(sums) = sums {
                 add_set_sums(sums, stats, s * self.stripe_len, records, first_replicate);
@@ -320,16 +354,15 @@ impl Stripes {
         }
     }
 
-    fn into_inner(self) -> (Vec<StreamingStats>, Option<SetSums>) {
-        let mut all_stats = Vec::new();
+    /// The per-set sums, if any, put back together (the accumulators are already in the
+    /// vector the stripes borrowed).
+    fn into_sums(self) -> Option<SetSums> {
         let mut all_sums = Vec::new();
         for stripe in self.stripes {
-            let (stats, sums) = stripe.into_inner().unwrap_or_else(|e| e.into_inner());
-            all_stats.extend(stats);
+            let (_, sums) = stripe.into_inner().unwrap_or_else(|e| e.into_inner());
             all_sums.extend(sums);
         }
-        let sums = (!all_sums.is_empty()).then(|| SetSums::concat(all_sums));
-        (all_stats, sums)
+        (!all_sums.is_empty()).then(|| SetSums::concat(all_sums))
     }
 }
 
@@ -435,7 +468,7 @@ struct Work<'a> {
     /// Set when the observer failed: workers stop.
     stop: AtomicBool,
     completed: AtomicU64,
-    stripes: Option<Stripes>,
+    stripes: Option<Stripes<'a>>,
     decisions: Mutex<Vec<ExactSum>>,
     /// Next block the observer is to see, and its change signal.
     observed: Mutex<u64>,
@@ -444,6 +477,8 @@ struct Work<'a> {
     max_ahead: u64,
     /// Blocks a worker takes at a time (does not change the results).
     batch: u64,
+    /// Worker threads.
+    workers: u64,
 }
 
 type Kept = Vec<(u64, Vec<f64>)>;
@@ -563,11 +598,10 @@ impl Work<'_> {
             if self.should_stop() {
                 break;
             }
-            let first = self.next_block.fetch_add(self.batch, Ordering::SeqCst);
-            if first >= self.blocks.end {
+            let Some(blocks) = self.take_blocks() else {
                 break;
-            }
-            let blocks = first..(first + self.batch).min(self.blocks.end);
+            };
+            let first = blocks.start;
             let range =
                 block_replicates(first, self.replicates).start..block_replicates(blocks.end - 1, self.replicates).end;
             if range.start > self.first_failure.load(Ordering::SeqCst) {
@@ -602,6 +636,28 @@ impl Work<'_> {
             }
         }
         kept
+    }
+
+    /// The next blocks to run: [`Work::batch`] of them while many are left, fewer towards
+    /// the end (a share of what is left per worker), so that no worker is left running a
+    /// whole batch while the others have nothing to do. Which blocks a worker takes does
+    /// not change the results.
+    fn take_blocks(&self) -> Option<Range<u64>> {
+        let mut first = self.next_block.load(Ordering::SeqCst);
+        loop {
+            if first >= self.blocks.end {
+                return None;
+            }
+            let left = self.blocks.end - first;
+            let take = self.batch.min(left.div_ceil(2 * self.workers)).max(1);
+            match self
+                .next_block
+                .compare_exchange(first, first + take, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => return Some(first..first + take),
+                Err(now) => first = now,
+            }
+        }
     }
 
     /// Waits until the observer is close enough behind `block`; false if the run stops.

@@ -18,7 +18,7 @@ pub mod tables;
 pub use manifest::{MetricInfo, RunManifest, RANDOM_GENERATOR};
 
 use std::fs;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use crate::chart::ChartError;
@@ -93,47 +93,112 @@ pub fn write_results(
 /// Writes `summary.csv`: one row per step, host, partner and metric.
 pub fn write_summary(path: &Path, scenario: &Scenario, summary: &EnsembleSummary) -> io::Result<()> {
     let layout = &summary.layout;
-    let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
-    writer.write_record([
-        "step", "date", "host", "partner", "metric", "mean", "sd", "p05", "p50", "p95",
-    ])?;
-    let cells: Vec<_> = layout.cells().collect();
-    let mut numbers: [String; 5] = Default::default();
+    let mut table = Table::create(
+        path,
+        &[
+            "step", "date", "host", "partner", "metric", "mean", "sd", "p05", "p50", "p95",
+        ],
+    )?;
+    let cells = CellLabels::new(layout)?;
     for step_index in 0..summary.n_steps {
-        let step = (step_index + 1).to_string();
-        let date = scenario.quarter_of_step(step_index as u32).to_string();
-        for cell in &cells {
+        let step = step_fields(scenario, step_index)?;
+        for (cell, labels) in &cells.cells {
             let stats = summary.cell(step_index, layout.index(cell.metric, cell.host, cell.partner));
-            fill_numbers(
-                &mut numbers,
+            table.row(
+                [&step, labels],
                 [stats.mean, stats.sd, stats.p05, stats.p50, stats.p95].map(Some),
-            );
-            writer.write_record([
-                step.as_str(),
-                date.as_str(),
-                layout.host_labels[cell.host].as_str(),
-                layout.partner_label(cell.partner),
-                layout.metric(cell.metric).name.as_str(),
-                numbers[0].as_str(),
-                numbers[1].as_str(),
-                numbers[2].as_str(),
-                numbers[3].as_str(),
-                numbers[4].as_str(),
-            ])?;
+            )?;
         }
     }
-    writer.flush()
+    table.finish()
 }
 
-/// Writes each value's table text into the buffer beside it, reusing the buffers from
-/// row to row (a table of a long ensemble has hundreds of thousands of numbers); `None`
-/// leaves an empty cell, as [`optional`] does.
-fn fill_numbers<const N: usize>(buffers: &mut [String; N], values: [Option<f64>; N]) {
-    for (text, value) in buffers.iter_mut().zip(values) {
-        text.clear();
-        if let Some(value) = value {
-            push_number(text, value);
+/// A table whose rows are text fields then numbers. The text fields go through the csv
+/// writer (a label may need quoting), once per distinct prefix rather than once per row;
+/// the numbers are appended as [`push_number`] writes them, which never needs quoting
+/// (digits, a sign, a point). Passing each row's numbers through the csv writer checked
+/// every byte of them for quoting, which took as long as formatting them. The bytes are
+/// those the csv writer gives the whole row (`tests/same_outputs.sh`, and the tables
+/// read back in `output::tables`' tests).
+struct Table {
+    out: BufWriter<fs::File>,
+    line: String,
+}
+
+impl Table {
+    fn create(path: &Path, header: &[&str]) -> io::Result<Table> {
+        let mut out = BufWriter::new(fs::File::create(path)?);
+        let mut header_line = csv_fields(header)?;
+        header_line.pop();
+        header_line.push('\n');
+        out.write_all(header_line.as_bytes())?;
+        Ok(Table {
+            out,
+            line: String::with_capacity(256),
+        })
+    }
+
+    /// A row: the prefixes (each from [`csv_fields`], ending in a delimiter) in turn,
+    /// then the numbers, `None` an empty cell.
+    fn row<const N: usize>(&mut self, prefixes: [&str; 2], values: [Option<f64>; N]) -> io::Result<()> {
+        let line = &mut self.line;
+        line.clear();
+        prefixes.iter().for_each(|p| line.push_str(p));
+        for (k, value) in values.into_iter().enumerate() {
+            if k > 0 {
+                line.push(',');
+            }
+            if let Some(value) = value {
+                push_number(line, value);
+            }
         }
+        line.push('\n');
+        self.out.write_all(line.as_bytes())
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The csv writer's text of `fields` followed by a delimiter: the start of a row.
+fn csv_fields(fields: &[&str]) -> io::Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    // A last, empty field: written as nothing after the delimiter (a record of more than
+    // one field never quotes an empty one), then the terminator, dropped here.
+    writer.write_record(fields.iter().copied().chain([""]))?;
+    let mut bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    let terminator = bytes.pop();
+    debug_assert_eq!(terminator, Some(b'\n'));
+    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// A step's first fields: its number and date.
+fn step_fields(scenario: &Scenario, step_index: usize) -> io::Result<String> {
+    let step = (step_index + 1).to_string();
+    let date = scenario.quarter_of_step(step_index as u32).to_string();
+    csv_fields(&[&step, &date])
+}
+
+/// Every cell of a layout in output order, with its host, partner and metric fields.
+struct CellLabels {
+    cells: Vec<(crate::metrics::Cell, String)>,
+}
+
+impl CellLabels {
+    fn new(layout: &MetricLayout) -> io::Result<CellLabels> {
+        let cells = layout
+            .cells()
+            .map(|cell| {
+                let labels = csv_fields(&[
+                    layout.host_labels[cell.host].as_str(),
+                    layout.partner_label(cell.partner),
+                    layout.metric(cell.metric).name.as_str(),
+                ])?;
+                Ok((cell, labels))
+            })
+            .collect::<io::Result<_>>()?;
+        Ok(CellLabels { cells })
     }
 }
 
@@ -143,72 +208,68 @@ fn fill_numbers<const N: usize>(buffers: &mut [String; N], values: [Option<f64>;
 /// could not hold a value.
 pub fn write_variance(path: &Path, scenario: &Scenario, summary: &EnsembleSummary) -> io::Result<()> {
     let layout = &summary.layout;
-    let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
-    writer.write_record([
-        "step",
-        "date",
-        "host",
-        "partner",
-        "metric",
-        "variance",
-        "between_sets",
-        "within_sets",
-        "between_share",
-    ])?;
-    let cells: Vec<_> = layout.cells().collect();
-    let mut numbers: [String; 4] = Default::default();
+    let mut table = Table::create(
+        path,
+        &[
+            "step",
+            "date",
+            "host",
+            "partner",
+            "metric",
+            "variance",
+            "between_sets",
+            "within_sets",
+            "between_share",
+        ],
+    )?;
+    let cells = CellLabels::new(layout)?;
     for step_index in 0..summary.n_steps {
-        let step = (step_index + 1).to_string();
-        let date = scenario.quarter_of_step(step_index as u32).to_string();
-        for cell in &cells {
+        let step = step_fields(scenario, step_index)?;
+        for (cell, labels) in &cells.cells {
             let index = layout.index(cell.metric, cell.host, cell.partner);
             let sd = summary.cell(step_index, index).sd;
             let split = summary.variance_split(step_index, index);
-            fill_numbers(
-                &mut numbers,
+            table.row(
+                [&step, labels],
                 [
                     Some(sd * sd),
                     split.map(|s| s.between),
                     split.map(|s| s.within),
                     split.map(|s| s.between_share()),
                 ],
-            );
-            writer.write_record([
-                step.as_str(),
-                date.as_str(),
-                layout.host_labels[cell.host].as_str(),
-                layout.partner_label(cell.partner),
-                layout.metric(cell.metric).name.as_str(),
-                numbers[0].as_str(),
-                numbers[1].as_str(),
-                numbers[2].as_str(),
-                numbers[3].as_str(),
-            ])?;
+            )?;
         }
     }
-    writer.flush()
+    table.finish()
 }
 
 /// Writes `decisions.csv`: per step, host and patron, the mean of each decision term.
 pub fn write_decisions(path: &Path, scenario: &Scenario, summary: &EnsembleSummary) -> io::Result<()> {
-    let mut writer = csv::Writer::from_writer(BufWriter::new(fs::File::create(path)?));
     let mut header = vec!["step", "date", "host", "patron"];
     header.extend(DecisionTerms::NAMES);
-    writer.write_record(&header)?;
+    let mut table = Table::create(path, &header)?;
+    let pairs: Vec<String> = scenario
+        .hosts
+        .iter()
+        .flat_map(|host| {
+            scenario
+                .patrons
+                .iter()
+                .map(move |patron| [host.id.as_str(), patron.id.as_str()])
+        })
+        .map(|fields| csv_fields(&fields))
+        .collect::<io::Result<_>>()?;
+    let np = scenario.patrons.len();
     for step_index in 0..summary.n_steps {
-        let step = (step_index + 1).to_string();
-        let date = scenario.quarter_of_step(step_index as u32).to_string();
-        for (h, host) in scenario.hosts.iter().enumerate() {
-            for (p, patron) in scenario.patrons.iter().enumerate() {
-                let mut row = vec![step.clone(), date.clone(), host.id.clone(), patron.id.clone()];
-                for term in 0..DecisionTerms::NAMES.len() {
-                    row.push(number(summary.decision(step_index, h, p, term)));
-                }
-                writer.write_record(&row)?;
-            }
+        let step = step_fields(scenario, step_index)?;
+        for (pair, labels) in pairs.iter().enumerate() {
+            let (h, p) = (pair / np, pair % np);
+            let terms: [Option<f64>; DecisionTerms::NAMES.len()] =
+                std::array::from_fn(|term| Some(summary.decision(step_index, h, p, term)));
+            table.row([&step, labels], terms)?;
         }
     }
-    writer.flush()
+    table.finish()
 }
 
 /// Streams every replicate to `replicates.csv` as it is combined, holding none in memory.

@@ -132,21 +132,24 @@ impl SetSums {
     pub fn from_pilot<'a>(sets: usize, pilots: impl IntoIterator<Item = (&'a [f64], f64)>) -> SetSums {
         let scales: Vec<f64> = pilots
             .into_iter()
-            .map(|(pilot, shift)| {
-                let spread = pilot.iter().fold(0.0f64, |m, &x| m.max((x - shift).abs()));
-                let reference = spread.max(shift.abs() * 2f64.powi(-20)).max(2f64.powi(-30));
-                // The exponent of the reference (a normal number here), read off its bits.
-                let exponent = ((reference.to_bits() >> 52) & 0x7ff) as i32 - 1023;
-                2f64.powi(UNIT_BITS - exponent)
-            })
+            .map(|(pilot, shift)| SetSums::scale_of(pilot, shift))
             .collect();
-        SetSums::from_parts(
-            sets,
-            scales.clone(),
-            vec![false; scales.len()],
-            vec![0; scales.len() * sets.max(1)],
-        )
-        .expect("consistent sizes")
+        SetSums::with_scales(sets, scales)
+    }
+
+    /// `1 / unit` of a series, from its pilot values and shift (see [`SetSums::from_pilot`]).
+    pub fn scale_of(pilot: &[f64], shift: f64) -> f64 {
+        let spread = pilot.iter().fold(0.0f64, |m, &x| m.max((x - shift).abs()));
+        let reference = spread.max(shift.abs() * 2f64.powi(-20)).max(2f64.powi(-30));
+        // The exponent of the reference (a normal number here), read off its bits.
+        let exponent = ((reference.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+        2f64.powi(UNIT_BITS - exponent)
+    }
+
+    /// Empty sums for `sets` sets, each series' scale given ([`SetSums::scale_of`]).
+    pub fn with_scales(sets: usize, scales: Vec<f64>) -> SetSums {
+        let n = scales.len();
+        SetSums::from_parts(sets, scales, vec![false; n], vec![0; n * sets.max(1)]).expect("consistent sizes")
     }
 
     /// Sums from their parts; `None` if the sizes do not agree or a scale is not a
