@@ -277,3 +277,41 @@ fn merge_refuses_bad_sets_of_design_shards() {
     fails_with(cwd, &too_many, 2, "at most 4 shards");
     assert!(!cwd.join("many").exists());
 }
+
+/// Design points run side by side, one a thread: the output is the same bytes on 1, 2
+/// or 3 threads (the third leaves a short last group of points), but the manifest's
+/// command line.
+#[test]
+fn sweep_and_sensitivity_give_the_same_bytes_on_one_two_and_three_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path();
+    short(cwd, "s");
+    let sweep = [
+        "sweep",
+        "s.toml",
+        "--set",
+        "model.alignment_inertia=0.1..0.9:5",
+        "-n",
+        "20",
+    ];
+    let sensitivity = [
+        "sensitivity",
+        "s.toml",
+        "--method",
+        "morris",
+        "--trajectories",
+        "2",
+        "-n",
+        "6",
+    ];
+    for (args, output) in [(&sweep[..], "sweep-s"), (&sensitivity[..], "sensitivity-s")] {
+        for threads in ["1", "2", "3"] {
+            let mut with = args.to_vec();
+            let out = format!("t{threads}");
+            with.extend(["--threads", threads, "--out", &out, "-q"]);
+            assert_ok(&greatgame(cwd, &with), &format!("{} on {threads} threads", args[0]));
+        }
+        assert_same_output(&cwd.join("t1").join(output), &cwd.join("t2").join(output));
+        assert_same_output(&cwd.join("t1").join(output), &cwd.join("t3").join(output));
+    }
+}

@@ -179,12 +179,12 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
 
     let replicates = options.settings.replicates_or(spec.replicates)?;
     // The ranges' ends must make valid scenarios; the larger one's ensemble is counted.
-    let mut largest = options.settings.ensemble_bytes(&base.scenario, replicates);
+    let mut largest = options.settings.points_bytes_sets(&base.scenario, replicates, 1);
     for (end, u) in [("minimum", 0.0), ("maximum", 1.0)] {
         let at_end = from.with(&overrides(&params, &vec![u; k]), || {
             format!("the scenario with every sensitivity parameter at its {end} is not valid")
         })?;
-        largest = largest.max(options.settings.ensemble_bytes(&at_end.scenario, replicates));
+        largest = largest.max(options.settings.points_bytes_sets(&at_end.scenario, replicates, 1));
     }
 
     let layout = MetricLayout::new(&base.scenario);
@@ -293,7 +293,7 @@ pub fn sensitivity(options: &SensitivityOptions, job: Job) -> Result<Sensitivity
     }
     job.progress
         .start(replicates.saturating_mul(design.points().len() as u64), "replicates");
-    let config = options.settings.ensemble(replicates, seed);
+    let config = options.settings.point_ensemble(replicates, seed);
     let compute = |r: usize| -> Result<Point, JobError> {
         let loaded = resolve(r)?;
         let summary = job.ensemble(&loaded.scenario, &config, None, || {

@@ -124,10 +124,38 @@ impl Settings {
 
     /// [`Settings::ensemble_bytes`] of an ensemble over `sets` parameter sets.
     pub fn ensemble_bytes_sets(&self, scenario: &Scenario, replicates: u64, sets: usize) -> u64 {
-        let threads = self
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-        ensemble::memory_estimate_sets(scenario, replicates, threads, sets)
+        ensemble::memory_estimate_sets(scenario, replicates, self.thread_count(), sets)
+    }
+
+    /// The worker threads: `--threads`, else every core.
+    fn thread_count(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .max(1)
+    }
+
+    /// How many points of a design run side by side: one a thread, each point's
+    /// ensemble on one thread. Small ensembles (an analysis's few replicates a point)
+    /// leave a thread idle inside one point, and what runs between its replicates
+    /// (resolving the point, its start state, its statistics) would run on one; side by
+    /// side, every thread is busy from one point to the next.
+    pub fn points_side_by_side(&self) -> usize {
+        self.thread_count()
+    }
+
+    /// The ensemble of one design point: [`Settings::ensemble`] on one thread when points
+    /// run side by side (the same bytes on any number of threads).
+    pub fn point_ensemble(&self, replicates: u64, seed: u64) -> EnsembleConfig {
+        EnsembleConfig {
+            threads: Some(1),
+            ..self.ensemble(replicates, seed)
+        }
+    }
+
+    /// The bytes the design points running side by side hold, each an ensemble of
+    /// `replicates` of `scenario` over `sets` parameter sets on one thread.
+    pub fn points_bytes_sets(&self, scenario: &Scenario, replicates: u64, sets: usize) -> u64 {
+        ensemble::memory_estimate_sets(scenario, replicates, 1, sets).saturating_mul(self.points_side_by_side() as u64)
     }
 
     /// An ensemble of `replicates` with `seed` on these settings' threads and memory limit.

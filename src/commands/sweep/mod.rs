@@ -151,7 +151,7 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
     for p in design.points() {
         job.check()?;
         let s = &checked(p)?;
-        largest = largest.max(options.settings.ensemble_bytes_sets(s, replicates, n_sets));
+        largest = largest.max(options.settings.points_bytes_sets(s, replicates, n_sets));
         check_horizons(&horizons, s.start, last_quarter(s), &format!("sweep point {}", p + 1))?;
         if MetricLayout::same(&base.scenario, s) {
             continue;
@@ -186,7 +186,7 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
     options
         .settings
         .budget()
-        .add("the largest point's ensemble", largest)
+        .add("the ensembles of the points running side by side", largest)
         .add("the swept values and design rows", points.bytes())
         .add("the charts' points", charts.as_ref().map_or(0, Charts::bytes))
         .add(
@@ -199,7 +199,7 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
 
     job.progress
         .start(replicates.saturating_mul(design.points().len() as u64), "replicates");
-    let config = options.settings.ensemble(replicates, seed);
+    let config = options.settings.point_ensemble(replicates, seed);
     let compute = |p: usize| -> Result<Point, JobError> {
         let scenarios = point_sets(p)?;
         let summary = job.ensemble_sets(&scenarios, &config, None, || {

@@ -31,6 +31,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{Job, JobError, Settings, Written};
@@ -239,6 +240,8 @@ pub struct Design {
     identity: DesignIdentity,
     mode: ShardMode,
     range: Range<usize>,
+    /// How many points run side by side ([`Settings::points_side_by_side`]).
+    side_by_side: usize,
     destination: PathBuf,
     command_line: Vec<String>,
 }
@@ -328,6 +331,7 @@ impl Settings {
             identity,
             mode: self.shard.clone(),
             range,
+            side_by_side: self.points_side_by_side(),
             destination: destination.to_path_buf(),
             command_line: self.command_line.clone(),
         })
@@ -380,9 +384,13 @@ impl Design {
                 Ok(Finished::All(all))
             }
             ShardMode::Shard(..) => {
+                // The points are computed already: written in order, on this thread.
                 let start = self.range.start;
-                let mut results = results.into_iter().map(Some).collect::<Vec<_>>();
-                match self.shard(job, |p| Ok(results[p - start].take().expect("each point once")))? {
+                let design = Design {
+                    side_by_side: 1,
+                    ..self
+                };
+                match design.shard(job, |p| Ok(results[p - start].clone()))? {
                     Next::Shard(written) => Ok(Finished::Shard(written)),
                     Next::Output(_) => unreachable!("a shard writes its partial result"),
                 }
@@ -395,7 +403,7 @@ impl Design {
     /// [`Next::Shard`]. The whole design is handed back for [`Design::stream`], and so is
     /// a merge once every shard's `points.bin` has been checked against its checksum
     /// (so that a damaged set is refused before the output is begun).
-    pub fn shard(self, job: Job, mut compute: impl FnMut(usize) -> Result<Point, JobError>) -> Result<Next, JobError> {
+    pub fn shard(self, job: Job, compute: impl Fn(usize) -> Result<Point, JobError> + Sync) -> Result<Next, JobError> {
         let (shard, source) = match &self.mode {
             ShardMode::Whole => return Ok(Next::Output(self)),
             ShardMode::Merge(set) => {
@@ -408,10 +416,9 @@ impl Design {
             let points = dir.join(POINTS_FILE);
             let writing = |e| JobError::io(format!("writing {POINTS_FILE}"))(e);
             let mut out = PointsWriter::create(&points, self.range.clone()).map_err(&writing)?;
-            for p in self.range.clone() {
-                let point = compute(p)?;
-                out.push(&point).map_err(&writing)?;
-            }
+            compute_in_order(self.range.clone(), self.side_by_side, &compute, |_, point| {
+                out.push(&point).map_err(&writing)
+            })?;
             out.finish().map_err(&writing)?;
             let checksum =
                 shard::file_checksum(&points).map_err(JobError::io(format!("reading back {POINTS_FILE}")))?;
@@ -457,18 +464,12 @@ impl Design {
     pub fn stream(
         self,
         job: Job,
-        mut compute: impl FnMut(usize) -> Result<Point, JobError>,
+        compute: impl Fn(usize) -> Result<Point, JobError> + Sync,
         fits: impl Fn(usize, &Point) -> bool,
         mut consume: impl FnMut(usize, Point) -> Result<(), JobError>,
     ) -> Result<(), JobError> {
         match &self.mode {
-            ShardMode::Whole => {
-                for p in self.range.clone() {
-                    let point = compute(p)?;
-                    consume(p, point)?;
-                }
-                Ok(())
-            }
+            ShardMode::Whole => compute_in_order(self.range.clone(), self.side_by_side, &compute, consume),
             ShardMode::Merge(set) => set.each(job, |p, point| {
                 if !fits(p, &point) {
                     return Err(MergeError::Mismatch(format!(
@@ -483,6 +484,39 @@ impl Design {
             ShardMode::Shard(..) => panic!("a shard's points are written by Design::shard"),
         }
     }
+}
+
+/// Computes the points of `range`, `side_by_side` at a time on as many threads, and hands
+/// each to `consume` in point order. Each point's numbers do not depend on which thread
+/// computed it or beside which others; a failure is the first in point order.
+fn compute_in_order(
+    range: Range<usize>,
+    side_by_side: usize,
+    compute: &(dyn Fn(usize) -> Result<Point, JobError> + Sync),
+    mut consume: impl FnMut(usize, Point) -> Result<(), JobError>,
+) -> Result<(), JobError> {
+    let side_by_side = side_by_side.clamp(1, range.len().max(1));
+    if side_by_side == 1 {
+        for p in range {
+            consume(p, compute(p)?)?;
+        }
+        return Ok(());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(side_by_side)
+        .build()
+        .map_err(|e| JobError::Usage(format!("cannot start {side_by_side} worker threads: {e}")))?;
+    let mut start = range.start;
+    while start < range.end {
+        let chunk = start..(start + side_by_side).min(range.end);
+        let results: Vec<Result<Point, JobError>> =
+            pool.install(|| chunk.clone().into_par_iter().map(compute).collect());
+        for (p, result) in chunk.clone().zip(results) {
+            consume(p, result?)?;
+        }
+        start = chunk.end;
+    }
+    Ok(())
 }
 
 /// A complete set of design shards, checked.
