@@ -146,15 +146,14 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
         &destination,
     )?;
     // Every point this process computes is checked before anything runs (a shard its own,
-    // a merge none: its shards did).
-    let mut largest = 0u64;
-    for p in design.points() {
+    // a merge none: its shards did), side by side as they will run.
+    let check = |p: usize| -> Result<u64, JobError> {
         job.check()?;
         let s = &checked(p)?;
-        largest = largest.max(options.settings.points_bytes_sets(s, replicates, n_sets));
         check_horizons(&horizons, s.start, last_quarter(s), &format!("sweep point {}", p + 1))?;
+        let bytes = options.settings.points_bytes_sets(s, replicates, n_sets);
         if MetricLayout::same(&base.scenario, s) {
-            continue;
+            return Ok(bytes);
         }
         let other = MetricLayout::new(s);
         if other.host_labels != layout.host_labels || other.partner_labels != layout.partner_labels {
@@ -173,7 +172,13 @@ pub fn sweep(options: &SweepOptions, job: Job) -> Result<SweepOutcome, JobError>
                 )));
             }
         }
-    }
+        Ok(bytes)
+    };
+    let mut largest = 0u64;
+    design.check_points(check, |_, bytes| {
+        largest = largest.max(bytes);
+        Ok(())
+    })?;
     let charts = options
         .settings
         .charts

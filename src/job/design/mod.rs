@@ -455,6 +455,17 @@ impl Design {
         })))
     }
 
+    /// Checks the points this process computes (a shard its own, a merge none: its
+    /// shards did), side by side as they will run, and hands each check's answer to
+    /// `consume` in point order; the first failure in point order is returned.
+    pub fn check_points<T: Send>(
+        &self,
+        check: impl Fn(usize) -> Result<T, JobError> + Sync,
+        consume: impl FnMut(usize, T) -> Result<(), JobError>,
+    ) -> Result<(), JobError> {
+        compute_in_order(self.range.clone(), self.side_by_side, &check, consume)
+    }
+
     /// Hands every point of the design to `consume`, in point order, one at a time: the
     /// whole design's as `compute` gives them, a merge's as they are read from the shards
     /// (each checked with `fits`, as [`Design::finish`] does). Nothing is kept, so a
@@ -489,11 +500,11 @@ impl Design {
 /// Computes the points of `range`, `side_by_side` at a time on as many threads, and hands
 /// each to `consume` in point order. Each point's numbers do not depend on which thread
 /// computed it or beside which others; a failure is the first in point order.
-fn compute_in_order(
+fn compute_in_order<T: Send>(
     range: Range<usize>,
     side_by_side: usize,
-    compute: &(dyn Fn(usize) -> Result<Point, JobError> + Sync),
-    mut consume: impl FnMut(usize, Point) -> Result<(), JobError>,
+    compute: &(dyn Fn(usize) -> Result<T, JobError> + Sync),
+    mut consume: impl FnMut(usize, T) -> Result<(), JobError>,
 ) -> Result<(), JobError> {
     let side_by_side = side_by_side.clamp(1, range.len().max(1));
     if side_by_side == 1 {
@@ -509,8 +520,7 @@ fn compute_in_order(
     let mut start = range.start;
     while start < range.end {
         let chunk = start..(start + side_by_side).min(range.end);
-        let results: Vec<Result<Point, JobError>> =
-            pool.install(|| chunk.clone().into_par_iter().map(compute).collect());
+        let results: Vec<Result<T, JobError>> = pool.install(|| chunk.clone().into_par_iter().map(compute).collect());
         for (p, result) in chunk.clone().zip(results) {
             consume(p, result?)?;
         }
