@@ -452,33 +452,22 @@ impl SetMember for ShardManifest {
         &self.work
     }
     fn differences(&self, first: &Self) -> Vec<String> {
-        let texts = [
-            ("kind", &self.kind, &first.kind),
-            ("scenario", &self.scenario_name, &first.scenario_name),
-            ("scenario contents (hash)", &self.scenario_hash, &first.scenario_hash),
-        ];
-        let numbers = [
-            ("seed", self.seed, first.seed),
-            ("replicates", self.replicates, first.replicates),
-            ("shard count", self.shard.count, first.shard.count),
-        ];
-        let flags = [
-            ("--per-replicate", self.per_replicate, first.per_replicate),
-            ("charts", self.charts, first.charts),
-        ];
-        let texts = texts
-            .into_iter()
-            .filter(|(_, a, b)| a != b)
-            .map(|(what, a, b)| format!("{what} {a} vs {b}"));
-        let numbers = numbers
-            .into_iter()
-            .filter(|(_, a, b)| a != b)
-            .map(|(what, a, b)| format!("{what} {a} vs {b}"));
-        let flags = flags
-            .into_iter()
-            .filter(|(_, a, b)| a != b)
-            .map(|(what, a, b)| format!("{what} {a} vs {b}"));
-        texts.chain(numbers).chain(flags).collect()
+        fn differ<T: PartialEq + std::fmt::Display>(what: &str, a: T, b: T) -> Option<String> {
+            (a != b).then(|| format!("{what} {a} vs {b}"))
+        }
+        [
+            differ("kind", &self.kind, &first.kind),
+            differ("scenario", &self.scenario_name, &first.scenario_name),
+            differ("scenario contents (hash)", &self.scenario_hash, &first.scenario_hash),
+            differ("seed", self.seed, first.seed),
+            differ("replicates", self.replicates, first.replicates),
+            differ("shard count", self.shard.count, first.shard.count),
+            differ("--per-replicate", self.per_replicate, first.per_replicate),
+            differ("charts", self.charts, first.charts),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
     fn expected_items(&self) -> Result<Range<u64>, String> {
         ensemble_blocks(self.shard, self.replicates).map_err(|e| e.to_string())

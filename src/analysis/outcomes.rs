@@ -262,7 +262,16 @@ pub struct Outcome {
     pub date: Quarter,
 }
 
+/// An outcome as a design's identity hashes it: metric, host row, partner and date.
+pub type OutcomeIdentity = (usize, usize, Option<usize>, String);
+
 impl Outcome {
+    /// The outcome as a design's identity hashes it (shards of designs over other
+    /// outcomes must not merge).
+    pub fn identity(&self) -> OutcomeIdentity {
+        (self.metric, self.host, self.partner, self.date.to_string())
+    }
+
     /// `metric:HOST:PARTNER@DATE`, as named in outputs.
     pub fn label(&self, layout: &MetricLayout) -> String {
         let mut label = format!("{}:{}", layout.metric(self.metric).name, layout.host_labels[self.host]);

@@ -27,7 +27,7 @@ use serde_json::json;
 use crate::analysis::bootstrap::{self, Interval};
 use crate::analysis::design::{self, Saltelli, Trajectory, MAX_SOBOL_DIMENSIONS, MAX_SOBOL_PARAMETERS};
 use crate::analysis::indices::{self, MorrisIndex, SobolIndex};
-use crate::analysis::outcomes::{check_horizons, last_quarter, parse_outcomes, Outcome};
+use crate::analysis::outcomes::{check_horizons, last_quarter, parse_outcomes, Outcome, OutcomeIdentity};
 use crate::analysis::parameters::{overrides, parameters, table_problem, tidy_number, Base, Parameter};
 use crate::chart::{write_bars, Bar, BarFigure, BarPanel};
 use crate::format::{number, optional, short, slug};
@@ -485,10 +485,7 @@ fn identity(
     seed: u64,
     replicates: u64,
 ) -> Result<DesignIdentity, JobError> {
-    let described: Vec<(usize, usize, Option<usize>, String)> = outcomes
-        .iter()
-        .map(|o| (o.metric, o.host, o.partner, o.date.to_string()))
-        .collect();
+    let described: Vec<OutcomeIdentity> = outcomes.iter().map(Outcome::identity).collect();
     // Hashed as the JSON object of these fields (written by name), every point's
     // coordinates (as bits) made as they are hashed.
     #[derive(serde::Serialize)]
@@ -496,7 +493,7 @@ fn identity(
     struct Design<'a, F: Fn(usize) -> serde_json::Value> {
         levels: u32,
         method: &'a str,
-        outcomes: Vec<(usize, usize, Option<usize>, String)>,
+        outcomes: Vec<OutcomeIdentity>,
         points: LazyArray<F>,
         resamples: usize,
         samples: u64,

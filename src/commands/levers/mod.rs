@@ -31,7 +31,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use crate::analysis::outcomes::{check_horizons, default_horizons, last_quarter, parse_outcomes, Outcome};
+use crate::analysis::outcomes::{
+    check_horizons, default_horizons, last_quarter, parse_outcomes, Outcome, OutcomeIdentity,
+};
 use crate::analysis::parameters::Base;
 use crate::analysis::sets::{ensemble_scenarios, read_sets, ParameterSets, Sets};
 use crate::chart::{write_bars, BarFigure};
@@ -379,10 +381,7 @@ fn identity(
     seed: u64,
     replicates: u64,
 ) -> Result<DesignIdentity, JobError> {
-    let described: Vec<(usize, usize, Option<usize>, String)> = outcomes
-        .iter()
-        .map(|o| (o.metric, o.host, o.partner, o.date.to_string()))
-        .collect();
+    let described: Vec<OutcomeIdentity> = outcomes.iter().map(Outcome::identity).collect();
     let design = serde_json::json!({
         "scenario": options.scenario.display().to_string(),
         "globs": options.keys,

@@ -27,7 +27,9 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::analysis::outcomes::{check_horizons, default_horizons, last_quarter, resolve_metrics, Outcome};
+use crate::analysis::outcomes::{
+    check_horizons, default_horizons, last_quarter, resolve_metrics, Outcome, OutcomeIdentity,
+};
 use crate::analysis::parameters::{same_key, Base, Combine};
 use crate::analysis::sets::{ensemble_scenarios, read_sets, ParameterSets, Sets};
 use crate::format::number;
@@ -332,10 +334,7 @@ fn identity(
     inputs.extend(options.design.as_ref().map(|d| d.display().to_string()));
     // The parameter sets' file is an input too: shards over other sets must not merge.
     inputs.extend(sets.map(|s| s.file.display().to_string()));
-    let described: Vec<(usize, usize, Option<usize>, String)> = outcomes
-        .iter()
-        .map(|o| (o.metric, o.host, o.partner, o.date.to_string()))
-        .collect();
+    let described: Vec<OutcomeIdentity> = outcomes.iter().map(Outcome::identity).collect();
     // Hashed as the JSON object of these fields (written by name), every point's values
     // made as they are hashed.
     #[derive(serde::Serialize)]
@@ -343,7 +342,7 @@ fn identity(
     struct Design<'a, F: Fn(usize) -> serde_json::Value> {
         inputs: serde_json::Value,
         keys: &'a [String],
-        outcomes: Vec<(usize, usize, Option<usize>, String)>,
+        outcomes: Vec<OutcomeIdentity>,
         scattered: bool,
         values: LazyArray<F>,
     }
